@@ -1,0 +1,69 @@
+"""The ``charta`` command. Commands parse arguments and call library functions.
+
+Exit codes (all commands): 0 success, 1 the data has violations, 2 unreadable
+input or bad usage (printed as ``file:line: what``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from server.config import Config
+from server.sources import SourceError
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``message`` to stderr and exit 2: the one way bad input ends a command."""
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def _config(**overrides: object) -> Config:
+    try:
+        return Config.from_env(**overrides)
+    except (ValueError, TypeError) as exc:
+        fail(f"configuration: {exc}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="charta")
+def cli() -> None:
+    """Publish the Charta Grüne Infrastruktur Metropole Ruhr as linked open data."""
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--namespace",
+    help="Base namespace the relative IRIs resolve against (default: CHARTA_NAMESPACE "
+    "or https://w3id.org/charta-ruhr/).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary line.")
+def validate(directory: Path | None, namespace: str | None, quiet: bool) -> None:
+    """Check ontology/, data/ and shapes/ in DIRECTORY (default: the project).
+
+    Runs the SHACL shapes and reports IRIs of our namespace that are used but
+    never described. Exit 0: conforms; 1: violations; 2: unreadable input.
+    """
+    from server.validate import validate as run
+
+    config = _config(namespace=namespace, root=directory)
+    try:
+        report = run(config.root, config.namespace)
+    except SourceError as exc:
+        fail(str(exc))
+    if not quiet:
+        for finding in report.findings:
+            click.echo(finding.render(config.root))
+            click.echo()
+    summary = (
+        f"{report.files} files, {report.triples} triples: "
+        f"{len(report.violations)} violations, "
+        f"{len(report.findings) - len(report.violations)} warnings"
+    )
+    click.echo(("conforms: " if report.conforms else "does not conform: ") + summary)
+    sys.exit(0 if report.conforms else 1)

@@ -1,0 +1,122 @@
+"""All settings in one registry: defaults < ``CHARTA_*`` environment < CLI flags.
+
+Every field has a default and help text; ``docs/configuration.md`` is checked
+against this table by a test, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_NAMESPACE = "https://w3id.org/charta-ruhr/"
+
+
+def _default_root() -> Path:
+    """The project folder holding ontology/, data/ and shapes/.
+
+    An editable install keeps the package inside the checkout, so the folder
+    above the package is the project; otherwise fall back to the working folder.
+    """
+    here = Path(__file__).resolve().parent.parent
+    if (here / "data").is_dir() and (here / "ontology").is_dir():
+        return here
+    return Path.cwd()
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Config:
+    """A complete, validated configuration; the app never changes it afterwards."""
+
+    namespace: str = _setting(
+        DEFAULT_NAMESPACE,
+        "Base namespace of every IRI we mint (must end with '/'). The Turtle files use "
+        "relative IRIs and are parsed with this as base.",
+    )
+    root: Path = _setting(_default_root(), "Project folder with ontology/, data/ and shapes/.")
+    public_url: str | None = _setting(
+        None,
+        "URL this server is reached at, if not the namespace (e.g. http://localhost:8080/). "
+        "Links in pages and the catalog then point here. Default: the request's own origin.",
+    )
+    store_url: str | None = _setting(
+        None, "SPARQL 1.1 query endpoint of a remote store; unset means the embedded store."
+    )
+    store_update_url: str | None = _setting(
+        None, "SPARQL 1.1 update endpoint of the remote store (default: derived by the store)."
+    )
+    store_dir: Path | None = _setting(
+        None, "Folder of a persisted embedded store (written by 'charta build --store-dir')."
+    )
+    query_timeout_s: float = _setting(
+        10.0, "Wall-clock limit for one SPARQL query on /sparql; the query is then stopped."
+    )
+    max_rows: int = _setting(
+        10000, "Most rows (or triples) one /sparql answer returns; more is cut and signalled."
+    )
+    max_query_bytes: int = _setting(65536, "Longest query text /sparql accepts (413 above).")
+    query_workers: int = _setting(
+        2, "Processes that evaluate /sparql queries for the embedded store."
+    )
+    remote_timeout_s: float = _setting(
+        5.0, "How long a page waits for the remote store before answering 504."
+    )
+    cache_max_age_s: int = _setting(300, "Cache-Control max-age for pages and RDF.")
+    dist_dir: Path | None = _setting(
+        None, "Folder of built dumps ('charta build --out'); default: build them at start-up."
+    )
+    testing: bool = _setting(False, "Test mode: errors propagate to the test client.")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+        """Read ``CHARTA_<FIELD>`` variables, then apply explicit overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"CHARTA_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).validated()
+
+    def validated(self) -> Config:
+        """Check values once at start-up, so a bad setting fails loudly, not later."""
+        if not self.namespace.endswith("/") or "://" not in self.namespace:
+            raise ValueError(
+                f"namespace must be an absolute IRI ending with '/': {self.namespace!r}"
+            )
+        if self.query_timeout_s <= 0 or self.max_rows <= 0 or self.max_query_bytes <= 0:
+            raise ValueError("query_timeout_s, max_rows and max_query_bytes must be positive")
+        public = self.public_url
+        if public is not None and not public.endswith("/"):
+            public += "/"
+        return dataclasses.replace(self, root=Path(self.root), public_url=public)
+
+    @classmethod
+    def help_table(cls) -> list[tuple[str, str, str]]:
+        """(environment variable, default, help) for every setting."""
+        rows = []
+        for f in dataclasses.fields(cls):
+            default = f.default if f.name != "root" else "(the checkout)"
+            rows.append((f"CHARTA_{f.name.upper()}", str(default), f.metadata["help"]))
+        return rows
+
+
+def _coerce(kind: Any, raw: str) -> Any:
+    kind = str(kind)
+    if "bool" in kind:
+        return raw.lower() in {"1", "true", "yes", "on"}
+    if "int" in kind:
+        return int(raw)
+    if "float" in kind:
+        return float(raw)
+    if "Path" in kind:
+        return Path(raw)
+    return raw

@@ -1,0 +1,161 @@
+"""``charta validate``: SHACL conformance plus dangling links in our namespace.
+
+A dangling link is an IRI under our namespace that the data uses but never
+describes; it would 404 when dereferenced, so it counts as a violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyshacl
+import rdflib
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDFS, SKOS
+
+from server.namespaces import SH
+from server.sources import SHAPES_DIR, SOURCE_DIRS, rdflib_graph, source_files
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, with everything a reader needs to find and fix it."""
+
+    severity: str
+    focus: str
+    label: str | None
+    path: str | None
+    messages: dict[str, str]
+    file: str | None
+
+    def render(self, root: Path) -> str:
+        """A short readable block: where, what, and the message in de and en."""
+        where = _relative(self.file, root) if self.file else "(unknown file)"
+        name = f'"{self.label}" ' if self.label else ""
+        lines = [f"{where}: {self.severity}: {name}<{self.focus}>"]
+        if self.path:
+            lines.append(f"  path: {self.path}")
+        for lang in ("de", "en", ""):
+            if lang in self.messages:
+                lines.append(f"  {lang or 'message'}: {self.messages[lang]}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Report:
+    """The outcome of one validation run."""
+
+    findings: list[Finding] = field(default_factory=list)
+    triples: int = 0
+    files: int = 0
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Violation"]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+
+def _relative(file: str, root: Path) -> str:
+    try:
+        return str(Path(file).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return file
+
+
+def load_graphs(root: Path, base: str) -> tuple[rdflib.Graph, rdflib.Graph, dict[URIRef, str]]:
+    """Data graph (ontology + data), shapes graph, and which file describes each subject."""
+    data = rdflib.Graph()
+    shapes = rdflib.Graph()
+    origin: dict[URIRef, str] = {}
+    for src in source_files(root, (*SOURCE_DIRS, SHAPES_DIR)):
+        g = rdflib_graph(src.path, base)
+        if src.role == SHAPES_DIR:
+            shapes += g
+            continue
+        for s in g.subjects(unique=True):
+            if isinstance(s, URIRef):
+                origin.setdefault(s, str(src.path))
+        data += g
+    return data, shapes, origin
+
+
+def label_of(graph: rdflib.Graph, node: rdflib.term.Node) -> str | None:
+    """German label first, then any label: reports name things the way people do."""
+    labels = list(graph.objects(node, SKOS.prefLabel)) + list(graph.objects(node, RDFS.label))
+    for lit in labels:
+        if isinstance(lit, Literal) and lit.language == "de":
+            return str(lit)
+    return str(labels[0]) if labels else None
+
+
+def _short(graph: rdflib.Graph, path: rdflib.term.Node | None) -> str | None:
+    """A property path as a prefixed name where a prefix is known."""
+    if isinstance(path, URIRef):
+        return graph.namespace_manager.normalizeUri(path)
+    return None if path is None else str(path)
+
+
+def dangling_links(graph: rdflib.Graph, namespace: str) -> Iterable[tuple[URIRef, URIRef]]:
+    """(user, IRI) pairs where IRI is in our namespace and has no description."""
+    described = {s for s in graph.subjects(unique=True) if isinstance(s, URIRef)}
+    seen: set[URIRef] = set()
+    for s, p, o in graph:
+        for term in (p, o):
+            if (
+                isinstance(term, URIRef)
+                and str(term).startswith(namespace)
+                and term not in described
+                and term not in seen
+            ):
+                seen.add(term)
+                yield (s if isinstance(s, URIRef) else URIRef(""), term)
+
+
+def validate(root: Path, namespace: str) -> Report:
+    """Run SHACL and the dangling-link check; raises SourceError on unreadable input."""
+    data, shapes, origin = load_graphs(root, namespace)
+    report = Report(triples=len(data), files=len(source_files(root)))
+    conforms, results, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
+    )
+    if not conforms:
+        for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+            focus = results.value(result, SH.focusNode)
+            path = results.value(result, SH.resultPath)
+            severity = results.value(result, SH.resultSeverity)
+            messages: dict[str, str] = {}
+            for msg in results.objects(result, SH.resultMessage):
+                lang = msg.language if isinstance(msg, Literal) and msg.language else ""
+                messages.setdefault(lang, str(msg))
+            report.findings.append(
+                Finding(
+                    severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+                    focus=str(focus),
+                    label=label_of(data, focus) if focus is not None else None,
+                    path=_short(data, path),
+                    messages=messages,
+                    file=origin.get(focus) if isinstance(focus, URIRef) else None,
+                )
+            )
+    for user, iri in dangling_links(data, namespace):
+        report.findings.append(
+            Finding(
+                severity="Violation",
+                focus=str(iri),
+                label=None,
+                path=None,
+                messages={
+                    "de": f"Verweis ins Leere: <{iri}> wird von <{user}> benutzt, "
+                    "aber nirgends beschrieben.",
+                    "en": f"Dangling link: <{iri}> is used by <{user}> but never described.",
+                },
+                file=origin.get(user),
+            )
+        )
+    report.findings.sort(key=lambda f: (f.file or "", f.focus, f.path or ""))
+    return report
