@@ -67,3 +67,41 @@ def validate(directory: Path | None, namespace: str | None, quiet: bool) -> None
     )
     click.echo(("conforms: " if report.conforms else "does not conform: ") + summary)
     sys.exit(0 if report.conforms else 1)
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on; 127.0.0.1 means only this machine can connect.",
+)
+@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
+@click.option(
+    "--base-url",
+    help="URL the site is reached at, if not the namespace "
+    "(e.g. http://localhost:8080/); links in pages stay on this server either way.",
+)
+@click.option("--namespace", help="Base namespace of the data (default: CHARTA_NAMESPACE).")
+def serve(host: str, port: int, base_url: str | None, namespace: str | None) -> None:
+    """Serve the linked data site on the embedded store (Oxigraph in process).
+
+    Validates ontology/ and data/ first and refuses to start if they do not
+    conform. For production, run several workers with gunicorn:
+    gunicorn -w 4 'server.app:create_app()'.
+    """
+    from server.app import create_app
+    from server.validate import validate as run
+
+    config = _config(namespace=namespace, public_url=base_url)
+    try:
+        report = run(config.root, config.namespace)
+    except SourceError as exc:
+        fail(str(exc))
+    if not report.conforms:
+        for finding in report.violations:
+            click.echo(finding.render(config.root), err=True)
+        fail(f"refusing to start: {len(report.violations)} violations (see 'charta validate')")
+    app = create_app(config)
+    click.echo(f"charta: serving {report.triples} triples at http://{host}:{port}/")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)

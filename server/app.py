@@ -1,0 +1,30 @@
+"""The application factory; ``gunicorn 'server.app:create_app()'`` runs it in production."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server.config import Config
+from server.store.embedded import EmbeddedStore
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app on a finished config (``None``: read ``CHARTA_*`` from the environment).
+
+    Refuses to start on data that fails validation, so a broken deployment is
+    caught before it serves anything.
+    """
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config["TESTING"] = config.testing
+    app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 2
+    app.extensions["charta.config"] = config
+    app.extensions["charta.store"] = EmbeddedStore(config.root, config.namespace)
+
+    from server import errors
+    from server.views import resource, site
+
+    errors.init_app(app)
+    app.register_blueprint(site.bp)
+    app.register_blueprint(resource.bp)
+    return app

@@ -1,0 +1,39 @@
+"""The one table of RDF formats: content negotiation, format URLs, dumps and /sparql read it.
+
+Precedence when answering a request: format suffix (``.ttl``) or ``?format=`` >
+``Accept`` header. For ``*/*`` (or no Accept header) the answer is Turtle, so
+harvesters and curl get data; browsers ask for ``text/html`` explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class RdfFormat:
+    """One RDF serialisation we offer."""
+
+    name: str
+    media_type: str
+    suffix: str
+    ox_format: ox.RdfFormat
+    label: str
+
+
+TURTLE = RdfFormat("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE, "Turtle")
+JSONLD = RdfFormat("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD, "JSON-LD")
+RDFXML = RdfFormat("rdfxml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML, "RDF/XML")
+NTRIPLES = RdfFormat("ntriples", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES, "N-Triples")
+
+RDF_FORMATS: tuple[RdfFormat, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)
+HTML = "text/html"
+
+BY_SUFFIX = {f.suffix: f for f in RDF_FORMATS}
+BY_MEDIA_TYPE = {f.media_type: f for f in RDF_FORMATS}
+BY_NAME = {f.name: f for f in RDF_FORMATS} | BY_SUFFIX | {"json": JSONLD, "xml": RDFXML}
+
+#: Offered in this order: for equal preference (``*/*``) the first wins.
+OFFERED: tuple[str, ...] = (TURTLE.media_type, HTML, *(f.media_type for f in RDF_FORMATS[1:]))

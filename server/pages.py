@@ -1,0 +1,129 @@
+"""The view model of a resource page: rows of labelled values, never raw IRIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from server.labels import LabelIndex, format_literal, local_name
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+SOURCE = "http://purl.org/dc/terms/source"
+POSITION = "http://schema.org/position"
+
+#: Our class (local name) -> template; the first type that matches wins.
+KINDS = (
+    ("Charta", "charta"),
+    ("Leitthema", "theme"),
+    ("Oberziel", "goal"),
+    ("Drucksache", "paper"),
+    ("Gremium", "body"),
+    ("Gebietskoerperschaft", "body"),
+    ("Verband", "body"),
+    ("Organisationseinheit", "body"),
+    ("Beschluss", "event"),
+    ("Sitzung", "event"),
+    ("Beratung", "event"),
+    ("Ereignis", "event"),
+    ("Programm", "programme"),
+    ("Programmbestandteil", "programme"),
+    ("Quelldokument", "document"),
+)
+
+
+@dataclass
+class Value:
+    text: str
+    href: str | None = None
+    lang: str | None = None
+    external: bool = False
+
+
+@dataclass
+class Row:
+    predicate: str
+    label: str
+    values: list[Value] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    iri: str
+    label: str
+    lang: str
+    kind: str
+    types: list[Value]
+    rows: list[Row]
+    incoming: list[Row]
+    sources: list[Value]
+    objects: dict[str, list[str]]
+
+    def first(self, predicate: str) -> str | None:
+        values = self.objects.get(predicate)
+        return values[0] if values else None
+
+
+def build_page(
+    iri: str, triples: list[ox.Triple], lang: str, vocab: str, link: Callable[[str], str]
+) -> Page:
+    """Group a description into rows; ``link`` maps our IRIs to local URLs."""
+    labels = LabelIndex.of(triples)
+    subject = ox.NamedNode(iri)
+
+    def value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
+        if isinstance(term, ox.Literal):
+            return Value(format_literal(term, lang), lang=term.language)
+        if isinstance(term, ox.NamedNode):
+            text = labels.get(term.value, lang) or local_name(term.value)
+            href = link(term.value)
+            return Value(text, href=href, external=href == term.value)
+        return Value("[…]")
+
+    def prop_label(p: str) -> str:
+        return labels.get(p, lang) or local_name(p)
+
+    out: dict[str, Row] = {}
+    inc: dict[str, Row] = {}
+    objects: dict[str, list[str]] = {}
+    kind = "generic"
+    types: list[Value] = []
+    sources: list[Value] = []
+    for t in triples:
+        p = t.predicate.value
+        if t.subject == subject:
+            objects.setdefault(p, []).append(t.object.value)
+            if p == RDF_TYPE:
+                types.append(value(t.object))
+                continue
+            if p == SOURCE:
+                sources.append(value(t.object))
+                continue
+            if p in (SKOS + "prefLabel",) and isinstance(t.object, ox.Literal):
+                continue
+            row = out.setdefault(p, Row(p, prop_label(p)))
+            row.values.append(value(t.object))
+        elif t.object == subject and isinstance(t.subject, ox.NamedNode):
+            row = inc.setdefault(p, Row(p, prop_label(p)))
+            row.values.append(value(t.subject))
+    type_names = {local_name(v): v for v in objects.get(RDF_TYPE, []) if v.startswith(vocab)}
+    for cls, template in KINDS:
+        if cls in type_names:
+            kind = template
+            break
+    for rows in (out, inc):
+        for row in rows.values():
+            row.values.sort(key=lambda v: v.text.casefold())
+    return Page(
+        iri=iri,
+        label=labels.get(iri, lang) or local_name(iri),
+        lang=lang,
+        kind=kind,
+        types=types,
+        rows=sorted(out.values(), key=lambda r: r.label.casefold()),
+        incoming=sorted(inc.values(), key=lambda r: r.label.casefold()),
+        sources=sources,
+        objects=objects,
+    )

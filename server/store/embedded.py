@@ -1,0 +1,47 @@
+"""The embedded store: pyoxigraph in process, loaded from ontology/ and data/."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from server.sources import SOURCE_DIRS, parse_into, source_files
+
+
+class EmbeddedStore:
+    """An in-memory Oxigraph store; fast enough to answer every page in process."""
+
+    def __init__(self, root: Path, namespace: str) -> None:
+        self._store = ox.Store()
+        digest = hashlib.sha256(namespace.encode())
+        newest = 0.0
+        for src in source_files(root, SOURCE_DIRS):
+            parse_into(self._store, src.path, namespace)
+            digest.update(src.path.name.encode())
+            digest.update(src.path.read_bytes())
+            newest = max(newest, src.path.stat().st_mtime)
+        self.version = digest.hexdigest()[:20]
+        self.modified = datetime.fromtimestamp(int(newest), UTC)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def construct(self, query: str) -> list[ox.Triple]:
+        result = self._store.query(query)
+        return list(result)  # type: ignore[arg-type]
+
+    def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        result = self._store.query(query)
+        names = [v.value for v in result.variables]  # type: ignore[union-attr]
+        return [{n: row[n] for n in names if row[n] is not None} for row in result]  # type: ignore[union-attr]
+
+    def ask(self, query: str) -> bool:
+        return bool(self._store.query(query))
+
+    def triples(self) -> Iterable[ox.Triple]:
+        for quad in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+            yield quad.triple

@@ -1,0 +1,98 @@
+"""Dereferencing: every IRI of our namespace answers at its own path, in the format asked for.
+
+Direct answers (200 with ``Content-Location``), not 303 redirects: one round
+trip, and the IRI names the thing while ``.ttl``/``.html`` URLs name documents.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from server.config import Config
+from server.describe import describe
+from server.formats import BY_SUFFIX, HTML, RDF_FORMATS, RdfFormat
+from server.namespaces import all_prefixes
+from server.pages import build_page
+from server.queries import themes_and_goals
+from server.serialize import serialize
+from server.store import Store
+from server.views.negotiation import choose_format, choose_lang, finish
+
+bp = Blueprint("resource", __name__)
+MAX_PATH = 1024
+
+
+def cfg() -> Config:
+    return current_app.extensions["charta.config"]
+
+
+def store() -> Store:
+    return current_app.extensions["charta.store"]
+
+
+def local_link(iri: str) -> str:
+    """Our IRIs become paths on this server, so links work on any origin."""
+    ns = cfg().namespace
+    if iri.startswith(ns):
+        return "/" + iri[len(ns) :]
+    return iri
+
+
+def split_suffix(path: str) -> tuple[str, str | None]:
+    head, dot, ext = path.rpartition(".")
+    if dot and (ext in BY_SUFFIX or ext == "html") and "/" not in ext:
+        return head, ext
+    return path, None
+
+
+def alternates(path: str) -> str:
+    links = [f'</{path}.{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in RDF_FORMATS]
+    links.append(f'</{path}.html>; rel="alternate"; type="text/html"')
+    return ", ".join(links)
+
+
+@bp.route("/id/<path:rest>")
+def resource(rest: str) -> Response:
+    if len(rest) > MAX_PATH:
+        abort(400, f"Path longer than {MAX_PATH} characters.")
+    path, suffix = split_suffix("id/" + rest)
+    iri = cfg().namespace + path
+    try:
+        triples = describe(store(), iri)
+    except ValueError as exc:
+        abort(400, str(exc))
+    if not triples:
+        abort(404, f"Nothing is known about <{iri}>.")
+    fmt = choose_format(suffix)
+    return represent(iri, path, triples, fmt, suffix)
+
+
+def represent(
+    iri: str, path: str, triples: list, fmt: RdfFormat | str, suffix: str | None
+) -> Response:
+    """One resource in one format, with validators and alternates."""
+    st = store()
+    lang = choose_lang()
+    if fmt == HTML:
+        page = build_page(iri, triples, lang, cfg().namespace + "ontology#", local_link)
+        names = [f"resource/{page.kind}.html", "resource/generic.html"]
+        extra = {}
+        if page.kind == "charta":
+            extra["themes"] = themes_and_goals(st, cfg().namespace, lang)
+        body = render_template(
+            names, page=page, path=path, formats=RDF_FORMATS, link=local_link, **extra
+        )
+        resp = Response(body, mimetype="text/html")
+        resp.vary.add("Accept-Language")
+        resp.vary.add("Cookie")
+        etag = f"{st.version}-html-{lang}"
+    else:
+        assert isinstance(fmt, RdfFormat)
+        data = serialize(triples, fmt, all_prefixes(cfg().namespace))
+        resp = Response(data, mimetype=fmt.media_type)
+        etag = f"{st.version}-{fmt.suffix}"
+    if suffix is None:
+        ext = "html" if fmt == HTML else fmt.suffix  # type: ignore[union-attr]
+        resp.headers["Content-Location"] = f"/{path}.{ext}"
+    resp.headers["Link"] = alternates(path)
+    return finish(resp, request, etag, st.modified, cfg().cache_max_age_s)

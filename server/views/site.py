@@ -1,0 +1,98 @@
+"""The landing page and the vocabulary's documentation."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, render_template, request
+
+from server.formats import HTML, RDF_FORMATS, RdfFormat
+from server.labels import LabelIndex, local_name
+from server.namespaces import all_prefixes
+from server.queries import themes_and_goals
+from server.serialize import serialize
+from server.views.negotiation import choose_format, choose_lang, finish
+from server.views.resource import alternates, cfg, local_link, split_suffix, store
+
+bp = Blueprint("site", __name__)
+
+
+@bp.route("/")
+def landing() -> Response:
+    lang = choose_lang()
+    themes = themes_and_goals(store(), cfg().namespace, lang)
+    body = render_template("landing.html", themes=themes, lang=lang, link=local_link)
+    resp = Response(body, mimetype="text/html")
+    resp.vary.add("Accept-Language")
+    resp.vary.add("Cookie")
+    return finish(
+        resp, request, f"{store().version}-landing-{lang}", store().modified, cfg().cache_max_age_s
+    )
+
+
+@bp.route("/ontology")
+@bp.route("/ontology.<ext>")
+def ontology(ext: str | None = None) -> Response:
+    _, suffix = split_suffix(f"ontology.{ext}" if ext else "ontology")
+    if ext and suffix is None:
+        abort(404, f"No document /ontology.{ext}.")
+    base = cfg().namespace + "ontology"
+    triples = store().construct(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o .
+        FILTER(STRSTARTS(STR(?s), "{base}")) }}""")
+    fmt = choose_format(suffix)
+    lang = choose_lang()
+    if fmt == HTML:
+        body = render_template(
+            "ontology.html", terms=_terms(triples, base, lang), lang=lang, formats=RDF_FORMATS
+        )
+        resp = Response(body, mimetype="text/html")
+        resp.vary.add("Accept-Language")
+        etag = f"{store().version}-ontology-{lang}"
+    else:
+        assert isinstance(fmt, RdfFormat)
+        resp = Response(
+            serialize(triples, fmt, all_prefixes(cfg().namespace)), mimetype=fmt.media_type
+        )
+        etag = f"{store().version}-ontology-{fmt.suffix}"
+    resp.headers["Link"] = alternates("ontology")
+    return finish(resp, request, etag, store().modified, cfg().cache_max_age_s)
+
+
+def _terms(triples: list[ox.Triple], base: str, lang: str) -> list[dict[str, object]]:
+    """One entry per class and property: anchor, label, definition, superterms."""
+    labels = LabelIndex.of(triples)
+    defs: dict[str, dict[str, str]] = {}
+    supers: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    for t in triples:
+        s, p = t.subject.value, t.predicate.value
+        if not s.startswith(base + "#"):
+            continue
+        if p.endswith("core#definition") and isinstance(t.object, ox.Literal):
+            defs.setdefault(s, {})[t.object.language or ""] = t.object.value
+        elif p.endswith(("#subClassOf", "#subPropertyOf")):
+            supers.setdefault(s, []).append(t.object.value)
+        elif p.endswith("#type") and t.object.value.startswith("http://www.w3.org/2002/07/owl#"):
+            kinds[s] = "class" if t.object.value.endswith("Class") else "property"
+    terms = []
+    for iri in sorted(kinds, key=lambda i: (kinds[i], local_name(i).casefold())):
+        d = defs.get(iri, {})
+        terms.append(
+            {
+                "anchor": local_name(iri),
+                "iri": iri,
+                "kind": kinds[iri],
+                "label": labels.get(iri, lang) or local_name(iri),
+                "definition": d.get(lang) or d.get("de", ""),
+                "supers": [
+                    (local_link(x), labels.get(x, lang) or _curie(x)) for x in supers.get(iri, [])
+                ],
+            }
+        )
+    return terms
+
+
+def _curie(iri: str) -> str:
+    for prefix, ns in all_prefixes("").items():
+        if ns and iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return iri
