@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from server.config import Config
+from server.labels import date_text
 from server.store.embedded import EmbeddedStore
 
 
@@ -24,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     from server import errors
     from server.views import resource, site
 
+    app.jinja_env.filters["date_text"] = date_text
     errors.init_app(app)
     app.register_blueprint(site.bp)
     app.register_blueprint(resource.bp)

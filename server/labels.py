@@ -99,3 +99,90 @@ def format_literal(lit: ox.Literal, lang: str) -> str:
     if dt == XSD + "decimal" and lang == "de":
         return lit.value.replace(".", ",")
     return lit.value
+
+
+def date_text(value: str, datatype: str | None, lang: str) -> str:
+    """A date value for templates; without a datatype, its shape tells date from year."""
+    if datatype is None:
+        datatype = XSD + (
+            "date" if len(value) == 10 else "gYearMonth" if len(value) == 7 else "gYear"
+        )
+    return format_literal(ox.Literal(value, datatype=ox.NamedNode(datatype)), lang)
+
+
+#: Labels for the standard terms our pages show; our own terms carry theirs in the ontology.
+STANDARD_LABELS: dict[str, tuple[str, str]] = {
+    "http://purl.org/dc/terms/source": ("Quelle", "source"),
+    "http://purl.org/dc/terms/identifier": ("Kennung", "identifier"),
+    "http://purl.org/dc/terms/title": ("Titel", "title"),
+    "http://purl.org/dc/terms/description": ("Beschreibung", "description"),
+    "http://purl.org/dc/terms/publisher": ("Herausgeber", "publisher"),
+    "http://purl.org/dc/terms/date": ("Datum", "date"),
+    "http://purl.org/dc/terms/created": ("erstellt", "created"),
+    "http://purl.org/dc/terms/type": ("Art", "type"),
+    "http://purl.org/dc/terms/subject": ("Thema", "subject"),
+    "http://purl.org/dc/terms/relation": ("verwandt mit", "related to"),
+    "http://purl.org/dc/terms/hasPart": ("hat Teil", "has part"),
+    "http://purl.org/dc/terms/isPartOf": ("ist Teil von", "is part of"),
+    "http://purl.org/dc/terms/references": ("verweist auf", "references"),
+    "http://purl.org/dc/terms/spatial": ("Gebiet", "spatial coverage"),
+    "http://purl.org/dc/terms/language": ("Sprache", "language"),
+    "http://purl.org/dc/terms/format": ("Format", "format"),
+    "http://purl.org/dc/terms/contributor": ("Mitwirkende", "contributor"),
+    "http://purl.org/dc/terms/accessRights": ("Zugang", "access rights"),
+    "http://www.w3.org/2004/02/skos/core#definition": ("Definition", "definition"),
+    "http://www.w3.org/2004/02/skos/core#notation": ("Notation", "notation"),
+    "http://www.w3.org/2004/02/skos/core#broader": ("Oberbegriff", "broader"),
+    "http://www.w3.org/2004/02/skos/core#narrower": ("Unterbegriff", "narrower"),
+    "http://www.w3.org/2004/02/skos/core#inScheme": ("in Schema", "in scheme"),
+    "http://www.w3.org/2004/02/skos/core#topConceptOf": ("Top-Begriff von", "top concept of"),
+    "http://www.w3.org/2004/02/skos/core#hasTopConcept": ("Top-Begriff", "top concept"),
+    "http://www.w3.org/2004/02/skos/core#altLabel": ("auch", "also known as"),
+    "http://www.w3.org/2004/02/skos/core#editorialNote": (
+        "redaktionelle Anmerkung",
+        "editorial note",
+    ),
+    "http://www.w3.org/ns/org#subOrganizationOf": ("gehört zu", "sub-organisation of"),
+    "http://www.w3.org/ns/org#hasSubOrganization": (
+        "untergeordnete Organisation",
+        "sub-organisation",
+    ),
+    "http://www.w3.org/ns/org#unitOf": ("Einheit von", "unit of"),
+    "http://www.w3.org/ns/org#hasUnit": ("Organisationseinheit", "unit"),
+    "http://www.w3.org/ns/org#identifier": ("Schlüssel", "identifier"),
+    "http://www.w3.org/ns/org#classification": ("Einordnung", "classification"),
+    "http://www.w3.org/ns/org#linkedTo": ("verbunden mit", "linked to"),
+    "http://www.w3.org/ns/prov#wasAssociatedWith": ("beteiligt", "associated with"),
+    "http://www.w3.org/ns/prov#used": ("betrifft", "used"),
+    "http://www.w3.org/ns/prov#generated": ("erzeugte", "generated"),
+    "http://www.w3.org/ns/prov#wasInformedBy": ("ausgelöst durch", "informed by"),
+    "http://www.w3.org/ns/prov#wasQuotedFrom": ("zitiert aus", "quoted from"),
+    "http://xmlns.com/foaf/0.1/homepage": ("Homepage", "homepage"),
+    "http://xmlns.com/foaf/0.1/name": ("Name", "name"),
+    "http://xmlns.com/foaf/0.1/page": ("Seite", "page"),
+    "http://schema.org/position": ("Position", "position"),
+    "http://schema.org/startDate": ("Beginn", "start date"),
+    "http://schema.org/organizer": ("Veranstalter", "organiser"),
+    "http://schema.org/text": ("Text", "text"),
+    "http://schema.org/value": ("Betrag", "value"),
+    "http://schema.org/currency": ("Währung", "currency"),
+    "http://schema.org/numberOfPages": ("Seitenzahl", "number of pages"),
+    "http://schema.org/about": ("handelt von", "about"),
+    "http://schema.org/url": ("Adresse", "URL"),
+    "http://schema.org/legislationPassedBy": ("beschlossen von", "passed by"),
+    "http://data.europa.eu/eli/ontology#passed_by": ("beschlossen von", "passed by"),
+    "http://data.europa.eu/eli/ontology#date_document": ("Datum des Dokuments", "document date"),
+    "http://data.europa.eu/eli/ontology#is_realized_by": ("Fassung", "realised by"),
+    "http://data.europa.eu/eli/ontology#realizes": ("Fassung von", "realises"),
+    "http://data.europa.eu/eli/eli-draft-legislation-ontology#activity_date": (
+        "Datum",
+        "activity date",
+    ),
+}
+
+
+def standard_label(iri: str, lang: str) -> str | None:
+    pair = STANDARD_LABELS.get(iri)
+    if pair is None:
+        return None
+    return pair[1] if lang == "en" else pair[0]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from server.labels import LabelIndex, format_literal, local_name
+from server.labels import LabelIndex, format_literal, local_name, standard_label
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -67,9 +67,18 @@ class Page:
 
 
 def build_page(
-    iri: str, triples: list[ox.Triple], lang: str, vocab: str, link: Callable[[str], str]
+    iri: str,
+    triples: list[ox.Triple],
+    lang: str,
+    vocab: str,
+    link: Callable[[str], str],
+    super_properties: dict[str, set[str]] | None = None,
 ) -> Page:
-    """Group a description into rows; ``link`` maps our IRIs to local URLs."""
+    """Group a description into rows; ``link`` maps our IRIs to local URLs.
+
+    The data states each fact with our property and the standard one; a row of a
+    standard super-property that only repeats a sub-property row is left out.
+    """
     labels = LabelIndex.of(triples)
     subject = ox.NamedNode(iri)
 
@@ -83,7 +92,7 @@ def build_page(
         return Value("[…]")
 
     def prop_label(p: str) -> str:
-        return labels.get(p, lang) or local_name(p)
+        return labels.get(p, lang) or standard_label(p, lang) or local_name(p)
 
     out: dict[str, Row] = {}
     inc: dict[str, Row] = {}
@@ -108,6 +117,8 @@ def build_page(
         elif t.object == subject and isinstance(t.subject, ox.NamedNode):
             row = inc.setdefault(p, Row(p, prop_label(p)))
             row.values.append(value(t.subject))
+    _drop_repeated(out, super_properties or {})
+    _drop_repeated(inc, super_properties or {})
     type_names = {local_name(v): v for v in objects.get(RDF_TYPE, []) if v.startswith(vocab)}
     for cls, template in KINDS:
         if cls in type_names:
@@ -127,3 +138,60 @@ def build_page(
         sources=sources,
         objects=objects,
     )
+
+
+def _drop_repeated(rows: dict[str, Row], supers: dict[str, set[str]]) -> None:
+    """Drop a super-property row whose values its sub-property rows already show."""
+    covered: dict[str, set[tuple[str, str | None]]] = {}
+    for sub, row in rows.items():
+        for sup in supers.get(sub, ()):
+            covered.setdefault(sup, set()).update((v.text, v.href) for v in row.values)
+    for sup, shown in covered.items():
+        row = rows.get(sup)
+        if row is not None and {(v.text, v.href) for v in row.values} <= shown:
+            del rows[sup]
+
+
+SCHEMA_TYPES = {
+    "charta": "DefinedTermSet",
+    "theme": "DefinedTerm",
+    "goal": "DefinedTerm",
+    "body": "GovernmentOrganization",
+    "paper": "CreativeWork",
+    "event": "Event",
+    "programme": "Project",
+    "document": "DigitalDocument",
+}
+DCT = "http://purl.org/dc/terms/"
+
+
+def schema_org(page: Page) -> dict[str, object]:
+    """The page's data as schema.org JSON-LD, for search engines and link previews."""
+    data: dict[str, object] = {
+        "@context": "https://schema.org/",
+        "@type": SCHEMA_TYPES.get(page.kind, "Thing"),
+        "@id": page.iri,
+        "name": page.label,
+        "url": page.iri,
+    }
+    if page.sources:
+        data["isBasedOn"] = [s.href for s in page.sources if s.href]
+    definition = page.first(SKOS + "definition") or page.first(DCT + "description")
+    if definition:
+        data["description"] = definition
+    if page.kind in ("theme", "goal"):
+        scheme = page.first(SKOS + "inScheme")
+        if scheme:
+            data["inDefinedTermSet"] = scheme
+        notation = page.first(SKOS + "notation")
+        if notation:
+            data["termCode"] = notation
+    if page.kind == "event":
+        date = page.first(DCT + "date")
+        if date:
+            data["startDate"] = date
+    if page.kind in ("paper", "document"):
+        ident = page.first(DCT + "identifier")
+        if ident:
+            data["identifier"] = ident
+    return data

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from server import queries
 from server.config import Config
 from server.describe import describe
 from server.formats import BY_SUFFIX, HTML, RDF_FORMATS, RdfFormat
 from server.namespaces import all_prefixes
-from server.pages import build_page
-from server.queries import themes_and_goals
+from server.pages import build_page, schema_org
 from server.serialize import serialize
 from server.store import Store
 from server.views.negotiation import choose_format, choose_lang, finish
@@ -51,6 +51,41 @@ def alternates(path: str) -> str:
     return ", ".join(links)
 
 
+def super_properties(st: Store) -> dict[str, set[str]]:
+    """rdfs:subPropertyOf from the store, computed once per data version."""
+    cache = current_app.extensions.setdefault("charta.supers", {})
+    if st.version not in cache:
+        rdfs = "http://www.w3.org/2000/01/rdf-schema#"
+        rows = st.select(f"SELECT ?sub ?sup WHERE {{ ?sub <{rdfs}subPropertyOf> ?sup }}")
+        supers: dict[str, set[str]] = {}
+        for r in rows:
+            supers.setdefault(r["sub"].value, set()).add(r["sup"].value)
+        cache.clear()
+        cache[st.version] = supers
+    return cache[st.version]
+
+
+def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]:
+    """The extra data each kind of page shows beyond its statements."""
+    ns = cfg().namespace
+    vocab = ns + "ontology#"
+    if kind in ("charta", "theme", "goal"):
+        themes = queries.themes_and_goals(st, ns, lang)
+        theme = next(
+            (t for t in themes if t.iri == iri or any(g.iri == iri for g in t.goals)), None
+        )
+        return {"themes": themes, "theme": theme}
+    if kind == "body":
+        return {"activities": queries.activities_of(st, iri, lang)}
+    if kind == "paper":
+        return {"steps": queries.beratungsfolge(st, iri, lang, vocab)}
+    if kind == "programme":
+        return {"parts": queries.parts_of(st, iri, lang, vocab)}
+    if kind == "document":
+        return {"citing": queries.citing(st, iri, lang, vocab)}
+    return {}
+
+
 @bp.route("/id/<path:rest>")
 def resource(rest: str) -> Response:
     if len(rest) > MAX_PATH:
@@ -74,13 +109,19 @@ def represent(
     st = store()
     lang = choose_lang()
     if fmt == HTML:
-        page = build_page(iri, triples, lang, cfg().namespace + "ontology#", local_link)
+        page = build_page(
+            iri, triples, lang, cfg().namespace + "ontology#", local_link, super_properties(st)
+        )
         names = [f"resource/{page.kind}.html", "resource/generic.html"]
-        extra = {}
-        if page.kind == "charta":
-            extra["themes"] = themes_and_goals(st, cfg().namespace, lang)
+        extra = kind_context(st, page.kind, iri, lang)
         body = render_template(
-            names, page=page, path=path, formats=RDF_FORMATS, link=local_link, **extra
+            names,
+            page=page,
+            path=path,
+            formats=RDF_FORMATS,
+            link=local_link,
+            schema_org=schema_org,
+            **extra,
         )
         resp = Response(body, mimetype="text/html")
         resp.vary.add("Accept-Language")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, render_template, request
 
@@ -9,7 +11,7 @@ from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.labels import LabelIndex, local_name
 from server.namespaces import all_prefixes
 from server.queries import themes_and_goals
-from server.serialize import serialize
+from server.serialize import jsonld_context, serialize
 from server.views.negotiation import choose_format, choose_lang, finish
 from server.views.resource import alternates, cfg, local_link, split_suffix, store
 
@@ -26,6 +28,18 @@ def landing() -> Response:
     resp.vary.add("Cookie")
     return finish(
         resp, request, f"{store().version}-landing-{lang}", store().modified, cfg().cache_max_age_s
+    )
+
+
+@bp.route("/context.jsonld")
+def context() -> Response:
+    """The JSON-LD context every JSON-LD answer is compacted with."""
+    resp = Response(
+        json.dumps(jsonld_context(all_prefixes(cfg().namespace)), indent=1),
+        mimetype="application/ld+json",
+    )
+    return finish(
+        resp, request, f"{store().version}-context", store().modified, cfg().cache_max_age_s
     )
 
 

@@ -1,0 +1,157 @@
+"""One template per kind of resource: what each page must show a reader."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import rdflib
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server.app import create_app
+from server.config import Config
+from tests.conftest import NS
+
+
+@pytest.fixture(scope="module")
+def app(config: Config) -> Flask:
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def page(client: FlaskClient, path: str, lang: str = "de") -> BeautifulSoup:
+    r = client.get(f"{path}?lang={lang}", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    return BeautifulSoup(r.data, "html.parser")
+
+
+def schema_org(soup: BeautifulSoup) -> dict:
+    return json.loads(soup.find("script", type="application/ld+json").string)
+
+
+def test_theme_lists_its_four_goals_in_source_order(client: FlaskClient) -> None:
+    soup = page(client, "/id/leitthema/klimaangepasste-metropole-ruhr")
+    assert "Resilienz und Klimakomfort durch Grüne Infrastruktur sicherstellen" in soup.get_text()
+    goals = [li.get_text(strip=True) for li in soup.select("main > ol > li")]
+    assert goals == [
+        "Metropole Ruhr zur Schwamm-Region entwickeln",
+        "Hitzevorsorge und Klimakomfort in den Städten steigern",
+        "Überflutungs- und Überschwemmungsvorsorge verbessern",
+        "Widerstandsfähige, vitale Grüne Infrastruktur unterhalten",
+    ]
+    data = schema_org(soup)
+    assert data["@type"] == "DefinedTerm" and data["termCode"] == "II"
+
+
+def test_goal_links_its_theme(client: FlaskClient) -> None:
+    soup = page(client, "/id/oberziel/mehr-wildnis-im-stadtgruen")
+    crumbs = soup.select_one("p.crumbs")
+    assert crumbs.find("a", href="/id/leitthema/artenreiche-metropole-ruhr")
+    assert (
+        soup.find("strong", attrs={"aria-current": "page"}).get_text()
+        == "Mehr Wildnis im Stadtgrün wagen"
+    )
+
+
+def test_goal_in_english(client: FlaskClient) -> None:
+    soup = page(client, "/id/oberziel/mehr-wildnis-im-stadtgruen", "en")
+    assert soup.h1.get_text() == "Dare more wilderness in urban green"
+    assert soup.html["lang"] == "en"
+
+
+def test_body_lists_what_it_did_by_date(client: FlaskClient) -> None:
+    soup = page(client, "/id/organisation/ruhrparlament")
+    items = soup.select("main > ul")[0].select("li")
+    assert [li.time["datetime"] for li in items] == ["2022-06-24", "2022-09-23", "2024-03-15"]
+    assert items[1].time.get_text() == "23.09.2022"
+    assert items[1].a.get_text() == "Beschluss der Charta durch das Ruhrparlament"
+    assert schema_org(soup)["@type"] == "GovernmentOrganization"
+
+
+def test_paper_shows_proposal_and_timeline(client: FlaskClient) -> None:
+    soup = page(client, "/id/drucksache/ds-085-23")
+    assert soup.blockquote.get_text(strip=True).startswith(
+        "Der Kreistag unterstützt die nachhaltige Mitwirkung"
+    )
+    steps = soup.select("ol.timeline > li")
+    assert [s.time["datetime"] for s in steps] == ["2023-05-17", "2023-06-12", "2023-06-13"]
+    assert [s.time.get_text() for s in steps] == ["17.05.2023", "12.06.2023", "13.06.2023"]
+    assert "Entscheidung" in steps[2].get_text() and "decides" in steps[2]["class"]
+    assert "Empfehlungsbeschluss" in steps[0].get_text()
+    assert schema_org(soup)["identifier"] == "DS 085/23"
+
+
+def test_statements_do_not_repeat_standard_super_properties(client: FlaskClient) -> None:
+    soup = page(client, "/id/drucksache/ds-085-23")
+    terms = [dt.get_text() for dt in soup.select("dl.props dt")]
+    assert "Beratung" in terms and "verwandt mit" not in terms
+    assert "Abschnitt" in terms and "hat Teil" not in terms
+
+
+def test_event_shows_its_date(client: FlaskClient) -> None:
+    soup = page(client, "/id/ereignis/beigeordneten-konferenz-umwelt/2022-09-29")
+    assert soup.find("time", datetime="2022-09-29").get_text() == "29.09.2022"
+    assert schema_org(soup) | {"startDate": "2022-09-29", "@type": "Event"} == schema_org(soup)
+
+
+def test_programme_lists_parts_with_the_27(client: FlaskClient) -> None:
+    soup = page(client, "/id/vorhaben/offensive-gruene-infrastruktur-2030")
+    parts = [li.get_text(strip=True) for li in soup.select("main > ol > li")]
+    assert parts[2] == "Aktionsprogramm Grüne Lückenschlüsse(27 Einzelmaßnahmen)"  # strip=True joins
+    assert len(parts) == 5
+    assert soup.find("a", href="/id/ereignis/netzwerktag/2022")
+
+
+def test_source_document_lists_what_comes_from_it(client: FlaskClient) -> None:
+    soup = page(client, "/id/quelle/ds-085-23")
+    headings = [h.get_text() for h in soup.select("main h3")]
+    assert any(h.startswith("Oberziel (20)") for h in headings)
+    assert any(h.startswith("Leitthema (5)") for h in headings)
+
+
+def test_links_stay_on_this_server(client: FlaskClient) -> None:
+    soup = page(client, "/id/charta")
+    hrefs = [a["href"] for a in soup.find_all("a", href=True)]
+    assert not [h for h in hrefs if h.startswith(NS)]
+    assert "/id/leitthema/lebenswerte-metropole-ruhr" in hrefs
+
+
+def test_jsonld_is_compacted_with_the_published_context(client: FlaskClient) -> None:
+    published = client.get("/context.jsonld")
+    assert published.mimetype == "application/ld+json"
+    doc = client.get("/id/leitthema/artenreiche-metropole-ruhr.jsonld").get_json()
+    assert doc["@context"] == published.get_json()["@context"]
+    g = rdflib.Graph().parse(data=json.dumps(doc), format="json-ld")
+    assert (
+        rdflib.URIRef(NS + "id/leitthema/artenreiche-metropole-ruhr"),
+        rdflib.SKOS.notation,
+        rdflib.Literal("III"),
+    ) in g
+
+
+def test_every_kind_of_page_renders_in_both_languages(app: Flask, client: FlaskClient) -> None:
+    paths = [
+        "/",
+        "/id/charta",
+        "/id/leitthema/lebenswerte-metropole-ruhr",
+        "/id/oberziel/schwamm-region",
+        "/id/organisation/kreis-unna",
+        "/id/drucksache/ds-085-23",
+        "/id/sitzung/kreistag-unna/2023-06-13",
+        "/id/vorhaben/aktionsprogramm-gruene-lueckenschluesse",
+        "/id/quelle/ds-085-23",
+        "/id/werteliste/beratungsrolle",
+        "/ontology",
+    ]
+    for path in paths:
+        for lang in ("de", "en"):
+            soup = page(client, path, lang)
+            assert soup.html["lang"] == lang
+            assert soup.h1 and soup.h1.get_text(strip=True)
+            assert soup.find("a", class_="skip")
