@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
+import json
+from html import escape
+
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from server.formats import HTML, OFFERED
 
 
-def _wants_html() -> bool:
+def _negotiated() -> str | None:
     try:
-        return request.accept_mimetypes.best_match(OFFERED, default=HTML) == HTML
+        return request.accept_mimetypes.best_match(OFFERED)
     except Exception:  # a malformed Accept header must not turn a 404 into a 500
-        return False
+        return None
+
+
+def _rdf_error(code: int, text: str, media_type: str) -> Response | None:
+    """An error body RDF clients can parse: an empty graph that says what went wrong."""
+    line = text.replace("\n", " ").replace("--", "-")
+    if media_type in ("text/turtle", "application/n-triples"):
+        return Response(f"# {line}\n", status=code, mimetype=media_type)
+    if media_type == "application/rdf+xml":
+        body = (
+            f'<?xml version="1.0" encoding="utf-8"?>\n<!-- {escape(line)} -->\n'
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
+        )
+        return Response(body, status=code, mimetype=media_type)
+    if media_type == "application/ld+json":
+        return Response(json.dumps({"@graph": [], "error": line}), status=code, mimetype=media_type)
+    return None
 
 
 def error_response(exc: HTTPException) -> Response:
     """HTML for browsers, plain text for everything else (RDF clients, curl)."""
     code = exc.code or 500
-    if _wants_html():
+    wanted = _negotiated()
+    text = f"{code} {exc.name}: {exc.description}"
+    rdf = _rdf_error(code, text, wanted) if wanted and code == 404 else None
+    if rdf is not None:
+        rdf.headers["Vary"] = "Accept"
+        return rdf
+    if wanted == HTML:
         body = render_template("error.html", code=code, name=exc.name, description=exc.description)
         resp = Response(body, status=code, mimetype="text/html")
     else:

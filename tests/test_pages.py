@@ -103,7 +103,9 @@ def test_event_shows_its_date(client: FlaskClient) -> None:
 def test_programme_lists_parts_with_the_27(client: FlaskClient) -> None:
     soup = page(client, "/id/vorhaben/offensive-gruene-infrastruktur-2030")
     parts = [li.get_text(strip=True) for li in soup.select("main > ol > li")]
-    assert parts[2] == "Aktionsprogramm Grüne Lückenschlüsse(27 Einzelmaßnahmen)"  # strip=True joins
+    assert (
+        parts[2] == "Aktionsprogramm Grüne Lückenschlüsse(27 Einzelmaßnahmen)"
+    )  # strip=True joins
     assert len(parts) == 5
     assert soup.find("a", href="/id/ereignis/netzwerktag/2022")
 

@@ -138,7 +138,7 @@ def test_406_lists_what_is_offered(client: FlaskClient) -> None:
 def test_404_for_unknown_iri_in_html_and_text(client: FlaskClient) -> None:
     r = client.get("/id/gibt-es-nicht", headers={"Accept": "text/html"})
     assert r.status_code == 404 and r.mimetype == "text/html"
-    r = client.get("/id/gibt-es-nicht", headers={"Accept": "text/turtle"})
+    r = client.get("/id/gibt-es-nicht", headers={"Accept": "image/png"})
     assert r.status_code == 404 and r.mimetype == "text/plain"
 
 
@@ -245,3 +245,30 @@ def test_bad_input_never_500(client: FlaskClient, path: str, headers: dict[str, 
     r = client.get(path, headers=headers)
     assert r.status_code < 500
     assert r.status_code in (200, 400, 404, 406)
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt"),
+    [
+        ("text/turtle", "turtle"),
+        ("application/rdf+xml", "xml"),
+        ("application/ld+json", "json-ld"),
+        ("application/n-triples", "nt"),
+    ],
+)
+def test_404_in_rdf_is_parseable_rdf(client: FlaskClient, accept: str, fmt: str) -> None:
+    r = client.get("/id/gibt-es-nicht", headers={"Accept": accept})
+    assert r.status_code == 404 and r.mimetype == accept
+    assert len(rdflib.Graph().parse(data=r.data, format=fmt)) == 0
+
+
+def test_ontology_version_iri_dereferences(client: FlaskClient) -> None:
+    r = client.get("/ontology/1.0.0", headers={"Accept": "text/turtle"})
+    g = rdflib.Graph().parse(data=r.data, format="turtle")
+    assert (
+        rdflib.URIRef(NS + "ontology"),
+        rdflib.OWL.versionIRI,
+        rdflib.URIRef(NS + "ontology/1.0.0"),
+    ) in g
+    assert client.get("/ontology/1.0.0.nt").mimetype == "application/n-triples"
+    assert client.get("/ontology/9.9.9").status_code == 404

@@ -45,7 +45,21 @@ def context() -> Response:
 
 @bp.route("/ontology")
 @bp.route("/ontology.<ext>")
-def ontology(ext: str | None = None) -> Response:
+@bp.route("/ontology/<version>")
+def ontology(ext: str | None = None, version: str | None = None) -> Response:
+    """The vocabulary; its version IRIs (``/ontology/1.0.0``) answer with the same document."""
+    if version is not None:
+        version, ext = split_suffix(version)
+        known = (
+            store().ask(
+                f"ASK {{ <{cfg().namespace}ontology> <http://www.w3.org/2002/07/owl#versionIRI> "
+                f"<{cfg().namespace}ontology/{version}> }}"
+            )
+            if version.replace(".", "").isalnum()
+            else False
+        )
+        if not known:
+            abort(404, f"No version {version!r} of the vocabulary.")
     _, suffix = split_suffix(f"ontology.{ext}" if ext else "ontology")
     if ext and suffix is None:
         abort(404, f"No document /ontology.{ext}.")
