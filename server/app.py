@@ -20,13 +20,16 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["TESTING"] = config.testing
     app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 2
     app.extensions["charta.config"] = config
-    app.extensions["charta.store"] = EmbeddedStore(config.root, config.namespace)
+    app.extensions["charta.store"] = EmbeddedStore(
+        config.root, config.namespace, config.query_workers
+    )
 
     from server import errors
-    from server.views import resource, site
+    from server.views import resource, site, sparql
 
     app.jinja_env.filters["date_text"] = date_text
     errors.init_app(app)
     app.register_blueprint(site.bp)
     app.register_blueprint(resource.bp)
+    app.register_blueprint(sparql.bp)
     return app

@@ -33,7 +33,20 @@ HTML = "text/html"
 
 BY_SUFFIX = {f.suffix: f for f in RDF_FORMATS}
 BY_MEDIA_TYPE = {f.media_type: f for f in RDF_FORMATS}
-BY_NAME = {f.name: f for f in RDF_FORMATS} | BY_SUFFIX | {"json": JSONLD, "xml": RDFXML}
+#: Names accepted in ``?format=``/``?output=``, including what SPARQLWrapper and Fuseki send.
+BY_NAME = (
+    {f.name: f for f in RDF_FORMATS}
+    | BY_SUFFIX
+    | {f.media_type: f for f in RDF_FORMATS}
+    | {
+        "json": JSONLD,
+        "json-ld": JSONLD,
+        "xml": RDFXML,
+        "rdf+xml": RDFXML,
+        "n3": TURTLE,
+        "n-triples": NTRIPLES,
+    }
+)
 
 #: Offered in this order: for equal preference (``*/*``) the first wins.
 OFFERED: tuple[str, ...] = (TURTLE.media_type, HTML, *(f.media_type for f in RDF_FORMATS[1:]))

@@ -44,5 +44,8 @@ def serialize(triples: Iterable[ox.Triple], fmt: RdfFormat, prefixes: dict[str, 
         g = to_rdflib(triples)
         ctx = jsonld_context(prefixes)["@context"]
         return g.serialize(format="json-ld", context=ctx, auto_compact=True).encode("utf-8")
-    kwargs = {} if fmt.ox_format == ox.RdfFormat.N_TRIPLES else {"prefixes": prefixes}
+    # Our resource IRIs have "/" in their local part, which Turtle would escape ("id:a\/b");
+    # full IRIs read better there, so the "id" prefix is kept for JSON-LD only.
+    readable = {k: v for k, v in prefixes.items() if k != "id"}
+    kwargs = {} if fmt.ox_format == ox.RdfFormat.N_TRIPLES else {"prefixes": readable}
     return ox.serialize(list(triples), format=fmt.ox_format, **kwargs)  # type: ignore[return-value]

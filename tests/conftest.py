@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +29,25 @@ def project_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def config() -> Config:
     return Config(root=ROOT, testing=True, query_timeout_s=3.0).validated()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The app on a real socket (threaded), for clients that need one: SPARQLWrapper, browsers."""
+    from werkzeug.serving import make_server
+
+    from server.app import create_app
+
+    config = Config(root=ROOT, query_timeout_s=3.0, max_rows=500, query_workers=2).validated()
+    app = create_app(config)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

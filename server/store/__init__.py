@@ -7,10 +7,49 @@ store and a remote SPARQL server differ in transport, not in behaviour.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import pyoxigraph as ox
+
+
+class StoreError(Exception):
+    """A store failure that views map to an HTTP status code."""
+
+
+class QuerySyntaxError(StoreError):
+    """The query does not parse (400); the message says where."""
+
+
+class QueryTimeoutError(StoreError):
+    """The query ran past its time limit and was stopped (504)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot answer now: down, or every worker busy (503)."""
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query from /sparql, with the format its answer must be in."""
+
+    query: str
+    form: str
+    result_format: str
+    max_rows: int
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """A serialised answer and whether it was cut at ``max_rows``."""
+
+    body: bytes
+    media_type: str
+    truncated: bool
+    count: int
 
 
 class Store(Protocol):
@@ -35,4 +74,11 @@ class Store(Protocol):
 
     def triples(self) -> Iterable[ox.Triple]:
         """Every triple of the default graph (for dumps)."""
+        ...
+
+    def sparql(self, job: QueryJob, timeout: float) -> QueryAnswer:
+        """Run an untrusted query from /sparql within ``timeout`` seconds.
+
+        Raises QuerySyntaxError, QueryTimeoutError or StoreUnavailableError.
+        """
         ...

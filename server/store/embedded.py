@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,13 +11,17 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from server.sources import SOURCE_DIRS, parse_into, source_files
+from server.store import QueryAnswer, QueryJob
+from server.store.sandbox import QueryPool
 
 
 class EmbeddedStore:
     """An in-memory Oxigraph store; fast enough to answer every page in process."""
 
-    def __init__(self, root: Path, namespace: str) -> None:
+    def __init__(self, root: Path, namespace: str, query_workers: int = 2) -> None:
         self._store = ox.Store()
+        self._pool = QueryPool(query_workers, root, namespace)
+        weakref.finalize(self, self._pool.close)
         digest = hashlib.sha256(namespace.encode())
         newest = 0.0
         for src in source_files(root, SOURCE_DIRS):
@@ -41,6 +46,10 @@ class EmbeddedStore:
 
     def ask(self, query: str) -> bool:
         return bool(self._store.query(query))
+
+    def sparql(self, job: QueryJob, timeout: float) -> QueryAnswer:
+        """Untrusted queries run in worker processes, never in the web process."""
+        return self._pool.run(job, timeout)
 
     def triples(self) -> Iterable[ox.Triple]:
         for quad in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()):

@@ -1,0 +1,101 @@
+"""Example queries for the SPARQL editor: real questions about the Charta.
+
+Each uses only standard vocabularies where it can, so researchers can reuse
+the patterns on other data. Tests run every one and expect rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROLOGUE = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX schema: <http://schema.org/>
+"""
+
+
+@dataclass(frozen=True)
+class Example:
+    key: str
+    title_de: str
+    title_en: str
+    query: str
+
+
+EXAMPLES: tuple[Example, ...] = (
+    Example(
+        "themes",
+        "Leitthemen und Oberziele der Charta",
+        "The charter's themes and goals",
+        PROLOGUE
+        + """
+SELECT ?nr ?leitthema ?oberziel WHERE {
+  ?charta skos:hasTopConcept ?t .
+  ?t skos:notation ?nr ; skos:prefLabel ?leitthema ; schema:position ?tp .
+  ?z skos:broader ?t ; skos:prefLabel ?oberziel ; schema:position ?zp .
+  FILTER(lang(?leitthema) = "de" && lang(?oberziel) = "de")
+} ORDER BY ?tp ?zp""",
+    ),
+    Example(
+        "beratungsfolge",
+        "Wer hat DS 085/23 wann beraten?",
+        "Who consulted DS 085/23, and when?",
+        PROLOGUE
+        + """
+SELECT ?datum ?gremium ?rolle ?status WHERE {
+  ?drucksache dcterms:identifier "DS 085/23" .
+  ?beratung prov:used ?drucksache ; dcterms:date ?datum ;
+            prov:wasAssociatedWith ?g ; dcterms:type ?r ; dcterms:accessRights ?s .
+  ?g skos:prefLabel ?gremium . ?r skos:prefLabel ?rolle . ?s skos:prefLabel ?status .
+  FILTER(lang(?gremium) = "de" && lang(?rolle) = "de" && lang(?status) = "de")
+} ORDER BY ?datum""",
+    ),
+    Example(
+        "beschluesse",
+        "Beschlüsse und Ereignisse rund um die Charta",
+        "Decisions and events around the charter",
+        PROLOGUE
+        + """
+SELECT ?datum ?ereignis ?gremium ?quelle WHERE {
+  ?e a prov:Activity ; prov:wasAssociatedWith ?g ; dcterms:date ?datum ;
+     skos:prefLabel ?ereignis ; dcterms:source ?quelle .
+  ?g skos:prefLabel ?gremium .
+  FILTER(lang(?ereignis) = "de" && lang(?gremium) = "de")
+} ORDER BY ?datum""",
+    ),
+    Example(
+        "offensive",
+        "Bestandteile der Offensive Grüne Infrastruktur 2030",
+        "Parts of the Offensive Grüne Infrastruktur 2030",
+        PROLOGUE
+        + """
+SELECT ?bestandteil ?teil WHERE {
+  ?o skos:prefLabel "Offensive Grüne Infrastruktur 2030"@de ; dcterms:hasPart ?b .
+  ?b skos:prefLabel ?bestandteil . FILTER(lang(?bestandteil) = "de")
+  OPTIONAL { ?b dcterms:hasPart ?t . ?t skos:prefLabel ?teil . FILTER(lang(?teil) = "de") }
+}""",
+    ),
+    Example(
+        "kommunen",
+        "Kommunen des Kreises Unna mit amtlichem Schlüssel",
+        "Municipalities of the District of Unna with official keys",
+        PROLOGUE
+        + """
+SELECT ?kommune ?ags WHERE {
+  ?kreis skos:prefLabel "Kreis Unna"@de .
+  ?k org:linkedTo ?kreis ; skos:prefLabel ?kommune ; dcterms:identifier ?ags .
+} ORDER BY ?ags""",
+    ),
+    Example(
+        "quellen",
+        "Wie viele Aussagen stammen aus welcher Quelle?",
+        "How many resources come from which source?",
+        PROLOGUE
+        + """
+SELECT ?quelle (COUNT(DISTINCT ?s) AS ?ressourcen) WHERE {
+  ?s dcterms:source ?quelle .
+} GROUP BY ?quelle ORDER BY DESC(?ressourcen)""",
+    ),
+)

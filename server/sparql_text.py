@@ -1,0 +1,79 @@
+"""Reading a SPARQL request's text before any engine sees it.
+
+A small lexer skips comments, strings and IRIs, so keywords are found only
+where they are keywords: the query form decides the result formats, an update
+is refused on this read-only endpoint, and SERVICE is refused because the
+engine would fetch the named URL (tested: pyoxigraph opens the connection).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(
+    r"""
+      (?P<comment>\#[^\n]*)
+    | (?P<iri><[^<>"{}|^`\\\s]*>)
+    | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+                 |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+    | (?P<var>[?$][A-Za-z0-9_\u00b7-\uffff]+)
+    | (?P<word>(?:[A-Za-z_\u00c0-\uffff][\w.\-\u00b7-\uffff]*)?:[\w.\-:%\\\u00b7-\uffff]*
+               |[A-Za-z_][\w\-]*)
+    | (?P<other>\S)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+UPDATE_WORDS = {
+    "INSERT",
+    "DELETE",
+    "LOAD",
+    "CLEAR",
+    "DROP",
+    "CREATE",
+    "ADD",
+    "MOVE",
+    "COPY",
+    "WITH",
+}
+PROLOGUE = {"PREFIX", "BASE"}
+
+
+@dataclass(frozen=True)
+class QueryText:
+    """What the lexer found: the form (SELECT, ASK, …), updates and SERVICE."""
+
+    form: str | None
+    is_update: bool
+    uses_service: bool
+
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def inspect(text: str) -> QueryText:
+    """Classify a request text without evaluating it.
+
+    SPARQL allows ``\\uXXXX`` escapes anywhere; they are decoded first so an
+    escaped keyword cannot slip past (stricter than Oxigraph, which rejects them).
+    """
+    text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+    words = [m.group("word").upper() for m in _TOKEN.finditer(text) if m.lastgroup == "word"]
+    form = None
+    is_update = False
+    expect_prefix_parts = 0
+    for w in words:
+        if expect_prefix_parts:
+            expect_prefix_parts -= 1
+            continue
+        if w in PROLOGUE:
+            expect_prefix_parts = 1 if w == "PREFIX" else 0
+            continue
+        if w in QUERY_FORMS:
+            form = w
+        elif w in UPDATE_WORDS:
+            is_update = True
+        break
+    return QueryText(form=form, is_update=is_update, uses_service="SERVICE" in words)

@@ -1,0 +1,146 @@
+"""Worker processes that evaluate untrusted queries for the embedded store.
+
+pyoxigraph's Python API has no query timeout (oxigraph#1926) and holds the
+engine inside one call, so a runaway query can only be stopped by ending the
+process that runs it. Each worker holds its own copy of the data; a worker
+that overruns its time is killed and replaced in the background, while the
+other workers keep answering.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from server.store import (
+    QueryAnswer,
+    QueryJob,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    StoreUnavailableError,
+)
+
+_CTX = mp.get_context("spawn")  # no fork: the web server has threads and open sockets
+
+
+def _serve(conn: Connection, root: str, namespace: str) -> None:
+    """Worker main loop: load the data once, then answer jobs until told to stop."""
+    import pyoxigraph as ox
+
+    from server.namespaces import all_prefixes
+    from server.sources import SOURCE_DIRS, parse_into, source_files
+    from server.store.evaluate import evaluate
+
+    store = ox.Store()
+    for src in source_files(Path(root), SOURCE_DIRS):
+        parse_into(store, src.path, namespace)
+    prefixes = all_prefixes(namespace)
+    conn.send(("ready", len(store)))
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        try:
+            conn.send(("ok", evaluate(store, job, prefixes)))
+        except QuerySyntaxError as exc:
+            conn.send(("syntax", str(exc)))
+        except Exception as exc:  # reported to the client as a 400 with the engine's words
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+
+
+class QueryPool:
+    """A fixed number of query workers, started on first use."""
+
+    def __init__(self, size: int, root: Path, namespace: str) -> None:
+        self._size = size
+        self._args = (str(root), namespace)
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._started = False
+        self._lock = threading.Lock()
+
+    def _spawn(self) -> _Worker:
+        parent, child = _CTX.Pipe()
+        proc = _CTX.Process(
+            target=_serve, args=(child, *self._args), daemon=True, name="charta-query"
+        )
+        proc.start()
+        child.close()
+        try:
+            ok = parent.poll(120) and parent.recv()[0] == "ready"
+        except (OSError, EOFError):
+            ok = False
+        if not ok:
+            proc.kill()
+            raise StoreUnavailableError("a query worker failed to start")
+        return _Worker(proc, parent)
+
+    def _replace_later(self) -> None:
+        def start() -> None:
+            try:
+                self._idle.put(self._spawn())
+            except StoreUnavailableError:
+                pass
+
+        threading.Thread(target=start, daemon=True).start()
+
+    def start(self) -> None:
+        with self._lock:
+            if not self._started:
+                for _ in range(self._size):
+                    self._idle.put(self._spawn())
+                self._started = True
+
+    def run(self, job: QueryJob, timeout: float) -> QueryAnswer:
+        """Answer ``job`` within ``timeout`` seconds or stop it."""
+        self.start()
+        try:
+            worker = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise StoreUnavailableError(
+                f"all {self._size} query workers are busy; try again shortly"
+            ) from None
+        try:
+            worker.conn.send(job)
+            ready = worker.conn.poll(timeout)
+        except (OSError, EOFError):
+            ready = False
+        if not ready:
+            worker.process.kill()
+            worker.process.join(5)
+            self._replace_later()
+            raise QueryTimeoutError(f"the query ran longer than {timeout:g} s and was stopped")
+        try:
+            status, payload = worker.conn.recv()
+        except (OSError, EOFError):
+            worker.process.kill()
+            self._replace_later()
+            raise StoreUnavailableError("the query worker died") from None
+        self._idle.put(worker)
+        if status == "ok":
+            return payload
+        raise QuerySyntaxError(payload)
+
+    def close(self) -> None:
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+            worker.process.join(2)
+            if worker.process.is_alive():
+                worker.process.kill()

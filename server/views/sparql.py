@@ -1,0 +1,270 @@
+"""The SPARQL 1.1 Protocol endpoint: read-only, time-limited, row-capped, no outbound requests.
+
+Untrusted queries never run in the web process: the store runs them where it
+can stop them (worker processes for the embedded store, the server's own
+limits for a remote one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import Blueprint, Response, abort, render_template, request
+from werkzeug.exceptions import ServiceUnavailable
+
+from server import results
+from server.examples import EXAMPLES
+from server.formats import BY_MEDIA_TYPE as RDF_BY_MEDIA_TYPE
+from server.formats import BY_NAME as RDF_BY_NAME
+from server.formats import HTML, RDF_FORMATS, TURTLE
+from server.namespaces import SD, VOID, all_prefixes
+from server.serialize import serialize
+from server.sparql_text import inspect
+from server.store import (
+    QueryJob,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    StoreUnavailableError,
+)
+from server.views.negotiation import choose_lang, finish
+from server.views.resource import cfg, store
+
+bp = Blueprint("sparql", __name__)
+
+RESULT_TYPES = {f.media_type: f for f in results.RESULTS_FORMATS} | {
+    "application/json": results.JSON,
+    "application/xml": results.XML,
+    "text/xml": results.XML,
+    "text/plain": results.TSV,
+}
+#: For ``*/*`` the first wins: JSON for results, Turtle for graphs.
+RESULT_OFFER = (results.JSON.media_type, *list(RESULT_TYPES)[1:], HTML)
+GRAPH_OFFER = (TURTLE.media_type, *(f.media_type for f in RDF_FORMATS[1:]), HTML)
+FORMATS = "http://www.w3.org/ns/formats/"
+CORS_EXPOSED = "X-Charta-Truncated, X-Charta-Rows, Warning, Content-Type, ETag"
+
+
+def endpoint_url() -> str:
+    base = cfg().public_url or request.url_root
+    return base.rstrip("/") + "/sparql"
+
+
+@bp.after_request
+def cors(resp: Response) -> Response:
+    """Any origin may query: the endpoint is public, read-only and sends no credentials."""
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    resp.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
+    return resp
+
+
+@bp.route("/sparql", methods=["OPTIONS"])
+def preflight() -> Response:
+    resp = Response(status=204)
+    resp.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    resp.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+    resp.headers["Access-Control-Max-Age"] = "86400"
+    resp.headers["Allow"] = "GET, POST, OPTIONS, HEAD"
+    return resp
+
+
+def _request_text() -> tuple[str | None, list[str], list[str]]:
+    """Query text and dataset IRIs from GET, form POST or direct POST; refuses updates."""
+    if request.method == "GET":
+        if "update" in request.args:
+            abort(403, "This endpoint is read-only: SPARQL Update is refused and changes nothing.")
+        return (
+            request.args.get("query"),
+            request.args.getlist("default-graph-uri"),
+            request.args.getlist("named-graph-uri"),
+        )
+    ctype = request.mimetype
+    if ctype == "application/x-www-form-urlencoded":
+        form = request.form
+        if "update" in form:
+            abort(403, "This endpoint is read-only: SPARQL Update is refused and changes nothing.")
+        return (
+            form.get("query"),
+            form.getlist("default-graph-uri") or request.args.getlist("default-graph-uri"),
+            form.getlist("named-graph-uri") or request.args.getlist("named-graph-uri"),
+        )
+    if ctype == "application/sparql-query":
+        raw = request.get_data(cache=False)
+        try:
+            text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
+        except (UnicodeDecodeError, LookupError):
+            abort(400, "The query body is not valid UTF-8.")
+        return (
+            text,
+            request.args.getlist("default-graph-uri"),
+            request.args.getlist("named-graph-uri"),
+        )
+    if ctype == "application/sparql-update":
+        abort(403, "This endpoint is read-only: SPARQL Update is refused and changes nothing.")
+    abort(
+        415,
+        "POST a query as application/x-www-form-urlencoded (query=…) or as "
+        f"application/sparql-query, not {ctype or 'no Content-Type'}.",
+    )
+
+
+def _result_format(form: str) -> tuple[str, str]:
+    """(format name for the store, media type) from ?format=/?output=, else Accept; 406 if none.
+
+    A format parameter that does not fit the query form (SPARQLWrapper sends its
+    own, e.g. ``format=json`` with a CONSTRUCT) falls back to Accept, as Fuseki does.
+    """
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    source = request.values if request.method == "POST" else request.args
+    for asked in (source.get("format"), source.get("output")):
+        if not asked:
+            continue
+        if graph and asked in RDF_BY_NAME:
+            f = RDF_BY_NAME[asked]
+            return f.name, f.media_type
+        if not graph and asked in results.BY_NAME:
+            f2 = results.BY_NAME[asked]
+            return f2.name, f2.media_type
+    offer = GRAPH_OFFER if graph else RESULT_OFFER
+    best = request.accept_mimetypes.best_match(offer) if request.accept_mimetypes else offer[0]
+    if best is None:
+        abort(406, f"{form} results are offered as: " + ", ".join(o for o in offer if o != HTML))
+    if best == HTML:
+        return "html", HTML
+    if graph:
+        f = RDF_BY_MEDIA_TYPE[best]
+        return f.name, f.media_type
+    f2 = RESULT_TYPES[best]
+    return f2.name, f2.media_type
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def sparql() -> Response:
+    text, default_graphs, named_graphs = _request_text()
+    config = cfg()
+    if text is None:
+        return _service_description_or_editor()
+    if len(text.encode("utf-8")) > config.max_query_bytes:
+        abort(413, f"The query is longer than {config.max_query_bytes} bytes.")
+    info = inspect(text)
+    if info.is_update:
+        abort(
+            403,
+            "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) "
+            "is refused and changes nothing.",
+        )
+    if info.uses_service:
+        abort(
+            400,
+            "SERVICE (federated query) is disabled here: it would make this server "
+            "send requests to other addresses. Query those endpoints directly.",
+        )
+    if info.form is None:
+        abort(400, "Not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE.")
+    fmt, media_type = _result_format(info.form)
+    if fmt == "html":
+        return _editor(text)
+    for iri in (*default_graphs, *named_graphs):
+        if not iri or any(c in iri for c in '<>" {}|\\^`'):
+            abort(400, f"Not a valid graph IRI: {iri!r}")
+    job = QueryJob(
+        text, info.form, fmt, config.max_rows, tuple(default_graphs), tuple(named_graphs)
+    )
+    try:
+        answer = store().sparql(job, config.query_timeout_s)
+    except QuerySyntaxError as exc:
+        abort(400, f"Malformed query: {exc}")
+    except QueryTimeoutError as exc:
+        abort(504, f"Query stopped: {exc}. Narrow it down (LIMIT, more specific patterns).")
+    except StoreUnavailableError as exc:
+        raise ServiceUnavailable(f"The store is unavailable: {exc}", retry_after=5) from exc
+    resp = Response(answer.body, mimetype=media_type)
+    resp.headers["X-Charta-Rows"] = str(answer.count)
+    if answer.truncated:
+        resp.headers["X-Charta-Truncated"] = "true"
+        resp.headers["Warning"] = (
+            f'199 charta "Result truncated to {config.max_rows} rows (the configured row limit)"'
+        )
+    if request.method == "GET":
+        key = hashlib.sha256(f"{fmt}\0{text}\0{default_graphs}\0{named_graphs}".encode())
+        return finish(
+            resp,
+            request,
+            f"{store().version}-q{key.hexdigest()[:16]}",
+            store().modified,
+            config.cache_max_age_s,
+        )
+    resp.vary.add("Accept")
+    return resp
+
+
+def _service_description_or_editor() -> Response:
+    offer = (*GRAPH_OFFER[:-1], HTML)
+    best = request.accept_mimetypes.best_match(offer) if request.accept_mimetypes else offer[0]
+    if request.args.get("format") in RDF_BY_NAME:
+        best = RDF_BY_NAME[request.args["format"]].media_type
+    if best is None:
+        abort(406, "The service description is offered as: " + ", ".join(offer))
+    if best == HTML:
+        return _editor(None)
+    fmt = RDF_BY_MEDIA_TYPE[best]
+    data = serialize(service_description(endpoint_url()), fmt, all_prefixes(cfg().namespace))
+    resp = Response(data, mimetype=fmt.media_type)
+    return finish(
+        resp, request, f"{store().version}-sd-{fmt.suffix}", store().modified, cfg().cache_max_age_s
+    )
+
+
+def service_description(endpoint: str) -> list:
+    """sd:Service for this endpoint: language, result formats, limits, the default dataset."""
+    import pyoxigraph as ox
+
+    triples = store().select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    count = triples[0]["n"].value if triples else "0"
+    names = (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "JSON-LD",
+        "RDF_XML",
+        "N-Triples",
+    )
+    formats = " , ".join(f"<{FORMATS}{n}>" for n in names)
+    ttl = f"""
+@prefix sd: <{SD}> . @prefix void: <{VOID}> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{endpoint}> a sd:Service ;
+  sd:endpoint <{endpoint}> ;
+  sd:supportedLanguage sd:SPARQL11Query ;
+  sd:feature sd:EmptyGraphs ;
+  sd:resultFormat {formats} ;
+  dcterms:title "SPARQL-Endpunkt der Charta Grüne Infrastruktur Metropole Ruhr"@de ,
+                "SPARQL endpoint of the Charter Green Infrastructure Metropole Ruhr"@en ;
+  rdfs:comment "Read-only. Each query is stopped after {cfg().query_timeout_s:g} s; answers \
+hold at most {cfg().max_rows} rows (header X-Charta-Truncated). SERVICE is refused; FROM and \
+FROM NAMED name graphs of this store only, nothing is fetched."@en ;
+  sd:defaultDataset [ a sd:Dataset ;
+    sd:defaultGraph [ a sd:Graph ; void:triples "{count}"^^xsd:integer ] ] .
+"""
+    return [q.triple for q in ox.parse(ttl.encode(), format=ox.RdfFormat.TURTLE)]
+
+
+def _editor(query: str | None) -> Response:
+    lang = choose_lang()
+    examples_json = json.dumps({e.key: e.query for e in EXAMPLES}).replace("</", "<\\/")
+    body = render_template(
+        "sparql.html",
+        lang=lang,
+        examples=EXAMPLES,
+        examples_json=examples_json,
+        query=query,
+        timeout=f"{cfg().query_timeout_s:g}",
+        max_rows=cfg().max_rows,
+    )
+    resp = Response(body, mimetype="text/html")
+    resp.vary.add("Accept")
+    return resp
