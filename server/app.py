@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from server.build import build, load_build
 from server.config import Config
+from server.describe import Statistics
 from server.labels import date_text
 from server.store.embedded import EmbeddedStore
 
@@ -20,16 +22,23 @@ def create_app(config: Config | None = None) -> Flask:
     app.config["TESTING"] = config.testing
     app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 2
     app.extensions["charta.config"] = config
-    app.extensions["charta.store"] = EmbeddedStore(
-        config.root, config.namespace, config.query_workers
+    store = EmbeddedStore(config.root, config.namespace, config.query_workers)
+    site_build = (
+        load_build(config.dist_dir)
+        if config.dist_dir
+        else build(store, config.namespace, config.public_url)
     )
+    app.extensions["charta.store"] = store
+    app.extensions["charta.build"] = site_build
+    app.extensions["charta.stats"] = Statistics(site_build.metadata)
 
     from server import errors
-    from server.views import resource, site, sparql
+    from server.views import catalog, resource, site, sparql
 
     app.jinja_env.filters["date_text"] = date_text
     errors.init_app(app)
     app.register_blueprint(site.bp)
     app.register_blueprint(resource.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(catalog.bp)
     return app

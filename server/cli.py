@@ -105,3 +105,50 @@ def serve(host: str, port: int, base_url: str | None, namespace: str | None) -> 
     app = create_app(config)
     click.echo(f"charta: serving {report.triples} triples at http://{host}:{port}/")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder to write dumps/, metadata.nt, sitemap.xml and robots.txt into.",
+)
+@click.option(
+    "--base-url",
+    help="URL the site is reached at, for sitemap.xml and robots.txt (default: the namespace).",
+)
+@click.option("--namespace", help="Base namespace of the data (default: CHARTA_NAMESPACE).")
+def build(out: Path, base_url: str | None, namespace: str | None) -> None:
+    """Write the dumps (Turtle, N-Triples gzip, JSON-LD, RDF/XML), their SHA-256 sums,
+    the computed catalog and VoID statistics, sitemap.xml and robots.txt.
+
+    Deterministic: the same data gives the same bytes. Validates first; exit 1
+    if the data has violations. 'charta serve' uses the result when
+    CHARTA_DIST_DIR points at OUT.
+    """
+    from server.build import BuildError
+    from server.build import build as run_build
+    from server.store.embedded import EmbeddedStore
+    from server.validate import validate as run
+
+    config = _config(namespace=namespace, public_url=base_url)
+    try:
+        report = run(config.root, config.namespace)
+        if not report.conforms:
+            click.echo(
+                f"not built: {len(report.violations)} violations (see 'charta validate')", err=True
+            )
+            sys.exit(1)
+        store = EmbeddedStore(config.root, config.namespace, query_workers=1)
+        result = run_build(store, config.namespace, config.public_url)
+    except (SourceError, BuildError) as exc:
+        fail(str(exc))
+    try:
+        written = result.write(out)
+    except OSError as exc:
+        fail(f"{out}: cannot write: {exc.strerror or exc}")
+    for path in written:
+        click.echo(f"{path} ({path.stat().st_size} bytes)")
+    click.echo(f"built {len(result.dumps)} dumps of {result.triples} triples into {out}")

@@ -47,10 +47,92 @@ def description_query(iri: str) -> str:
 }}"""
 
 
-def describe(store: Store, iri: str) -> list[ox.Triple]:
-    """The triples of the resource's representation; empty if we know nothing about it."""
+CATALOG_LINKS = " | ".join(
+    f"<{p}>"
+    for p in (
+        "http://www.w3.org/ns/dcat#dataset",
+        "http://www.w3.org/ns/dcat#service",
+        "http://www.w3.org/ns/dcat#distribution",
+        "http://www.w3.org/ns/dcat#contactPoint",
+        "http://purl.org/dc/terms/publisher",
+        "http://purl.org/dc/terms/license",
+        "http://purl.org/dc/terms/spatial",
+        # Controlled-vocabulary values, whose scheme membership the catalog states:
+        "http://purl.org/dc/terms/language",
+        "http://purl.org/dc/terms/accessRights",
+        "http://purl.org/dc/terms/accrualPeriodicity",
+        "http://purl.org/dc/terms/type",
+        "http://data.europa.eu/r5r/availability",
+        "http://dcat-ap.de/def/dcatde/politicalGeocodingLevelURI",
+    )
+)
+DCAT_CATALOG = ox.NamedNode("http://www.w3.org/ns/dcat#Catalog")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def catalog_query(iri: str) -> str:
+    """The whole catalog document: harvesters (ckanext-dcat) read everything from one answer."""
+    r = iri_ref(iri)
+    return f"""CONSTRUCT {{ ?x ?p ?o . ?o ?p2 ?o2 . }} WHERE {{
+  {r} ({CATALOG_LINKS})* ?x .
+  ?x ?p ?o OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2 }}
+}}"""
+
+
+class Statistics:
+    """Computed catalog statistics (byte sizes, checksums, VoID), indexed by subject.
+
+    They are kept beside the store, not in it: they describe the dumps of the
+    store's triples, and Oxigraph would turn ``xsd:nonNegativeInteger`` (which
+    DCAT-AP requires for ``dcat:byteSize``) into ``xsd:integer``.
+    """
+
+    def __init__(self, triples: list[ox.Triple]) -> None:
+        self._by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+        for t in triples:
+            self._by_subject.setdefault(t.subject, []).append(t)
+
+    def about(self, subjects: set[ox.NamedNode | ox.BlankNode]) -> list[ox.Triple]:
+        """Statistics of these subjects, following every node the statistics describe."""
+        out: list[ox.Triple] = []
+        todo = [s for s in subjects if s in self._by_subject]
+        seen = set(todo)
+        while todo:
+            for t in self._by_subject[todo.pop()]:
+                out.append(t)
+                o = t.object
+                if (
+                    isinstance(o, ox.NamedNode | ox.BlankNode)
+                    and o in self._by_subject
+                    and o not in seen
+                ):
+                    seen.add(o)
+                    todo.append(o)
+        return out
+
+
+def describe(store: Store, iri: str, stats: Statistics | None = None) -> list[ox.Triple]:
+    """The triples of the resource's representation; empty if we know nothing about it.
+
+    A catalog's representation is the whole catalog (datasets, distributions,
+    services, agents), so a harvester that reads the catalog URL gets everything.
+    """
     triples = store.construct(description_query(iri))
     subject = ox.NamedNode(iri)
     if not any(t.subject == subject for t in triples):
         return []
+    if ox.Triple(subject, RDF_TYPE, DCAT_CATALOG) in triples:
+        seen = set(triples)
+        triples += [t for t in store.construct(catalog_query(iri)) if t not in seen]
+    if stats is not None:
+        triples += stats.about(_catalog_members(triples, subject))
     return triples
+
+
+def _catalog_members(
+    triples: list[ox.Triple], subject: ox.NamedNode
+) -> set[ox.NamedNode | ox.BlankNode]:
+    """Subjects described in full in this representation (the resource, or a catalog's parts)."""
+    if ox.Triple(subject, RDF_TYPE, DCAT_CATALOG) not in triples:
+        return {subject}
+    return {t.subject for t in triples if isinstance(t.subject, ox.NamedNode)}

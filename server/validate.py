@@ -1,7 +1,9 @@
 """``charta validate``: SHACL conformance plus dangling links in our namespace.
 
-A dangling link is an IRI under our namespace that the data uses but never
-describes; it would 404 when dereferenced, so it counts as a violation.
+A dangling link is an IRI we mint (``{ns}id/…``, ``{ns}ontology…``) that the
+data uses but never describes; it would 404 when dereferenced, so it counts as
+a violation. Documents the server serves (``/dumps/…``, ``/sparql``, the site
+root) are not resources and are not checked here.
 """
 
 from __future__ import annotations
@@ -101,14 +103,15 @@ def _short(graph: rdflib.Graph, path: rdflib.term.Node | None) -> str | None:
 
 
 def dangling_links(graph: rdflib.Graph, namespace: str) -> Iterable[tuple[URIRef, URIRef]]:
-    """(user, IRI) pairs where IRI is in our namespace and has no description."""
+    """(user, IRI) pairs where IRI is one we mint and has no description."""
     described = {s for s in graph.subjects(unique=True) if isinstance(s, URIRef)}
+    minted = (namespace + "id/", namespace + "ontology")
     seen: set[URIRef] = set()
     for s, p, o in graph:
         for term in (p, o):
             if (
                 isinstance(term, URIRef)
-                and str(term).startswith(namespace)
+                and str(term).startswith(minted)
                 and term not in described
                 and term not in seen
             ):

@@ -93,7 +93,7 @@ def resource(rest: str) -> Response:
     path, suffix = split_suffix("id/" + rest)
     iri = cfg().namespace + path
     try:
-        triples = describe(store(), iri)
+        triples = describe(store(), iri, current_app.extensions["charta.stats"])
     except ValueError as exc:
         abort(400, str(exc))
     if not triples:

@@ -1,0 +1,307 @@
+"""``charta build``: dumps, checksums, computed catalog statistics, sitemap, robots.txt.
+
+Deterministic: triples are sorted before serialising and gzip carries no time
+stamp, so the same data gives the same bytes. Which dumps exist is read from
+the catalog data (``dcat:downloadURL`` under ``{ns}dumps/``), so the catalog and
+the files cannot disagree. Statistics (byte sizes, checksums, VoID counts,
+temporal coverage) are computed here from the data, never written by hand.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pyoxigraph as ox
+
+from server.formats import BY_SUFFIX, RdfFormat
+from server.namespaces import all_prefixes
+from server.store import Store
+
+DCAT = "http://www.w3.org/ns/dcat#"
+DCT = "http://purl.org/dc/terms/"
+VOID = "http://rdfs.org/ns/void#"
+SPDX = "http://spdx.org/rdf/terms#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+FEATURE = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF_XML"}
+
+
+class BuildError(Exception):
+    """The catalog names a dump this build cannot produce."""
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One dump file and the distribution that describes it."""
+
+    filename: str
+    fmt: RdfFormat
+    gzipped: bool
+    distribution: str
+    data: bytes
+
+    @property
+    def media_type(self) -> str:
+        return "application/gzip" if self.gzipped else self.fmt.media_type
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class Build:
+    """Everything ``charta build`` writes, also used in memory by the server."""
+
+    dumps: dict[str, Dump] = field(default_factory=dict)
+    metadata: list[ox.Triple] = field(default_factory=list)
+    triples: int = 0
+    sitemap: bytes = b""
+    robots: bytes = b""
+
+    def write(self, out: Path) -> list[Path]:
+        """Write every file into ``out``; returns the paths written."""
+        (out / "dumps").mkdir(parents=True, exist_ok=True)
+        written = []
+        for dump in self.dumps.values():
+            written.append(out / "dumps" / dump.filename)
+            written[-1].write_bytes(dump.data)
+        sums = "".join(
+            f"{d.sha256}  {d.filename}\n"
+            for d in sorted(self.dumps.values(), key=lambda d: d.filename)
+        )
+        files = {
+            "dumps/SHA256SUMS": sums.encode(),
+            "metadata.nt": ntriples(self.metadata),
+            "sitemap.xml": self.sitemap,
+            "robots.txt": self.robots,
+        }
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+            written.append(out / name)
+        return written
+
+
+def sort_key(t: ox.Triple) -> str:
+    return str(t)
+
+
+def ntriples(triples: Iterable[ox.Triple]) -> bytes:
+    """Sorted N-Triples: the canonical, diff-friendly form."""
+    return b"".join(sorted(f"{t} .\n".encode() for t in triples))
+
+
+def _dump_targets(store: Store, namespace: str) -> list[tuple[str, str]]:
+    rows = store.select(f"""SELECT ?d ?url WHERE {{ ?d <{DCAT}downloadURL> ?url .
+        FILTER(STRSTARTS(STR(?url), "{namespace}dumps/")) }} ORDER BY ?url""")
+    return [(r["d"].value, r["url"].value[len(namespace) + len("dumps/") :]) for r in rows]
+
+
+def _format_of(filename: str) -> tuple[RdfFormat, bool]:
+    name, gz = (filename[:-3], True) if filename.endswith(".gz") else (filename, False)
+    suffix = name.rsplit(".", 1)[-1]
+    if suffix not in BY_SUFFIX:
+        raise BuildError(f"no RDF format for dump file {filename!r}")
+    return BY_SUFFIX[suffix], gz
+
+
+def _lit(value: object, datatype: str) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode(XSD + datatype))
+
+
+def build(store: Store, namespace: str, base_url: str | None = None) -> Build:
+    """Dumps of the store's triples plus the computed catalog and VoID statistics."""
+    triples = sorted(store.triples(), key=sort_key)
+    prefixes = all_prefixes(namespace)
+    result = Build(triples=len(triples))
+    for dist, filename in _dump_targets(store, namespace):
+        fmt, gz = _format_of(filename)
+        if fmt.suffix == "nt":
+            data = ntriples(triples)
+        else:  # pyoxigraph keeps input order, so sorted triples give the same bytes every time
+            readable = {k: v for k, v in prefixes.items() if k != "id"}
+            data = ox.serialize(triples, format=fmt.ox_format, prefixes=readable)
+        if gz:
+            data = gzip.compress(data, compresslevel=9, mtime=0)
+        result.dumps[filename] = Dump(filename, fmt, gz, dist, data)
+    result.metadata = _metadata(store, namespace, triples, result, store.modified)
+    site = (base_url or namespace).rstrip("/") + "/"
+    result.sitemap = _sitemap(triples, namespace, site)
+    result.robots = (
+        f"User-agent: *\nAllow: /\nDisallow: /sparql?\nSitemap: {site}sitemap.xml\n"
+    ).encode()
+    return result
+
+
+def _metadata(
+    store: Store, namespace: str, triples: list[ox.Triple], result: Build, modified: datetime
+) -> list[ox.Triple]:
+    """Distribution sizes and checksums, dataset coverage and VoID, as triples."""
+    out: list[ox.Triple] = []
+    nn = ox.NamedNode
+    day = _lit(modified.date().isoformat(), "date")
+
+    def add(
+        s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal
+    ) -> None:
+        out.append(ox.Triple(s, nn(p), o))
+
+    for dump in result.dumps.values():
+        dist = nn(dump.distribution)
+        add(dist, DCAT + "byteSize", _lit(len(dump.data), "nonNegativeInteger"))
+        checksum = ox.BlankNode(f"checksum-{hashlib.sha1(dump.filename.encode()).hexdigest()[:12]}")
+        add(dist, SPDX + "checksum", checksum)
+        out.append(ox.Triple(checksum, RDF_TYPE, nn(SPDX + "Checksum")))
+        add(checksum, SPDX + "algorithm", nn(SPDX + "checksumAlgorithm_sha256"))
+        # As the SPDX vocabulary states; DCAT-AP.de checks the algorithm's class.
+        out.append(
+            ox.Triple(
+                nn(SPDX + "checksumAlgorithm_sha256"), RDF_TYPE, nn(SPDX + "ChecksumAlgorithm")
+            )
+        )
+        add(checksum, SPDX + "checksumValue", _lit(dump.sha256, "hexBinary"))
+        add(dist, DCT + "modified", day)
+
+    datasets = [
+        r["d"]
+        for r in store.select(
+            f"SELECT ?d WHERE {{ ?d a <{DCAT}Dataset> . "
+            f'FILTER(STRSTARTS(STR(?d), "{namespace}")) }}'
+        )
+    ]
+    catalogs = [r["c"] for r in store.select(f"SELECT ?c WHERE {{ ?c a <{DCAT}Catalog> }}")]
+    for c in catalogs:
+        add(c, DCT + "modified", day)
+    dates = sorted(
+        t.object.value
+        for t in triples
+        if t.predicate.value == DCT + "date"
+        and isinstance(t.object, ox.Literal)
+        and t.object.datatype is not None
+        and t.object.datatype.value == XSD + "date"
+    )
+    for d in datasets:
+        add(d, DCT + "modified", day)
+        if dates:
+            period = ox.BlankNode("temporal-coverage")
+            add(d, DCT + "temporal", period)
+            out.append(ox.Triple(period, RDF_TYPE, nn(DCT + "PeriodOfTime")))
+            add(period, DCAT + "startDate", _lit(dates[0], "date"))
+            add(period, DCAT + "endDate", _lit(dates[-1], "date"))
+        out.extend(_void(d, namespace, triples, result))
+    return out
+
+
+def _void(
+    dataset: ox.NamedNode, namespace: str, triples: list[ox.Triple], result: Build
+) -> list[ox.Triple]:
+    """VoID statistics counted from the dumped triples."""
+    nn = ox.NamedNode
+    out = [ox.Triple(dataset, RDF_TYPE, nn(VOID + "Dataset"))]
+
+    def add(
+        s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal
+    ) -> None:
+        out.append(ox.Triple(s, nn(p), o))
+
+    entities = {
+        t.subject.value
+        for t in triples
+        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(namespace)
+    }
+    by_class: dict[str, set[str]] = {}
+    by_property: Counter[str] = Counter()
+    vocabularies: set[str] = set()
+    for t in triples:
+        by_property[t.predicate.value] += 1
+        vocabularies.add(_vocabulary(t.predicate.value))
+        if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            by_class.setdefault(t.object.value, set()).add(str(t.subject))
+            vocabularies.add(_vocabulary(t.object.value))
+    add(dataset, VOID + "uriSpace", ox.Literal(namespace))
+    add(dataset, VOID + "sparqlEndpoint", nn(namespace + "sparql"))
+    add(dataset, VOID + "rootResource", nn(namespace + "id/charta"))
+    for example in (
+        "id/charta",
+        "id/leitthema/lebenswerte-metropole-ruhr",
+        "id/drucksache/ds-085-23",
+    ):
+        if namespace + example in entities:
+            add(dataset, VOID + "exampleResource", nn(namespace + example))
+    for dump in sorted(result.dumps.values(), key=lambda d: d.filename):
+        add(dataset, VOID + "dataDump", nn(f"{namespace}dumps/{dump.filename}"))
+        add(dataset, VOID + "feature", nn(FORMATS_NS + FEATURE[dump.fmt.suffix]))
+    for vocab in sorted(vocabularies):
+        add(dataset, VOID + "vocabulary", nn(vocab))
+    add(dataset, VOID + "triples", _lit(len(triples), "integer"))
+    add(dataset, VOID + "entities", _lit(len(entities), "integer"))
+    add(dataset, VOID + "distinctSubjects", _lit(len({str(t.subject) for t in triples}), "integer"))
+    add(dataset, VOID + "distinctObjects", _lit(len({str(t.object) for t in triples}), "integer"))
+    add(dataset, VOID + "properties", _lit(len(by_property), "integer"))
+    add(dataset, VOID + "classes", _lit(len(by_class), "integer"))
+    for cls in sorted(by_class):
+        node = ox.BlankNode("class-" + hashlib.sha1(cls.encode()).hexdigest()[:12])
+        add(dataset, VOID + "classPartition", node)
+        add(node, VOID + "class", nn(cls))
+        add(node, VOID + "entities", _lit(len(by_class[cls]), "integer"))
+    for prop in sorted(by_property):
+        node = ox.BlankNode("property-" + hashlib.sha1(prop.encode()).hexdigest()[:12])
+        add(dataset, VOID + "propertyPartition", node)
+        add(node, VOID + "property", nn(prop))
+        add(node, VOID + "triples", _lit(by_property[prop], "integer"))
+    return out
+
+
+def _vocabulary(iri: str) -> str:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1]
+
+
+def _sitemap(triples: list[ox.Triple], namespace: str, site: str) -> bytes:
+    """Every resource page plus the landing page, vocabulary and query editor."""
+    paths = sorted(
+        {
+            t.subject.value[len(namespace) :]
+            for t in triples
+            if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(namespace + "id/")
+        }
+    )
+    urls = ["", "ontology", "sparql", *paths]
+    body = "".join(f"<url><loc>{escape(site + p)}</loc></url>\n" for p in urls)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{body}</urlset>\n"
+    ).encode()
+
+
+def load_build(out: Path) -> Build:
+    """Read what ``charta build --out`` wrote, so the server need not rebuild at start-up."""
+    out = Path(out)
+    result = Build()
+    metadata = (out / "metadata.nt").read_bytes()
+    result.metadata = [q.triple for q in ox.parse(metadata, format=ox.RdfFormat.N_TRIPLES)]
+    dists = {}
+    for t in result.metadata:  # the distribution of each dump is named by its checksum
+        if t.predicate.value == SPDX + "checksum":
+            dists[t.object.value] = t.subject.value
+    sums = (out / "dumps" / "SHA256SUMS").read_text().splitlines()
+    for line in sums:
+        digest, filename = line.split("  ", 1)
+        fmt, gz = _format_of(filename)
+        node = f"checksum-{hashlib.sha1(filename.encode()).hexdigest()[:12]}"
+        data = (out / "dumps" / filename).read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise BuildError(f"{out / 'dumps' / filename}: checksum does not match SHA256SUMS")
+        result.dumps[filename] = Dump(filename, fmt, gz, dists.get(node, ""), data)
+    result.sitemap = (out / "sitemap.xml").read_bytes()
+    result.robots = (out / "robots.txt").read_bytes()
+    return result

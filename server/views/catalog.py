@@ -1,0 +1,63 @@
+"""What harvesters fetch: dumps, VoID, sitemap and robots.txt (the catalog itself is a resource)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from server.build import Build
+from server.describe import describe
+from server.views.negotiation import choose_format, finish
+from server.views.resource import cfg, represent, store
+
+bp = Blueprint("catalog", __name__)
+
+
+def site_build() -> Build:
+    return current_app.extensions["charta.build"]
+
+
+@bp.route("/dumps/<filename>")
+def dump(filename: str) -> Response:
+    build = site_build()
+    if filename == "SHA256SUMS":
+        body = "".join(
+            f"{d.sha256}  {d.filename}\n"
+            for d in sorted(build.dumps.values(), key=lambda d: d.filename)
+        )
+        resp = Response(body, mimetype="text/plain")
+        return finish(
+            resp, request, f"{store().version}-sums", store().modified, cfg().cache_max_age_s
+        )
+    found = build.dumps.get(filename)
+    if found is None:
+        abort(404, f"No dump {filename!r}; the catalog at /id/katalog lists them.")
+    resp = Response(found.data, mimetype=found.media_type)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return finish(resp, request, found.sha256, store().modified, cfg().cache_max_age_s)
+
+
+@bp.route("/.well-known/void")
+@bp.route("/.well-known/void.<ext>")
+def void(ext: str | None = None) -> Response:
+    """The dataset's VoID (and DCAT) description, in any RDF format."""
+    iri = cfg().namespace + "id/datensatz/charta"
+    triples = describe(store(), iri, current_app.extensions["charta.stats"])
+    if not triples:
+        abort(404, "No dataset is described.")
+    return represent(iri, "id/datensatz/charta", triples, choose_format(ext), ext)
+
+
+@bp.route("/sitemap.xml")
+def sitemap() -> Response:
+    resp = Response(site_build().sitemap, mimetype="application/xml")
+    return finish(
+        resp, request, f"{store().version}-sitemap", store().modified, cfg().cache_max_age_s
+    )
+
+
+@bp.route("/robots.txt")
+def robots() -> Response:
+    resp = Response(site_build().robots, mimetype="text/plain")
+    return finish(
+        resp, request, f"{store().version}-robots", store().modified, cfg().cache_max_age_s
+    )

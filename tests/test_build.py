@@ -1,0 +1,62 @@
+"""``charta build``: deterministic dumps, sums, and a server started from the build."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from server.app import create_app
+from server.config import Config
+from tests.conftest import ROOT
+
+
+def run_build(out: Path, seed: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    return subprocess.run(
+        [sys.executable, "-m", "server", "build", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_same_data_gives_the_same_bytes(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    ra, rb = run_build(a, "1"), run_build(b, "2")
+    assert ra.returncode == 0, ra.stderr
+    assert rb.returncode == 0, rb.stderr
+    files = sorted(p.name for p in (a / "dumps").iterdir())
+    assert [str(f) for f in files] == [
+        "SHA256SUMS",
+        "charta.jsonld",
+        "charta.nt.gz",
+        "charta.rdf",
+        "charta.ttl",
+    ]
+    for f in files:
+        assert (a / "dumps" / f).read_bytes() == (b / "dumps" / f).read_bytes(), f
+    assert (a / "sitemap.xml").read_bytes() == (b / "sitemap.xml").read_bytes()
+    assert "built 4 dumps" in ra.stdout
+
+
+def test_server_serves_a_build_without_rebuilding(tmp_path: Path) -> None:
+    assert run_build(tmp_path, "0").returncode == 0
+    app = create_app(Config(root=ROOT, testing=True, dist_dir=tmp_path).validated())
+    client = app.test_client()
+    assert client.get("/dumps/charta.ttl").data == (tmp_path / "dumps" / "charta.ttl").read_bytes()
+    assert b"byteSize" in client.get("/id/distribution/turtle.ttl").data
+
+
+def test_tampered_dump_is_refused(tmp_path: Path) -> None:
+    assert run_build(tmp_path, "0").returncode == 0
+    (tmp_path / "dumps" / "charta.ttl").write_bytes(b"# changed\n")
+    try:
+        create_app(Config(root=ROOT, testing=True, dist_dir=tmp_path).validated())
+    except Exception as exc:
+        assert "checksum does not match" in str(exc)
+    else:
+        raise AssertionError("a dump that does not match SHA256SUMS was served")

@@ -1,0 +1,199 @@
+"""The DCAT-AP.de catalog: official shapes, a broken catalog caught, and a harvest from its URL."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import pyshacl
+import pytest
+import rdflib
+from flask import Flask
+from flask.testing import FlaskClient
+from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
+
+from server.app import create_app
+from server.config import Config
+from tests.conftest import NS, SHARED
+
+EXTERNAL = SHARED / "external"
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+CATALOG = NS + "id/katalog"
+PARSERS = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+}
+
+
+@pytest.fixture(scope="module")
+def app(config: Config) -> Flask:
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def local(url: str) -> str:
+    assert url.startswith(NS), url
+    return "/" + url[len(NS) :]
+
+
+def harvest_catalog(client: FlaskClient) -> rdflib.Graph:
+    """Fetch the catalog as ckanext-dcat does: HEAD, then GET with */*, parser from Content-Type."""
+    head = client.head(local(CATALOG), headers={"Accept": "*/*"})
+    assert head.status_code == 200
+    r = client.get(local(CATALOG), headers={"Accept": "*/*"})
+    return rdflib.Graph().parse(data=r.data, format=PARSERS[r.mimetype])
+
+
+@pytest.fixture(scope="module")
+def shapes() -> rdflib.Graph:
+    """SEMIC DCAT-AP 3.0.0 with the DCAT-AP.de 3.0 files (shared/external/SOURCES.md)."""
+    g = rdflib.Graph()
+    g.parse(EXTERNAL / "dcat-ap-semic" / "3.0.0" / "dcat-ap-SHACL.ttl", format="turtle")
+    for name in (
+        "dcat-ap-SHACL-DE.ttl",
+        "dcat-ap-spec-german-additions.ttl",
+        "dcat-ap-de-controlledvocabularies.ttl",
+        "dcat-ap-de-deprecated.ttl",
+    ):
+        g.parse(EXTERNAL / "dcat-ap-de-shacl" / "shapes-v3.0" / name, format="turtle")
+    return g
+
+
+def with_vocabularies(data: rdflib.Graph) -> rdflib.Graph:
+    """Offline, the vocabularies the DE imports name are loaded into the data graph."""
+    g = rdflib.Graph()
+    g += data
+    for f in [
+        *(EXTERNAL / "eu-vocabularies").glob("*.rdf"),
+        *(EXTERNAL / "dcat-ap-de-shacl" / "vocab").glob("*.rdf"),
+    ]:
+        g.parse(f, format="xml")
+    return g
+
+
+def violations(data: rdflib.Graph, shapes: rdflib.Graph) -> list[tuple[str, str, str]]:
+    _, report, _ = pyshacl.validate(
+        with_vocabularies(data), shacl_graph=shapes, inference="none", allow_warnings=True
+    )
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    return [
+        (
+            str(report.value(r, sh.focusNode)),
+            str(report.value(r, sh.resultPath)),
+            str(report.value(r, sh.resultMessage)),
+        )
+        for r in report.subjects(RDF.type, sh.ValidationResult)
+        if report.value(r, sh.resultSeverity) == sh.Violation
+    ]
+
+
+def test_catalog_passes_the_official_dcat_ap_de_shapes(
+    client: FlaskClient, shapes: rdflib.Graph
+) -> None:
+    assert violations(harvest_catalog(client), shapes) == []
+
+
+def test_distribution_without_licence_is_caught(client: FlaskClient, shapes: rdflib.Graph) -> None:
+    g = harvest_catalog(client)
+    dist = rdflib.URIRef(NS + "id/distribution/turtle")
+    g.remove((dist, DCTERMS.license, None))
+    found = violations(g, shapes)
+    assert (str(dist), str(DCTERMS.license)) in {(f, p) for f, p, _ in found}
+
+
+def test_harvest_follows_every_distribution_and_the_service(client: FlaskClient) -> None:
+    g = harvest_catalog(client)
+    catalog = rdflib.URIRef(CATALOG)
+    (dataset,) = g.objects(catalog, DCAT.dataset)
+    assert g.value(dataset, DCTERMS.publisher) is not None
+    void = rdflib.Graph().parse(
+        data=client.get("/.well-known/void", headers={"Accept": "text/turtle"}).data,
+        format="turtle",
+    )
+    expected_triples = int(void.value(dataset, VOID.triples))
+    distributions = list(g.objects(dataset, DCAT.distribution))
+    assert len(distributions) == 4
+    for dist in distributions:
+        assert str(g.value(dist, DCTERMS.license)).startswith("http://dcat-ap.de/def/licenses/")
+        assert not str(g.value(dist, DCTERMS.license)).endswith("/")
+        url = str(g.value(dist, DCAT.downloadURL))
+        head = client.head(local(url))
+        assert head.status_code == 200
+        r = client.get(local(url))
+        declared = str(g.value(dist, DCAT.mediaType)).rsplit("media-types/", 1)[1]
+        compress = g.value(dist, DCAT.compressFormat)
+        body = r.data
+        if compress is not None:
+            assert r.mimetype == str(compress).rsplit("media-types/", 1)[1]
+            body = gzip.decompress(body)
+        else:
+            assert r.mimetype == declared
+        assert int(g.value(dist, DCAT.byteSize)) == len(r.data) == int(r.headers["Content-Length"])
+        checksum = g.value(dist, SPDX.checksum)
+        assert str(g.value(checksum, SPDX.checksumValue)) == hashlib.sha256(r.data).hexdigest()
+        parsed = rdflib.Graph().parse(data=body, format=PARSERS[declared])
+        assert len(parsed) == expected_triples, url
+    (service,) = g.objects(catalog, DCAT.service)
+    assert (service, DCAT.servesDataset, dataset) in g
+    endpoint = str(g.value(service, DCAT.endpointURL))
+    sd = client.get(
+        local(str(g.value(service, DCAT.endpointDescription))), headers={"Accept": "text/turtle"}
+    )
+    assert b"sd:Service" in sd.data or b"sparql-service-description#Service" in sd.data
+    answer = client.get(
+        local(endpoint), query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}
+    )
+    assert int(answer.get_json()["results"]["bindings"][0]["n"]["value"]) == expected_triples
+
+
+def test_void_is_counted_from_the_data(client: FlaskClient) -> None:
+    r = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.mimetype == "text/turtle"
+    g = rdflib.Graph().parse(data=r.data, format="turtle")
+    ds = rdflib.URIRef(NS + "id/datensatz/charta")
+    assert (ds, RDF.type, VOID.Dataset) in g
+    assert str(g.value(ds, VOID.uriSpace)) == NS
+    assert str(g.value(ds, VOID.sparqlEndpoint)) == NS + "sparql"
+    assert len(list(g.objects(ds, VOID.dataDump))) == 4
+    assert rdflib.URIRef("http://www.w3.org/2004/02/skos/core#") in set(
+        g.objects(ds, VOID.vocabulary)
+    )
+    assert rdflib.URIRef(NS + "id/charta") in set(g.objects(ds, VOID.exampleResource))
+    dump = rdflib.Graph().parse(data=client.get("/dumps/charta.ttl").data, format="turtle")
+    assert int(g.value(ds, VOID.triples)) == len(dump)
+    partitions = list(g.objects(ds, VOID.propertyPartition))
+    assert sum(int(g.value(p, VOID.triples)) for p in partitions) == len(dump)
+    themes = next(
+        p
+        for p in g.objects(ds, VOID.classPartition)
+        if str(g.value(p, VOID["class"])) == NS + "ontology#Leitthema"
+    )
+    assert int(g.value(themes, VOID.entities)) == 5
+
+
+def test_dumps_have_validators_and_gzip(client: FlaskClient) -> None:
+    r = client.get("/dumps/charta.ttl")
+    assert r.headers["ETag"].strip('"') == hashlib.sha256(r.data).hexdigest()
+    assert (
+        client.get("/dumps/charta.ttl", headers={"If-None-Match": r.headers["ETag"]}).status_code
+        == 304
+    )
+    z = client.get("/dumps/charta.ttl", headers={"Accept-Encoding": "gzip"})
+    assert z.headers["Content-Encoding"] == "gzip" and gzip.decompress(z.data) == r.data
+    sums = client.get("/dumps/SHA256SUMS").get_data(as_text=True)
+    assert f"{hashlib.sha256(r.data).hexdigest()}  charta.ttl" in sums
+    assert client.get("/dumps/nope.ttl").status_code == 404
+
+
+def test_sitemap_and_robots(client: FlaskClient) -> None:
+    sitemap = client.get("/sitemap.xml")
+    assert sitemap.mimetype == "application/xml"
+    assert f"<loc>{NS}id/oberziel/schwamm-region</loc>".encode() in sitemap.data
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    assert f"Sitemap: {NS}sitemap.xml" in robots
