@@ -4,38 +4,43 @@ from __future__ import annotations
 
 from flask import Flask
 
-from server.build import build, load_build
 from server.config import Config
-from server.describe import Statistics
 from server.labels import date_text
+from server.site import Site
+from server.store import Store
 from server.store.embedded import EmbeddedStore
+from server.store.remote import RemoteStore
+
+
+def make_store(config: Config) -> Store:
+    """The one place that knows which store implementations exist."""
+    if config.store_url:
+        return RemoteStore(config.store_url, config.namespace, config.remote_timeout_s)
+    return EmbeddedStore(config.root, config.namespace, config.query_workers)
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app on a finished config (``None``: read ``CHARTA_*`` from the environment).
 
-    Refuses to start on data that fails validation, so a broken deployment is
-    caught before it serves anything.
+    ``charta serve`` validates the data before calling this and refuses to start
+    on violations. With a remote store the app starts even while the store is
+    down: pages answer 503 until it is back.
     """
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["TESTING"] = config.testing
     app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 2
     app.extensions["charta.config"] = config
-    store = EmbeddedStore(config.root, config.namespace, config.query_workers)
-    site_build = (
-        load_build(config.dist_dir)
-        if config.dist_dir
-        else build(store, config.namespace, config.public_url)
-    )
+    store = make_store(config)
     app.extensions["charta.store"] = store
-    app.extensions["charta.build"] = site_build
-    app.extensions["charta.stats"] = Statistics(site_build.metadata)
+    app.extensions["charta.site"] = Site(
+        store, config.namespace, config.public_url, config.dist_dir
+    )
+    app.jinja_env.filters["date_text"] = date_text
 
     from server import errors
     from server.views import catalog, resource, site, sparql
 
-    app.jinja_env.filters["date_text"] = date_text
     errors.init_app(app)
     app.register_blueprint(site.bp)
     app.register_blueprint(resource.bp)

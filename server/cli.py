@@ -71,44 +71,6 @@ def validate(directory: Path | None, namespace: str | None, quiet: bool) -> None
 
 @cli.command()
 @click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Interface to listen on; 127.0.0.1 means only this machine can connect.",
-)
-@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
-@click.option(
-    "--base-url",
-    help="URL the site is reached at, if not the namespace "
-    "(e.g. http://localhost:8080/); links in pages stay on this server either way.",
-)
-@click.option("--namespace", help="Base namespace of the data (default: CHARTA_NAMESPACE).")
-def serve(host: str, port: int, base_url: str | None, namespace: str | None) -> None:
-    """Serve the linked data site on the embedded store (Oxigraph in process).
-
-    Validates ontology/ and data/ first and refuses to start if they do not
-    conform. For production, run several workers with gunicorn:
-    gunicorn -w 4 'server.app:create_app()'.
-    """
-    from server.app import create_app
-    from server.validate import validate as run
-
-    config = _config(namespace=namespace, public_url=base_url)
-    try:
-        report = run(config.root, config.namespace)
-    except SourceError as exc:
-        fail(str(exc))
-    if not report.conforms:
-        for finding in report.violations:
-            click.echo(finding.render(config.root), err=True)
-        fail(f"refusing to start: {len(report.violations)} violations (see 'charta validate')")
-    app = create_app(config)
-    click.echo(f"charta: serving {report.triples} triples at http://{host}:{port}/")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
-
-
-@cli.command()
-@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("dist"),
@@ -152,3 +114,167 @@ def build(out: Path, base_url: str | None, namespace: str | None) -> None:
     for path in written:
         click.echo(f"{path} ({path.stat().st_size} bytes)")
     click.echo(f"built {len(result.dumps)} dumps of {result.triples} triples into {out}")
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on; 127.0.0.1 means only this machine can connect.",
+)
+@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
+@click.option(
+    "--base-url",
+    help="URL the site is reached at, if not the namespace "
+    "(e.g. http://localhost:8080/); links in pages stay on this server either way.",
+)
+@click.option("--namespace", help="Base namespace of the data (default: CHARTA_NAMESPACE).")
+@click.option(
+    "--store",
+    "store_url",
+    help="Query URL of a SPARQL 1.1 server loaded with "
+    "'charta load' (default: the embedded store).",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web worker processes; more than 1 runs gunicorn.",
+)
+def serve(
+    host: str,
+    port: int,
+    base_url: str | None,
+    namespace: str | None,
+    store_url: str | None,
+    workers: int,
+) -> None:
+    """Serve the linked data site, the SPARQL endpoint and the catalog.
+
+    On the embedded store (Oxigraph in process) it validates ontology/ and data/
+    first and refuses to start if they do not conform. With --store it serves
+    from a remote SPARQL server and starts even while that server is down (pages
+    answer 503 until it is back). --workers N runs N gunicorn worker processes.
+    """
+    from server.app import create_app
+    from server.validate import validate as run
+
+    config = _config(namespace=namespace, public_url=base_url, store_url=store_url)
+    if not config.store_url:
+        try:
+            report = run(config.root, config.namespace)
+        except SourceError as exc:
+            fail(str(exc))
+        if not report.conforms:
+            for finding in report.violations:
+                click.echo(finding.render(config.root), err=True)
+            fail(f"refusing to start: {len(report.violations)} violations (see 'charta validate')")
+    where = config.store_url or "the embedded store"
+    click.echo(f"charta: serving {where} at http://{host}:{port}/ with {workers} worker(s)")
+    if workers == 1:
+        create_app(config).run(host=host, port=port, threaded=True, use_reloader=False)
+        return
+    from server.gunicorn import run_gunicorn
+
+    run_gunicorn(config, host, port, workers)
+
+
+@cli.command()
+@click.option(
+    "--store",
+    "store_url",
+    required=True,
+    help="Query URL of the SPARQL 1.1 server (e.g. http://localhost:7878/query).",
+)
+@click.option(
+    "--update-url",
+    help="Its SPARQL Update URL (default: /update beside /query, else the query URL).",
+)
+@click.option("--namespace", help="Base namespace of the data (default: CHARTA_NAMESPACE).")
+def load(store_url: str, update_url: str | None, namespace: str | None) -> None:
+    """Load ontology/ and data/ into a remote SPARQL server, replacing the previous version.
+
+    Validates first (exit 1 on violations). The new data is written to a
+    temporary graph and then moved over the live graph in one update, so
+    readers never see half a load.
+    """
+    from server.load import load as run_load
+    from server.validate import validate as run
+
+    config = _config(namespace=namespace, store_url=store_url, store_update_url=update_url)
+    try:
+        report = run(config.root, config.namespace)
+    except SourceError as exc:
+        fail(str(exc))
+    if not report.conforms:
+        click.echo(
+            f"not loaded: {len(report.violations)} violations (see 'charta validate')", err=True
+        )
+        sys.exit(1)
+    try:
+        result = run_load(config.root, config.namespace, store_url, config.store_update_url)
+    except Exception as exc:  # the server's own words are the most useful message here
+        fail(f"{store_url}: load failed: {exc}")
+    click.echo(f"loaded {result.triples} triples into <{result.graph}> (version {result.version})")
+
+
+@cli.command()
+@click.argument("text")
+@click.option(
+    "--format",
+    "fmt",
+    default="tsv",
+    show_default=True,
+    help="json, xml, csv or tsv for SELECT/ASK; turtle, jsonld, rdfxml or ntriples "
+    "for CONSTRUCT/DESCRIBE (turtle when a results format is given).",
+)
+@click.option("--store", "store_url", help="Query a remote store instead of the embedded one.")
+@click.option("--namespace", help="Base namespace of the data (default: CHARTA_NAMESPACE).")
+def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> None:
+    """Run a SPARQL query (TEXT, @file, or - for stdin) and print the answer.
+
+    The same limits as /sparql apply: read-only, no SERVICE, the configured
+    timeout and row limit (a cut answer is reported on stderr).
+    """
+    from server import results
+    from server.app import make_store
+    from server.formats import BY_NAME as RDF_BY_NAME
+    from server.sparql_text import inspect
+    from server.store import QueryJob, StoreError
+
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{text[1:]}: cannot read: {exc}")
+    config = _config(namespace=namespace, store_url=store_url, query_workers=1)
+    info = inspect(text)
+    if info.is_update:
+        fail("query: SPARQL Update is refused: this tool only reads.")
+    if info.uses_service:
+        fail("query: SERVICE is refused: it would send requests to other addresses.")
+    if info.form is None:
+        fail("query: not a SPARQL query (expected SELECT, ASK, CONSTRUCT or DESCRIBE).")
+    if info.form in ("CONSTRUCT", "DESCRIBE"):
+        fmt = RDF_BY_NAME[fmt].name if fmt in RDF_BY_NAME else "turtle"
+    elif fmt in results.BY_NAME:
+        fmt = results.BY_NAME[fmt].name
+    else:
+        fail(f"query: unknown results format {fmt!r} (json, xml, csv, tsv)")
+    try:
+        store = make_store(config)
+        answer = store.sparql(
+            QueryJob(text, info.form, fmt, config.max_rows), config.query_timeout_s
+        )
+    except SourceError as exc:
+        fail(str(exc))
+    except StoreError as exc:
+        fail(f"query: {exc}")
+    sys.stdout.buffer.write(answer.body)
+    sys.stdout.flush()
+    if answer.truncated:
+        click.echo(f"(cut at {config.max_rows} rows: the configured row limit)", err=True)

@@ -6,9 +6,15 @@ import json
 from html import escape
 
 from flask import Flask, Response, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    GatewayTimeout,
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+)
 
 from server.formats import HTML, OFFERED
+from server.store import QueryTimeoutError, StoreError
 
 
 def _negotiated() -> str | None:
@@ -56,8 +62,21 @@ def error_response(exc: HTTPException) -> Response:
     return resp
 
 
+def store_error(exc: StoreError) -> Response:
+    """A page whose store is down or slow: 503/504 with a reason and when to retry."""
+    if isinstance(exc, QueryTimeoutError):
+        http: HTTPException = GatewayTimeout(f"The data store is too slow right now: {exc}.")
+    else:
+        http = ServiceUnavailable(f"The data store is unavailable right now: {exc}.")
+    resp = error_response(http)
+    resp.headers["Retry-After"] = "5"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_response)
+    app.register_error_handler(StoreError, store_error)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

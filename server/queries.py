@@ -135,7 +135,7 @@ def beratungsfolge(store: Store, paper: str, lang: str, vocab: str) -> list[Step
             r["date"].value,
             r["rL"].value,
             r["sL"].value if "sL" in r else None,
-            r["auth"].value == "true",
+            r["auth"].value in ("true", "1"),  # both are lexical forms of xsd:boolean true
         )
         for r in rows
     ]

@@ -102,3 +102,20 @@ def rdflib_graph(path: Path, base: str) -> rdflib.Graph:
     g = rdflib.Graph()
     g.parse(path, format="turtle", publicID=base)
     return g
+
+
+def fingerprint(root: Path, namespace: str) -> tuple[str, float]:
+    """(version, newest mtime) of ontology/ and data/: the same data gives the same version.
+
+    Both stores use it, so an embedded and a remote deployment of the same data
+    send the same ETags.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(namespace.encode())
+    newest = 0.0
+    for src in source_files(root, SOURCE_DIRS):
+        digest.update(src.path.name.encode())
+        digest.update(src.path.read_bytes())
+        newest = max(newest, src.path.stat().st_mtime)
+    return digest.hexdigest()[:20], newest

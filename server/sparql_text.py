@@ -48,6 +48,8 @@ class QueryText:
     form: str | None
     is_update: bool
     uses_service: bool
+    #: FROM or FROM NAMED in the text: the query names its own dataset.
+    names_dataset: bool = False
 
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -76,4 +78,9 @@ def inspect(text: str) -> QueryText:
         elif w in UPDATE_WORDS:
             is_update = True
         break
-    return QueryText(form=form, is_update=is_update, uses_service="SERVICE" in words)
+    return QueryText(
+        form=form,
+        is_update=is_update,
+        uses_service="SERVICE" in words,
+        names_dataset="FROM" in words,
+    )

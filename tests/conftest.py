@@ -37,17 +37,106 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+BACKENDS = ["embedded", "oxigraph", "virtuoso"]
+
+
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Oxigraph server (PyPI ``oxigraph``) loaded with 'charta load'."""
+    from server.load import load
+    from tests import servers
+
+    server = servers.oxigraph(tmp_path_factory.mktemp("oxigraph"), free_port()).start()
+    load(ROOT, NS, server.query_url, None)
+    yield server.query_url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's Virtuoso, started on free ports with a private database."""
+    from server.load import load
+    from tests import servers
+
+    if servers.VIRTUOSO is None:
+        if servers.virtuoso_required():
+            pytest.fail("virtuoso-t is missing: .ci/run installs virtuoso-opensource")
+        pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
+    sql_port = free_port()
+    server = servers.virtuoso(tmp_path_factory.mktemp("virtuoso"), free_port(), sql_port).start()
+    servers.grant_virtuoso_updates(sql_port)
+    load(ROOT, NS, server.query_url, None)
+    yield server.query_url
+    server.stop()
+
+
+def backend_config(request: pytest.FixtureRequest, **overrides: object) -> Config:
+    """A test config for the backend named by ``request.param``."""
+    values: dict[str, object] = {"root": ROOT, "testing": True, "query_timeout_s": 3.0}
+    values.update(overrides)
+    if request.param != "embedded":
+        values["store_url"] = request.getfixturevalue(f"{request.param}_server")
+    return Config(**values).validated()  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
     """The app on a real socket (threaded), for clients that need one: SPARQLWrapper, browsers."""
     from werkzeug.serving import make_server
 
     from server.app import create_app
 
-    config = Config(root=ROOT, query_timeout_s=3.0, max_rows=500, query_workers=2).validated()
+    config = backend_config(request, testing=False, max_rows=500, query_workers=2)
     app = create_app(config)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+_BY_BACKEND: dict[str, dict[str, int]] = {}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Name the real servers the remote-store tests use, with their versions."""
+    import subprocess
+
+    from tests import servers
+
+    def version(cmd: list[str]) -> str:
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "not installed"
+
+    virtuoso = version([servers.VIRTUOSO, "-?"]) if servers.VIRTUOSO else "not installed"
+    return [
+        f"backends: embedded (pyoxigraph), oxigraph server: {version([servers.OXIGRAPH, '--version'])}",
+        f"backends: virtuoso: {servers.VIRTUOSO or '-'} {virtuoso}",
+    ]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    for backend in BACKENDS:
+        if (
+            f"[{backend}" in report.nodeid
+            or f"-{backend}]" in report.nodeid
+            or f"-{backend}-" in report.nodeid
+        ):
+            counts = _BY_BACKEND.setdefault(backend, {})
+            counts[report.outcome] = counts.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per backend, so the CI log shows each store's run."""
+    if not _BY_BACKEND:
+        return
+    terminalreporter.section("runs per store backend")
+    for backend in BACKENDS:
+        counts = _BY_BACKEND.get(backend, {})
+        text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "not run"
+        terminalreporter.write_line(f"{backend}: {text}")

@@ -13,8 +13,7 @@ from flask.testing import FlaskClient
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
 
 from server.app import create_app
-from server.config import Config
-from tests.conftest import NS, SHARED
+from tests.conftest import BACKENDS, NS, SHARED, backend_config
 
 EXTERNAL = SHARED / "external"
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
@@ -27,9 +26,9 @@ PARSERS = {
 }
 
 
-@pytest.fixture(scope="module")
-def app(config: Config) -> Flask:
-    return create_app(config)
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest) -> Flask:
+    return create_app(backend_config(request))
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.app import create_app
-from server.config import Config
-from tests.conftest import NS
+from tests.conftest import BACKENDS, NS, backend_config
 
 
-@pytest.fixture(scope="module")
-def app(config: Config) -> Flask:
-    return create_app(config)
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest) -> Flask:
+    return create_app(backend_config(request))
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from server.app import create_app
 from server.config import Config
 from server.describe import describe
 from server.formats import RDF_FORMATS
-from tests.conftest import NS
+from tests.conftest import BACKENDS, NS, backend_config
 
 
-@pytest.fixture(scope="module")
-def app(config: Config) -> Flask:
-    return create_app(config)
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest) -> Flask:
+    return create_app(backend_config(request))
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_every_resource_in_every_format_parses_and_matches_the_store(
     for iri in resources:
         expected = {
             (t.subject.value, t.predicate.value)
-            for t in describe(store, iri, app.extensions["charta.stats"])
+            for t in describe(store, iri, app.extensions["charta.site"].parts().stats)
             if isinstance(t.subject, ox.NamedNode)
         }
         path = iri[len(NS) - 1 :]

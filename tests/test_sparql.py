@@ -12,24 +12,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.app import create_app
-from server.config import Config
 from server.examples import EXAMPLES
-from tests.conftest import ROOT
+from tests.conftest import BACKENDS, backend_config
 
 Q = "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> } ORDER BY ?s"
 
 
-@pytest.fixture(scope="module")
-def app() -> Flask:
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest) -> Flask:
     return create_app(
-        Config(
-            root=ROOT,
-            testing=True,
-            query_timeout_s=5,
-            max_rows=50,
-            max_query_bytes=2000,
-            query_workers=1,
-        ).validated()
+        backend_config(
+            request, max_rows=50, max_query_bytes=2000, query_workers=1, query_timeout_s=5
+        )
     )
 
 

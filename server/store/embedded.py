@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from server.sources import SOURCE_DIRS, parse_into, source_files
+from server.sources import SOURCE_DIRS, fingerprint, parse_into, source_files
 from server.store import QueryAnswer, QueryJob
 from server.store.sandbox import QueryPool
 
@@ -22,14 +21,9 @@ class EmbeddedStore:
         self._store = ox.Store()
         self._pool = QueryPool(query_workers, root, namespace)
         weakref.finalize(self, self._pool.close)
-        digest = hashlib.sha256(namespace.encode())
-        newest = 0.0
         for src in source_files(root, SOURCE_DIRS):
             parse_into(self._store, src.path, namespace)
-            digest.update(src.path.name.encode())
-            digest.update(src.path.read_bytes())
-            newest = max(newest, src.path.stat().st_mtime)
-        self.version = digest.hexdigest()[:20]
+        self.version, newest = fingerprint(root, namespace)
         self.modified = datetime.fromtimestamp(int(newest), UTC)
 
     def __len__(self) -> int:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
 from server.build import Build
 from server.describe import describe
 from server.views.negotiation import choose_format, finish
-from server.views.resource import cfg, represent, store
+from server.views.resource import cfg, represent, site, store
 
 bp = Blueprint("catalog", __name__)
 
 
 def site_build() -> Build:
-    return current_app.extensions["charta.build"]
+    return site().build
 
 
 @bp.route("/dumps/<filename>")
@@ -41,7 +41,7 @@ def dump(filename: str) -> Response:
 def void(ext: str | None = None) -> Response:
     """The dataset's VoID (and DCAT) description, in any RDF format."""
     iri = cfg().namespace + "id/datensatz/charta"
-    triples = describe(store(), iri, current_app.extensions["charta.stats"])
+    triples = describe(store(), iri, site().stats)
     if not triples:
         abort(404, "No dataset is described.")
     return represent(iri, "id/datensatz/charta", triples, choose_format(ext), ext)

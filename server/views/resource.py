@@ -15,6 +15,7 @@ from server.formats import BY_SUFFIX, HTML, RDF_FORMATS, RdfFormat
 from server.namespaces import all_prefixes
 from server.pages import build_page, schema_org
 from server.serialize import serialize
+from server.site import SiteParts
 from server.store import Store
 from server.views.negotiation import choose_format, choose_lang, finish
 
@@ -28,6 +29,11 @@ def cfg() -> Config:
 
 def store() -> Store:
     return current_app.extensions["charta.store"]
+
+
+def site() -> SiteParts:
+    """Dumps and catalog statistics for the store's current data version."""
+    return current_app.extensions["charta.site"].parts()
 
 
 def local_link(iri: str) -> str:
@@ -93,7 +99,7 @@ def resource(rest: str) -> Response:
     path, suffix = split_suffix("id/" + rest)
     iri = cfg().namespace + path
     try:
-        triples = describe(store(), iri, current_app.extensions["charta.stats"])
+        triples = describe(store(), iri, site().stats)
     except ValueError as exc:
         abort(400, str(exc))
     if not triples:
