@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from server.config import Config
-from server.labels import date_text
+from server.labels import date_text, wraplines
 from server.site import Site
 from server.store import Store
 from server.store.embedded import EmbeddedStore
@@ -37,13 +37,15 @@ def create_app(config: Config | None = None) -> Flask:
         store, config.namespace, config.public_url, config.dist_dir
     )
     app.jinja_env.filters["date_text"] = date_text
+    app.jinja_env.filters["wraplines"] = wraplines
 
     from server import errors
-    from server.views import catalog, resource, site, sparql
+    from server.views import catalog, resource, search, site, sparql
 
     errors.init_app(app)
     app.register_blueprint(site.bp)
     app.register_blueprint(resource.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(catalog.bp)
+    app.register_blueprint(search.bp)
     return app

@@ -186,3 +186,10 @@ def standard_label(iri: str, lang: str) -> str | None:
     if pair is None:
         return None
     return pair[1] if lang == "en" else pair[0]
+
+
+def wraplines(text: str, width: int) -> list[str]:
+    """Break a label into lines of at most ``width`` characters, for SVG text."""
+    import textwrap
+
+    return textwrap.wrap(text, width=width, break_long_words=False) or [text]

@@ -179,3 +179,36 @@ def citing(store: Store, source: str, lang: str, vocab: str) -> list[dict[str, s
           {_label("s", lang)}
         }} ORDER BY ?cL ?sL""")
     )
+
+
+@dataclass
+class OrgNode:
+    iri: str
+    label: str
+    children: list[OrgNode] = field(default_factory=list)
+
+
+def organisation_tree(store: Store, lang: str) -> list[OrgNode]:
+    """Organisations nested by org:subOrganizationOf, org:unitOf and org:linkedTo."""
+    rows = store.select(f"""{PREFIXES}
+        SELECT ?o ?oL ?parent WHERE {{
+          ?o a org:Organization .
+          OPTIONAL {{ ?o org:subOrganizationOf|org:unitOf|org:linkedTo ?parent .
+                      ?parent a org:Organization }}
+          {_label("o", lang)}
+        }} ORDER BY ?oL""")
+    nodes: dict[str, OrgNode] = {}
+    parents: dict[str, str] = {}
+    for r in rows:
+        iri = r["o"].value
+        nodes.setdefault(iri, OrgNode(iri, r["oL"].value))
+        if "parent" in r:
+            parents.setdefault(iri, r["parent"].value)
+    roots = []
+    for iri, node in nodes.items():
+        parent = parents.get(iri)
+        if parent in nodes and parent != iri:
+            nodes[parent].children.append(node)
+        else:
+            roots.append(node)
+    return roots

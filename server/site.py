@@ -13,6 +13,7 @@ from pathlib import Path
 
 from server.build import Build, build, load_build
 from server.describe import Statistics
+from server.search import SearchIndex
 from server.store import Store
 
 
@@ -20,6 +21,7 @@ from server.store import Store
 class SiteParts:
     build: Build
     stats: Statistics
+    search: SearchIndex
 
 
 class Site:
@@ -34,7 +36,9 @@ class Site:
         self._fixed: SiteParts | None = None
         if dist_dir is not None:
             built = load_build(dist_dir)
-            self._fixed = SiteParts(built, Statistics(built.metadata))
+            self._fixed = SiteParts(
+                built, Statistics(built.metadata), SearchIndex(store, namespace)
+            )
         self._current: tuple[str, SiteParts] | None = None
         self._lock = threading.Lock()
 
@@ -49,5 +53,8 @@ class Site:
         with self._lock:
             if self._current is None or self._current[0] != version:
                 built = build(self._store, self._namespace, self._base_url)
-                self._current = (version, SiteParts(built, Statistics(built.metadata)))
+                parts = SiteParts(
+                    built, Statistics(built.metadata), SearchIndex(self._store, self._namespace)
+                )
+                self._current = (version, parts)
             return self._current[1]

@@ -156,3 +156,26 @@ def test_every_kind_of_page_renders_in_both_languages(app: Flask, client: FlaskC
             assert soup.html["lang"] == lang
             assert soup.h1 and soup.h1.get_text(strip=True)
             assert soup.find("a", class_="skip")
+
+
+def test_charta_picture_links_all_themes_and_goals_without_outside_requests(
+    client: FlaskClient,
+) -> None:
+    soup = page(client, "/id/charta")
+    svg = soup.find("svg")
+    links = [a["href"] for a in svg.find_all("a")]
+    assert len(links) == 25
+    assert sum("/id/leitthema/" in h for h in links) == 5
+    assert sum("/id/oberziel/" in h for h in links) == 20
+    text = " ".join(t.get_text(" ") for t in svg.find_all("text"))
+    assert "Schwamm-Region" in text.replace("- ", "-")
+    assert "http" not in "".join(str(e.get("href", "")) for e in svg.find_all(True))
+
+
+def test_landing_draws_bodies_as_a_tree(client: FlaskClient) -> None:
+    soup = page(client, "/")
+    tree = soup.select_one("nav.org-tree")
+    kreis = next(li for li in tree.find_all("li") if li.a.get_text() == "Kreis Unna")
+    children = [a.get_text() for a in kreis.ul.find_all("a")]
+    assert "Kreistag" in children
+    assert "Organisationseinheit Bauen und Planen" in children

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.labels import LabelIndex, local_name
 from server.namespaces import all_prefixes
-from server.queries import themes_and_goals
+from server.queries import organisation_tree, themes_and_goals
 from server.serialize import jsonld_context, serialize
 from server.views.negotiation import choose_format, choose_lang, finish
 from server.views.resource import alternates, cfg, local_link, split_suffix, store
@@ -22,7 +22,8 @@ bp = Blueprint("site", __name__)
 def landing() -> Response:
     lang = choose_lang()
     themes = themes_and_goals(store(), cfg().namespace, lang)
-    body = render_template("landing.html", themes=themes, lang=lang, link=local_link)
+    orgs = organisation_tree(store(), lang)
+    body = render_template("landing.html", themes=themes, orgs=orgs, lang=lang, link=local_link)
     resp = Response(body, mimetype="text/html")
     resp.vary.add("Accept-Language")
     resp.vary.add("Cookie")

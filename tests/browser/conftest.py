@@ -1,0 +1,91 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, axe-core and the Nu checker from npm."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.config import Config
+from tests.conftest import ROOT, free_port
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+VNU = HERE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (.ci/run installs it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_tools() -> None:
+    """axe-core and vnu-jar from the npm registry, installed on first use (package-lock.json)."""
+    if not Path(CHROMIUM).exists():
+        _missing("Chromium is not installed (apt-get install chromium)")
+    if not shutil.which("java"):
+        _missing("java is not installed (the Nu Html Checker runs on it)")
+    if not (AXE.exists() and VNU.exists()):
+        npm = shutil.which("npm")
+        if npm is None:
+            _missing("npm is not installed")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=HERE,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+
+
+@pytest.fixture(scope="session")
+def site_url() -> Iterator[str]:
+    """The app on the embedded store, on a real socket for the browser."""
+    from werkzeug.serving import make_server
+
+    from server.app import create_app
+
+    app = create_app(Config(root=ROOT, query_workers=2).validated())
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser(browser_tools: None) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    pg = context.new_page()
+    yield pg
+    context.close()
