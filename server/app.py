@@ -16,7 +16,7 @@ def make_store(config: Config) -> Store:
     """The one place that knows which store implementations exist."""
     if config.store_url:
         return RemoteStore(config.store_url, config.namespace, config.remote_timeout_s)
-    return EmbeddedStore(config.root, config.namespace, config.query_workers)
+    return EmbeddedStore(config.root, config.namespace, config.query_workers, config.store_dir)
 
 
 def create_app(config: Config | None = None) -> Flask:

@@ -82,17 +82,24 @@ def validate(directory: Path | None, namespace: str | None, quiet: bool) -> None
     help="URL the site is reached at, for sitemap.xml and robots.txt (default: the namespace).",
 )
 @click.option("--namespace", help="Base namespace of the data (default: CHARTA_NAMESPACE).")
-def build(out: Path, base_url: str | None, namespace: str | None) -> None:
+@click.option(
+    "--store-dir",
+    type=click.Path(path_type=Path),
+    help="Also write a persisted Oxigraph store into this folder (replaced in one swap); "
+    "'charta serve --store-dir' then starts without parsing Turtle.",
+)
+def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Path | None) -> None:
     """Write the dumps (Turtle, N-Triples gzip, JSON-LD, RDF/XML), their SHA-256 sums,
     the computed catalog and VoID statistics, sitemap.xml and robots.txt.
 
     Deterministic: the same data gives the same bytes. Validates first; exit 1
-    if the data has violations. 'charta serve' uses the result when
-    CHARTA_DIST_DIR points at OUT.
+    if the data has violations. 'charta serve --dist-dir OUT' (or
+    CHARTA_DIST_DIR=OUT) serves the result without rebuilding it.
     """
     from server.build import BuildError
     from server.build import build as run_build
     from server.store.embedded import EmbeddedStore
+    from server.store.persisted import StoreDirError, write_store_dir
     from server.validate import validate as run
 
     config = _config(namespace=namespace, public_url=base_url)
@@ -103,10 +110,15 @@ def build(out: Path, base_url: str | None, namespace: str | None) -> None:
                 f"not built: {len(report.violations)} violations (see 'charta validate')", err=True
             )
             sys.exit(1)
-        store = EmbeddedStore(config.root, config.namespace, query_workers=1)
+        if store_dir is not None:
+            meta = write_store_dir(config.root, config.namespace, store_dir)
+            click.echo(f"{store_dir} (persisted store, {meta.triples} triples)")
+        store = EmbeddedStore(config.root, config.namespace, query_workers=1, store_dir=store_dir)
         result = run_build(store, config.namespace, config.public_url)
-    except (SourceError, BuildError) as exc:
+    except (SourceError, BuildError, StoreDirError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"{store_dir}: cannot write the store: {exc.strerror or exc}")
     try:
         written = result.write(out)
     except OSError as exc:
@@ -143,6 +155,18 @@ def build(out: Path, base_url: str | None, namespace: str | None) -> None:
     type=click.IntRange(1, 64),
     help="Web worker processes; more than 1 runs gunicorn.",
 )
+@click.option(
+    "--store-dir",
+    type=click.Path(path_type=Path),
+    help="Open the persisted store written by 'charta build --store-dir' (read-only, "
+    "no parsing) instead of parsing ontology/ and data/.",
+)
+@click.option(
+    "--dist-dir",
+    type=click.Path(path_type=Path),
+    help="Serve the dumps written by 'charta build --out' instead of building them "
+    "on first request.",
+)
 def serve(
     host: str,
     port: int,
@@ -150,19 +174,38 @@ def serve(
     namespace: str | None,
     store_url: str | None,
     workers: int,
+    store_dir: Path | None,
+    dist_dir: Path | None,
 ) -> None:
     """Serve the linked data site, the SPARQL endpoint and the catalog.
 
     On the embedded store (Oxigraph in process) it validates ontology/ and data/
-    first and refuses to start if they do not conform. With --store it serves
-    from a remote SPARQL server and starts even while that server is down (pages
+    first and refuses to start if they do not conform. With --store-dir it opens
+    a persisted store instead, which 'charta build' validated, and refuses one
+    built from other data than the checkout's. With --store it serves from a
+    remote SPARQL server and starts even while that server is down (pages
     answer 503 until it is back). --workers N runs N gunicorn worker processes.
     """
     from server.app import create_app
+    from server.store.persisted import StoreDirError, check_fresh, read_meta
     from server.validate import validate as run
 
-    config = _config(namespace=namespace, public_url=base_url, store_url=store_url)
-    if not config.store_url:
+    config = _config(
+        namespace=namespace,
+        public_url=base_url,
+        store_url=store_url,
+        store_dir=store_dir,
+        dist_dir=dist_dir,
+    )
+    if config.dist_dir is not None and not (config.dist_dir / "metadata.nt").is_file():
+        fail(f"{config.dist_dir}: no build there (run 'charta build --out {config.dist_dir}')")
+    if config.store_dir is not None and not config.store_url:
+        try:
+            meta = read_meta(config.store_dir, config.namespace)
+            check_fresh(config.store_dir, meta, config.root)
+        except StoreDirError as exc:
+            fail(f"refusing to start: {exc}")
+    elif not config.store_url:
         try:
             report = run(config.root, config.namespace)
         except SourceError as exc:
@@ -171,7 +214,9 @@ def serve(
             for finding in report.violations:
                 click.echo(finding.render(config.root), err=True)
             fail(f"refusing to start: {len(report.violations)} violations (see 'charta validate')")
-    where = config.store_url or "the embedded store"
+    where = config.store_url or (
+        f"the persisted store {config.store_dir}" if config.store_dir else "the embedded store"
+    )
     click.echo(f"charta: serving {where} at http://{host}:{port}/ with {workers} worker(s)")
     if workers == 1:
         create_app(config).run(host=host, port=port, threaded=True, use_reloader=False)

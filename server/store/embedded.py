@@ -1,4 +1,4 @@
-"""The embedded store: pyoxigraph in process, loaded from ontology/ and data/."""
+"""The embedded store: pyoxigraph in process, from the Turtle sources or a persisted store."""
 
 from __future__ import annotations
 
@@ -11,20 +11,39 @@ import pyoxigraph as ox
 
 from server.sources import SOURCE_DIRS, fingerprint, parse_into, source_files
 from server.store import QueryAnswer, QueryJob
+from server.store.persisted import check_fresh, open_read_only, read_meta
 from server.store.sandbox import QueryPool
 
 
 class EmbeddedStore:
     """An in-memory Oxigraph store; fast enough to answer every page in process."""
 
-    def __init__(self, root: Path, namespace: str, query_workers: int = 2) -> None:
-        self._store = ox.Store()
-        self._pool = QueryPool(query_workers, root, namespace)
-        weakref.finalize(self, self._pool.close)
-        for src in source_files(root, SOURCE_DIRS):
-            parse_into(self._store, src.path, namespace)
-        self.version, newest = fingerprint(root, namespace)
+    def __init__(
+        self,
+        root: Path,
+        namespace: str,
+        query_workers: int = 2,
+        store_dir: Path | None = None,
+    ) -> None:
+        """Parse the Turtle sources into memory, or open ``store_dir`` read-only.
+
+        A persisted store must have been built from the checkout's current data
+        (when the checkout has data): serving stale data under a fresh version
+        would make every ETag lie.
+        """
+        if store_dir is not None:
+            meta = read_meta(store_dir, namespace)
+            check_fresh(store_dir, meta, root)
+            self._store = open_read_only(store_dir)
+            self.version, newest = meta.version, meta.modified
+        else:
+            self._store = ox.Store()
+            for src in source_files(root, SOURCE_DIRS):
+                parse_into(self._store, src.path, namespace)
+            self.version, newest = fingerprint(root, namespace)
         self.modified = datetime.fromtimestamp(int(newest), UTC)
+        self._pool = QueryPool(query_workers, root, namespace, store_dir)
+        weakref.finalize(self, self._pool.close)
 
     def __len__(self) -> int:
         return len(self._store)

@@ -2,7 +2,8 @@
 
 pyoxigraph's Python API has no query timeout (oxigraph#1926) and holds the
 engine inside one call, so a runaway query can only be stopped by ending the
-process that runs it. Each worker holds its own copy of the data; a worker
+process that runs it. Each worker holds its own copy of the data (or opens the persisted store
+read-only, which shares the operating system's page cache); a worker
 that overruns its time is killed and replaced in the background, while the
 other workers keep answering.
 """
@@ -28,17 +29,21 @@ from server.store import (
 _CTX = mp.get_context("spawn")  # no fork: the web server has threads and open sockets
 
 
-def _serve(conn: Connection, root: str, namespace: str) -> None:
+def _serve(conn: Connection, root: str, namespace: str, store_dir: str | None) -> None:
     """Worker main loop: load the data once, then answer jobs until told to stop."""
     import pyoxigraph as ox
 
     from server.namespaces import all_prefixes
     from server.sources import SOURCE_DIRS, parse_into, source_files
     from server.store.evaluate import evaluate
+    from server.store.persisted import open_read_only
 
-    store = ox.Store()
-    for src in source_files(Path(root), SOURCE_DIRS):
-        parse_into(store, src.path, namespace)
+    if store_dir is not None:
+        store = open_read_only(Path(store_dir))
+    else:
+        store = ox.Store()
+        for src in source_files(Path(root), SOURCE_DIRS):
+            parse_into(store, src.path, namespace)
     prefixes = all_prefixes(namespace)
     conn.send(("ready", len(store)))
     while True:
@@ -62,9 +67,11 @@ class _Worker:
 class QueryPool:
     """A fixed number of query workers, started on first use."""
 
-    def __init__(self, size: int, root: Path, namespace: str) -> None:
+    def __init__(
+        self, size: int, root: Path, namespace: str, store_dir: Path | None = None
+    ) -> None:
         self._size = size
-        self._args = (str(root), namespace)
+        self._args = (str(root), namespace, None if store_dir is None else str(store_dir))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = False
         self._lock = threading.Lock()
