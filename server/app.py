@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from server.cache import AnswerCache
 from server.config import Config
 from server.labels import date_text, wraplines
 from server.site import Site
@@ -33,6 +34,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["charta.config"] = config
     store = make_store(config)
     app.extensions["charta.store"] = store
+    app.extensions["charta.cache"] = AnswerCache(
+        config.answer_cache_mb * 2**20, lambda answer: len(answer[0]) + 200
+    )
+    if not config.testing:
+        store.warm_up()
     app.extensions["charta.site"] = Site(
         store, config.namespace, config.public_url, config.dist_dir
     )

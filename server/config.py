@@ -69,6 +69,11 @@ class Config:
         5.0, "How long a page waits for the remote store before answering 504."
     )
     cache_max_age_s: int = _setting(300, "Cache-Control max-age for pages and RDF.")
+    answer_cache_mb: int = _setting(
+        64,
+        "Memory per web worker for finished answers (pages, RDF, /sparql results), keyed "
+        "by data version so never stale; 0 turns the cache off.",
+    )
     dist_dir: Path | None = _setting(
         None, "Folder of built dumps ('charta build --out'); default: build them at start-up."
     )

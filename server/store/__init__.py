@@ -76,6 +76,10 @@ class Store(Protocol):
         """Every triple of the default graph (for dumps)."""
         ...
 
+    def warm_up(self) -> None:
+        """Start in the background whatever the first /sparql query would wait for."""
+        ...
+
     def sparql(self, job: QueryJob, timeout: float) -> QueryAnswer:
         """Run an untrusted query from /sparql within ``timeout`` seconds.
 

@@ -176,6 +176,9 @@ class RemoteStore:
     def modified(self) -> datetime:
         return self._read_version()[1]
 
+    def warm_up(self) -> None:
+        """Nothing to start: the remote server is already running (or will be)."""
+
     def sparql(self, job: QueryJob, timeout: float) -> QueryAnswer:
         """Forward an untrusted query; the server stops it (its own limit) or we give up.
 

@@ -7,8 +7,10 @@ trip, and the IRI names the thing while ``.ttl``/``.html`` URLs name documents.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from werkzeug.exceptions import NotAcceptable
 
 from server import queries
+from server.cache import AnswerCache
 from server.config import Config
 from server.describe import describe
 from server.formats import BY_SUFFIX, HTML, RDF_FORMATS, RdfFormat
@@ -29,6 +31,11 @@ def cfg() -> Config:
 
 def store() -> Store:
     return current_app.extensions["charta.store"]
+
+
+def answer_cache() -> AnswerCache[tuple[bytes, object]]:
+    """Finished answers as ``(body, what else the view needs)``, keyed by data version."""
+    return current_app.extensions["charta.cache"]
 
 
 def site() -> SiteParts:
@@ -99,21 +106,39 @@ def resource(rest: str) -> Response:
     path, suffix = split_suffix("id/" + rest)
     iri = cfg().namespace + path
     try:
-        triples = describe(store(), iri, site().stats)
+        fmt: RdfFormat | str | None = choose_format(suffix)
+    except NotAcceptable:
+        fmt = None  # an unknown IRI is a 404 whatever the client accepts
+    lang = choose_lang()
+    st = store()
+    key = ("resource", st.version, path, getattr(fmt, "name", fmt), lang)
+    cached = answer_cache().get(key) if fmt is not None else None
+    if cached is not None:
+        return respond(path, fmt, suffix, cached[0], lang)  # type: ignore[arg-type]
+    try:
+        triples = describe(st, iri, site().stats)
     except ValueError as exc:
         abort(400, str(exc))
     if not triples:
         abort(404, f"Nothing is known about <{iri}>.")
-    fmt = choose_format(suffix)
-    return represent(iri, path, triples, fmt, suffix)
+    if fmt is None:
+        fmt = choose_format(suffix)  # raises the 406 again
+    body = render(iri, path, triples, fmt, lang)
+    answer_cache().put(key, (body, None))
+    return respond(path, fmt, suffix, body, lang)
 
 
 def represent(
     iri: str, path: str, triples: list, fmt: RdfFormat | str, suffix: str | None
 ) -> Response:
     """One resource in one format, with validators and alternates."""
-    st = store()
     lang = choose_lang()
+    return respond(path, fmt, suffix, render(iri, path, triples, fmt, lang), lang)
+
+
+def render(iri: str, path: str, triples: list, fmt: RdfFormat | str, lang: str) -> bytes:
+    """The body of one representation: an HTML page or a serialised RDF description."""
+    st = store()
     if fmt == HTML:
         page = build_page(
             iri, triples, lang, cfg().namespace + "ontology#", local_link, super_properties(st)
@@ -129,14 +154,24 @@ def represent(
             schema_org=schema_org,
             **extra,
         )
+        return body.encode("utf-8")
+    assert isinstance(fmt, RdfFormat)
+    return serialize(triples, fmt, all_prefixes(cfg().namespace))
+
+
+def respond(
+    path: str, fmt: RdfFormat | str, suffix: str | None, body: bytes, lang: str
+) -> Response:
+    """Headers for one representation: type, validators, Content-Location, alternates."""
+    st = store()
+    if fmt == HTML:
         resp = Response(body, mimetype="text/html")
         resp.vary.add("Accept-Language")
         resp.vary.add("Cookie")
         etag = f"{st.version}-html-{lang}"
     else:
         assert isinstance(fmt, RdfFormat)
-        data = serialize(triples, fmt, all_prefixes(cfg().namespace))
-        resp = Response(data, mimetype=fmt.media_type)
+        resp = Response(body, mimetype=fmt.media_type)
         etag = f"{st.version}-{fmt.suffix}"
     if suffix is None:
         ext = "html" if fmt == HTML else fmt.suffix  # type: ignore[union-attr]

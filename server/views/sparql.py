@@ -28,7 +28,7 @@ from server.store import (
     StoreUnavailableError,
 )
 from server.views.negotiation import choose_lang, finish
-from server.views.resource import cfg, store
+from server.views.resource import answer_cache, cfg, store
 
 bp = Blueprint("sparql", __name__)
 
@@ -170,8 +170,16 @@ def sparql() -> Response:
     job = QueryJob(
         text, info.form, fmt, config.max_rows, tuple(default_graphs), tuple(named_graphs)
     )
+    st = store()
+    cache = answer_cache()
+    key = ("sparql", st.version, job)
     try:
-        answer = store().sparql(job, config.query_timeout_s)
+        cached = cache.get(key)
+        if cached is None:
+            answer = st.sparql(job, config.query_timeout_s)
+            cache.put(key, (answer.body, answer))
+        else:
+            answer = cached[1]
     except QuerySyntaxError as exc:
         abort(400, f"Malformed query: {exc}")
     except QueryTimeoutError as exc:
