@@ -46,8 +46,18 @@ PREFIXES = """@prefix cgi: <ontology#> .
 """
 BODIES = (
     ("rat", "Rat", "Council", "rat"),
-    ("umweltausschuss", "Ausschuss für Umwelt und Klimaschutz", "Committee for Environment and Climate", "ausschuss"),
-    ("planungsausschuss", "Ausschuss für Stadtentwicklung und Planung", "Committee for Urban Development and Planning", "ausschuss"),
+    (
+        "umweltausschuss",
+        "Ausschuss für Umwelt und Klimaschutz",
+        "Committee for Environment and Climate",
+        "ausschuss",
+    ),
+    (
+        "planungsausschuss",
+        "Ausschuss für Stadtentwicklung und Planung",
+        "Committee for Urban Development and Planning",
+        "ausschuss",
+    ),
     ("hauptausschuss", "Haupt- und Finanzausschuss", "Main and Finance Committee", "ausschuss"),
 )
 WORDS = (
@@ -88,9 +98,7 @@ def goals(root: Path) -> list[str]:
     store = ox.Store()
     for path in sorted((root / "data").glob("*.ttl")):
         store.load(path.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri="https://x.invalid/")
-    rows = store.query(
-        "SELECT ?g WHERE { ?g a <https://x.invalid/ontology#Oberziel> } ORDER BY ?g"
-    )
+    rows = store.query("SELECT ?g WHERE { ?g a <https://x.invalid/ontology#Oberziel> } ORDER BY ?g")
     return ["<" + r["g"].value.removeprefix("https://x.invalid/") + ">" for r in rows]
 
 
@@ -101,55 +109,88 @@ def kommune(w: Writer, k: int, goal_iris: list[str]) -> None:
     name = f"Kommune {k:02d} (synthetisch)"
     w.subject(
         f"s:quelle-{k:02d}",
-        ("a", "cgi:Quelldokument"), ("a", "foaf:Document"),
+        ("a", "cgi:Quelldokument"),
+        ("a", "foaf:Document"),
         ("skos:prefLabel", lit(f"Ratsinformationssystem der {name}")),
-        ("dcterms:identifier", f'"synth-{k:02d}"'), ("dcterms:publisher", m),
+        ("dcterms:identifier", f'"synth-{k:02d}"'),
+        ("dcterms:publisher", m),
     )
     w.subject(
-        m, ("a", "cgi:Gebietskoerperschaft"), ("a", "org:FormalOrganization"),
-        ("a", "org:Organization"), ("skos:prefLabel", lit(name)), ("foaf:name", f'"{name}"'),
+        m,
+        ("a", "cgi:Gebietskoerperschaft"),
+        ("a", "org:FormalOrganization"),
+        ("a", "org:Organization"),
+        ("skos:prefLabel", lit(name)),
+        ("foaf:name", f'"{name}"'),
         ("cgi:organisationsart", "art:kreisangehoerige-kommune"),
-        ("org:classification", "art:kreisangehoerige-kommune"), src,
+        ("org:classification", "art:kreisangehoerige-kommune"),
+        src,
     )
     for slug, de, en, kind in BODIES:
         w.subject(
-            f"{m}-{slug}", ("a", "cgi:Gremium"), ("a", "org:Organization"), ("a", "oparl:Organization"),
-            ("skos:prefLabel", lit(f"{de} der {name}")), ("skos:prefLabel", lit(f"{en}, municipality {k:02d}", "en")),
-            ("cgi:organisationsart", f"art:{kind}"), ("org:classification", f"art:{kind}"),
-            ("org:subOrganizationOf", m), src,
+            f"{m}-{slug}",
+            ("a", "cgi:Gremium"),
+            ("a", "org:Organization"),
+            ("a", "oparl:Organization"),
+            ("skos:prefLabel", lit(f"{de} der {name}")),
+            ("skos:prefLabel", lit(f"{en}, municipality {k:02d}", "en")),
+            ("cgi:organisationsart", f"art:{kind}"),
+            ("org:classification", f"art:{kind}"),
+            ("org:subOrganizationOf", m),
+            src,
         )
     w.subject(
-        f"{m}-umweltamt", ("a", "cgi:Organisationseinheit"), ("a", "org:OrganizationalUnit"),
-        ("a", "org:Organization"), ("skos:prefLabel", lit(f"Umweltamt der {name}")),
-        ("cgi:organisationsart", "art:verwaltungseinheit"), ("org:unitOf", m), src,
+        f"{m}-umweltamt",
+        ("a", "cgi:Organisationseinheit"),
+        ("a", "org:OrganizationalUnit"),
+        ("a", "org:Organization"),
+        ("skos:prefLabel", lit(f"Umweltamt der {name}")),
+        ("cgi:organisationsart", "art:verwaltungseinheit"),
+        ("org:unitOf", m),
+        src,
     )
     w.subject(
-        f"{m}-haushalt", ("a", "skos:ConceptScheme"),
+        f"{m}-haushalt",
+        ("a", "skos:ConceptScheme"),
         ("skos:prefLabel", lit(f"Produkthaushalt der {name}")),
         ("dcterms:title", lit(f"Produkthaushalt der {name}")),
-        ("skos:hasTopConcept", f"{m}-produkt-56"), src,
+        ("skos:hasTopConcept", f"{m}-produkt-56"),
+        src,
     )
     w.subject(
-        f"{m}-produkt-56", ("a", "cgi:Haushaltsposition"), ("a", "skos:Concept"),
-        ("skos:inScheme", f"{m}-haushalt"), ("skos:topConceptOf", f"{m}-haushalt"),
-        ("skos:notation", '"56.01"'), ("skos:prefLabel", lit("Umweltschutz und Grünflächen")),
-        ("dcterms:type", "hh:produkt"), src,
+        f"{m}-produkt-56",
+        ("a", "cgi:Haushaltsposition"),
+        ("a", "skos:Concept"),
+        ("skos:inScheme", f"{m}-haushalt"),
+        ("skos:topConceptOf", f"{m}-haushalt"),
+        ("skos:notation", '"56.01"'),
+        ("skos:prefLabel", lit("Umweltschutz und Grünflächen")),
+        ("dcterms:type", "hh:produkt"),
+        src,
     )
     w.subject(
-        f"{m}-programm", ("a", "cgi:Programm"), ("a", "prov:Plan"),
+        f"{m}-programm",
+        ("a", "cgi:Programm"),
+        ("a", "prov:Plan"),
         ("skos:prefLabel", lit(f"Umsetzungsprogramm Grüne Infrastruktur der {name}")),
-        ("dcterms:publisher", m), src,
+        ("dcterms:publisher", m),
+        src,
     )
     for i, goal in enumerate(goal_iris, 1):
         w.subject(
-            f"{m}-massnahme-{i:02d}", ("a", "cgi:Programmbestandteil"),
+            f"{m}-massnahme-{i:02d}",
+            ("a", "cgi:Programmbestandteil"),
             ("skos:prefLabel", lit(f"Maßnahme {i} der {name}")),
-            ("dcterms:isPartOf", f"{m}-programm"), ("dcterms:subject", goal),
-            ("cgi:anzahlEinzelmassnahmen", str(1 + (k * i) % 9)), src,
+            ("dcterms:isPartOf", f"{m}-programm"),
+            ("dcterms:subject", goal),
+            ("cgi:anzahlEinzelmassnahmen", str(1 + (k * i) % 9)),
+            src,
         )
 
 
-def paper(w: Writer, rng: random.Random, k: int, n: int, goal_iris: list[str], meetings: set[str]) -> None:
+def paper(
+    w: Writer, rng: random.Random, k: int, n: int, goal_iris: list[str], meetings: set[str]
+) -> None:
     """One council paper on a goal, consulted in three meetings, decided in the council."""
     m = f"s:kommune-{k:02d}"
     src = ("dcterms:source", f"s:quelle-{k:02d}")
@@ -159,43 +200,68 @@ def paper(w: Writer, rng: random.Random, k: int, n: int, goal_iris: list[str], m
     topic = " ".join(rng.sample(WORDS, 3))
     goal = rng.choice(goal_iris)
     start = date(year, 1, 9) + timedelta(days=7 * rng.randrange(40))
-    steps = [(BODIES[1 + n % 3][0], BODIES[1 + n % 3][1], start, False),
-             ("hauptausschuss", BODIES[3][1], start + timedelta(days=14), False),
-             ("rat", BODIES[0][1], start + timedelta(days=21), True)]
+    steps = [
+        (BODIES[1 + n % 3][0], BODIES[1 + n % 3][1], start, False),
+        ("hauptausschuss", BODIES[3][1], start + timedelta(days=14), False),
+        ("rat", BODIES[0][1], start + timedelta(days=21), True),
+    ]
     w.subject(
-        ds, ("a", "cgi:Drucksache"), ("a", "oparl:Paper"),
+        ds,
+        ("a", "cgi:Drucksache"),
+        ("a", "oparl:Paper"),
         ("dcterms:identifier", f'"{ident}"'),
         ("skos:prefLabel", lit(f"Drucksache {ident}: {topic} (synthetisch)")),
         ("dcterms:title", lit(f"{topic}: Beitrag zur Charta Grüne Infrastruktur")),
-        ("dcterms:publisher", m), ("cgi:federfuehrend", f"{m}-umweltamt"),
+        ("dcterms:publisher", m),
+        ("cgi:federfuehrend", f"{m}-umweltamt"),
         ("cgi:beschlussvorschlag", lit(f"Der Rat beschließt Maßnahmen zu {topic}.")),
-        ("dcterms:subject", goal), ("cgi:haushaltsposition", f"{m}-produkt-56"),
-        *[("cgi:beratung", f"{ds}-b{i}") for i in range(1, 4)], src,
+        ("dcterms:subject", goal),
+        ("cgi:haushaltsposition", f"{m}-produkt-56"),
+        *[("cgi:beratung", f"{ds}-b{i}") for i in range(1, 4)],
+        src,
     )
     for i, (slug, body, when, decides) in enumerate(steps, 1):
         sitzung = f"{m}-{slug}-{when.isoformat()}"
         w.subject(
-            f"{ds}-b{i}", ("a", "cgi:Beratung"), ("a", "oparl:Consultation"),
+            f"{ds}-b{i}",
+            ("a", "cgi:Beratung"),
+            ("a", "oparl:Consultation"),
             ("skos:prefLabel", lit(f"Beratung von {ident} im Gremium {body} am {when:%d.%m.%Y}")),
-            ("schema:position", str(i)), ("cgi:drucksache", ds), ("cgi:gremium", f"{m}-{slug}"),
+            ("schema:position", str(i)),
+            ("cgi:drucksache", ds),
+            ("cgi:gremium", f"{m}-{slug}"),
             ("dcterms:date", day(when)),
-            ("cgi:beratungsrolle", "rolle:entscheidung" if decides else "rolle:empfehlungsbeschluss"),
+            (
+                "cgi:beratungsrolle",
+                "rolle:entscheidung" if decides else "rolle:empfehlungsbeschluss",
+            ),
             ("cgi:entscheidend", "true" if decides else "false"),
-            ("cgi:beratungsstatus", "status:oeffentlich"), ("cgi:sitzung", sitzung), src,
+            ("cgi:beratungsstatus", "status:oeffentlich"),
+            ("cgi:sitzung", sitzung),
+            src,
         )
         if sitzung not in meetings:
             meetings.add(sitzung)
             w.subject(
-                sitzung, ("a", "cgi:Sitzung"), ("a", "oparl:Meeting"),
+                sitzung,
+                ("a", "cgi:Sitzung"),
+                ("a", "oparl:Meeting"),
                 ("skos:prefLabel", lit(f"Sitzung: {body} am {when:%d.%m.%Y}")),
-                ("cgi:gremium", f"{m}-{slug}"), ("dcterms:date", day(when)), src,
+                ("cgi:gremium", f"{m}-{slug}"),
+                ("dcterms:date", day(when)),
+                src,
             )
     w.subject(
-        f"{ds}-beschluss", ("a", "cgi:Beschluss"), ("a", "cgi:Ereignis"),
+        f"{ds}-beschluss",
+        ("a", "cgi:Beschluss"),
+        ("a", "cgi:Ereignis"),
         ("skos:prefLabel", lit(f"Beschluss des Rates zu {ident}")),
-        ("cgi:ereignisart", "ea:beschlussfassung"), ("cgi:gremium", f"{m}-rat"),
-        ("dcterms:date", day(steps[2][2])), ("cgi:beschlossenesDokument", ds),
-        ("cgi:beschlussergebnis", "<id/werteliste/beschlussergebnis/beschlossen>"), src,
+        ("cgi:ereignisart", "ea:beschlussfassung"),
+        ("cgi:gremium", f"{m}-rat"),
+        ("dcterms:date", day(steps[2][2])),
+        ("cgi:beschlossenesDokument", ds),
+        ("cgi:beschlussergebnis", "<id/werteliste/beschlussergebnis/beschlossen>"),
+        src,
     )
 
 

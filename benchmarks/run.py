@@ -140,15 +140,33 @@ def start(
 EXTRA_ENV: dict[str, str] = {}
 
 
-def charta(project: Path, dist: Path, store_dir: Path | None, workers: int) -> tuple[list[str], dict, str]:
+def charta(
+    project: Path, dist: Path, store_dir: Path | None, workers: int
+) -> tuple[list[str], dict, str]:
     """charta under gunicorn, as docs/deploy.md runs it in production."""
     port = free_port()
-    env = {"CHARTA_ROOT": str(project), "CHARTA_DIST_DIR": str(dist), "CHARTA_QUERY_TIMEOUT_S": "60",
-           **EXTRA_ENV}
+    env = {
+        "CHARTA_ROOT": str(project),
+        "CHARTA_DIST_DIR": str(dist),
+        "CHARTA_QUERY_TIMEOUT_S": "60",
+        **EXTRA_ENV,
+    }
     if store_dir is not None:
         env["CHARTA_STORE_DIR"] = str(store_dir)
-    cmd = [str(BIN / "gunicorn"), "-w", str(workers), "-k", "gthread", "--threads", "8",
-           "-b", f"127.0.0.1:{port}", "--timeout", "120", "server.app:create_app()"]
+    cmd = [
+        str(BIN / "gunicorn"),
+        "-w",
+        str(workers),
+        "-k",
+        "gthread",
+        "--threads",
+        "8",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "120",
+        "server.app:create_app()",
+    ]
     return cmd, env, f"http://127.0.0.1:{port}"
 
 
@@ -173,7 +191,9 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(base: str, requests: list[tuple[str, dict[str, str]]], connections: int, duration: float) -> Load:
+def wrk(
+    base: str, requests: list[tuple[str, dict[str, str]]], connections: int, duration: float
+) -> Load:
     """Run wrk with a Lua script that cycles through ``requests`` (path, headers)."""
     entries = []
     for path, headers in requests:
@@ -189,14 +209,32 @@ def wrk(base: str, requests: list[tuple[str, dict[str, str]]], connections: int,
         f.write(lua)
     threads = 1 if connections == 1 else 2
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s",
-         "--timeout", "60s", "--latency", "-s", f.name, base],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration:g}s",
+            "--timeout",
+            "60s",
+            "--latency",
+            "-s",
+            f.name,
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(f.name)
     pct = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", out, re.M))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors:.*?timeout):?\s+(\d+)", out))
+    errors = sum(
+        int(n)
+        for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors:.*?timeout):?\s+(\d+)", out)
+    )
     if "50" not in pct:  # no request finished in time
         return Load(float("nan"), float("nan"), rps, errors)
     return Load(_ms(pct["50"]), _ms(pct["99"]), rps, errors)
@@ -215,12 +253,18 @@ def sample_resources(store_dir: Path, n: int = 60) -> list[str]:
     import pyoxigraph as ox
 
     store = ox.Store.read_only(str(store_dir / "oxigraph"))
-    real = [r["s"].value for r in store.query(f"""
+    real = [
+        r["s"].value
+        for r in store.query(f"""
         SELECT DISTINCT ?s WHERE {{ ?s a ?c FILTER(STRSTARTS(STR(?s), "{NS}id/")
-          && !STRSTARTS(STR(?s), "{NS}id/synthetisch/")) }} ORDER BY ?s""")]
-    synth = [r["s"].value for r in store.query(f"""
+          && !STRSTARTS(STR(?s), "{NS}id/synthetisch/")) }} ORDER BY ?s""")
+    ]
+    synth = [
+        r["s"].value
+        for r in store.query(f"""
         SELECT DISTINCT ?s WHERE {{ ?s a ?c FILTER(STRSTARTS(STR(?s), "{NS}id/synthetisch/")) }}
-        ORDER BY ?s""")]
+        ORDER BY ?s""")
+    ]
     del store
     pick = real[:: max(1, len(real) // (n // 2))][: n // 2]
     if synth:
@@ -237,7 +281,9 @@ def nt_dump(dist: Path, out: Path) -> Path:
     return out
 
 
-def measure_size(target: float, work: Path, duration: float, peers: tuple[str, ...], workers: int) -> dict:
+def measure_size(
+    target: float, work: Path, duration: float, peers: tuple[str, ...], workers: int
+) -> dict:
     from server.build import build
     from server.store.embedded import EmbeddedStore
     from server.store.persisted import write_store_dir
@@ -249,8 +295,9 @@ def measure_size(target: float, work: Path, duration: float, peers: tuple[str, .
     print(f"\n== {triples} triples ({project})", flush=True)
 
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "charta"), "validate", "-q", str(project)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "charta"), "validate", "-q", str(project)], check=True, stdout=subprocess.DEVNULL
+    )
     r["validate_s"] = time.perf_counter() - t0
     print(f"validate {r['validate_s']:.2f} s", flush=True)
 
@@ -285,12 +332,22 @@ def measure_size(target: float, work: Path, duration: float, peers: tuple[str, .
         loc = here / "oxigraph"
         shutil.rmtree(loc, ignore_errors=True)
         t0 = time.perf_counter()
-        subprocess.run([str(BIN / "oxigraph"), "load", "--location", str(loc), "--file", str(nt)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "oxigraph"), "load", "--location", str(loc), "--file", str(nt)],
+            check=True,
+            capture_output=True,
+        )
         load_s = time.perf_counter() - t0
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        cmd = [str(BIN / "oxigraph"), "serve-read-only", "--location", str(loc), "--bind", f"127.0.0.1:{port}"]
+        cmd = [
+            str(BIN / "oxigraph"),
+            "serve-read-only",
+            "--location",
+            str(loc),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ]
         with start(cmd, base, "/query?query=ASK%7B%7D") as run:
             res = {"startup_s": run.startup_s, "load_s": load_s}
             res.update(load_all(base, "/query", paths, resources, duration, html=False))
@@ -301,7 +358,15 @@ def measure_size(target: float, work: Path, duration: float, peers: tuple[str, .
     if "rdflib-endpoint" in peers:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        cmd = [str(BIN / "rdflib-endpoint"), "serve", "--host", "127.0.0.1", "--port", str(port), str(nt)]
+        cmd = [
+            str(BIN / "rdflib-endpoint"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            str(nt),
+        ]
         with start(cmd, base, "/?query=ASK%7B%7D") as run:
             res = {"startup_s": run.startup_s}
             res.update(load_all(base, "/", paths, resources, duration, html=False))
@@ -311,7 +376,9 @@ def measure_size(target: float, work: Path, duration: float, peers: tuple[str, .
     return r
 
 
-def load_all(base: str, endpoint: str, paths: list[str], iris: list[str], duration: float, html: bool) -> dict:
+def load_all(
+    base: str, endpoint: str, paths: list[str], iris: list[str], duration: float, html: bool
+) -> dict:
     """The SPARQL mix and dereferencing, at concurrency 1 and 8."""
     res: dict = {}
     mix = sparql_mix(endpoint)
@@ -319,7 +386,9 @@ def load_all(base: str, endpoint: str, paths: list[str], iris: list[str], durati
         ttl = [(p, {"Accept": "text/turtle"}) for p in paths]
         pages = [(p, {"Accept": "text/html"}) for p in paths]
     else:  # the peers' nearest equivalent: DESCRIBE over SPARQL
-        ttl = [(query_path(endpoint, f"DESCRIBE <{iri}>"), {"Accept": "text/turtle"}) for iri in iris]
+        ttl = [
+            (query_path(endpoint, f"DESCRIBE <{iri}>"), {"Accept": "text/turtle"}) for iri in iris
+        ]
         pages = []
     for c in (1, 8):
         res[f"sparql_c{c}"] = wrk(base, mix, c, duration).__dict__
@@ -334,7 +403,10 @@ def fmt_res(res: dict) -> str:
     for key in ("sparql_c1", "sparql_c8", "ttl_c8", "html_c8"):
         if key in res:
             v = res[key]
-            parts.append(f"{key} p50 {v['p50_ms']:.1f} p99 {v['p99_ms']:.1f} ms {v['rps']:.0f}/s err {v['errors']}")
+            parts.append(
+                f"{key} p50 {v['p50_ms']:.1f} p99 {v['p99_ms']:.1f} ms "
+                f"{v['rps']:.0f}/s err {v['errors']}"
+            )
     return "; ".join(parts)
 
 
@@ -342,9 +414,27 @@ def fmt_res(res: dict) -> str:
 
 ROWS = (
     # label, path into the result, direction ("↓" lower is better), format
-    ("start-up from the sources (s)", ("charta_parse", "startup_s"), ("oxigraph", "load+start"), "↓", "{:.2f}"),
-    ("start-up from a persisted store (s)", ("charta", "startup_s"), ("oxigraph", "startup_s"), "↓", "{:.2f}"),
-    ("peak memory under load (MiB)", ("charta", "peak_mib"), ("oxigraph", "peak_mib"), "↓", "{:.0f}"),
+    (
+        "start-up from the sources (s)",
+        ("charta_parse", "startup_s"),
+        ("oxigraph", "load+start"),
+        "↓",
+        "{:.2f}",
+    ),
+    (
+        "start-up from a persisted store (s)",
+        ("charta", "startup_s"),
+        ("oxigraph", "startup_s"),
+        "↓",
+        "{:.2f}",
+    ),
+    (
+        "peak memory under load (MiB)",
+        ("charta", "peak_mib"),
+        ("oxigraph", "peak_mib"),
+        "↓",
+        "{:.0f}",
+    ),
     ("validate (s)", ("validate_s",), None, "↓", "{:.2f}"),
     ("SPARQL mix c=1 p50 (ms)", ("charta", "sparql_c1", "p50_ms"), None, "↓", "{:.1f}"),
     ("SPARQL mix c=1 p99 (ms)", ("charta", "sparql_c1", "p99_ms"), None, "↓", "{:.1f}"),
@@ -417,14 +507,21 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="target triples, comma-separated")
+    parser.add_argument(
+        "--sizes", default="1e3,1e4,1e5,1e6", help="target triples, comma-separated"
+    )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per figure")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "charta-bench")
     parser.add_argument("--peers", default=",".join(PEERS), help="oxigraph,rdflib-endpoint or ''")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for charta")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
-    parser.add_argument("--env", action="append", default=[], metavar="CHARTA_X=V",
-                        help="setting for the charta servers, e.g. CHARTA_ANSWER_CACHE_MB=0")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="CHARTA_X=V",
+        help="setting for the charta servers, e.g. CHARTA_ANSWER_CACHE_MB=0",
+    )
     args = parser.parse_args(argv)
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     if not shutil.which("wrk"):
@@ -436,9 +533,11 @@ def main(argv: list[str] | None = None) -> int:
         results.append(measure_size(float(size), args.work, args.duration, peers, args.workers))
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
-    print(f"\nMachine: {machine()}; charta: {args.workers} gunicorn workers × 8 threads"
-          f"{' ' + ' '.join(args.env) if args.env else ''}; "
-          f"wrk on the same machine, {args.duration:g} s per figure.\n")
+    print(
+        f"\nMachine: {machine()}; charta: {args.workers} gunicorn workers × 8 threads"
+        f"{' ' + ' '.join(args.env) if args.env else ''}; "
+        f"wrk on the same machine, {args.duration:g} s per figure.\n"
+    )
     print(table(results, peers))
     return 0
 

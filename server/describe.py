@@ -16,6 +16,10 @@ LABELS = (
     "<http://www.w3.org/2004/02/skos/core#prefLabel> <http://www.w3.org/2000/01/rdf-schema#label> "
     "<http://purl.org/dc/terms/title> <http://xmlns.com/foaf/0.1/name>"
 )
+#: The same as a FILTER list. ``FILTER(?p IN (…))`` after the pattern keeps the
+#: engine starting from the resource; ``VALUES ?p {…}`` made Oxigraph start from
+#: every label in the store (31 ms instead of 0.5 ms at 10^4 triples).
+LABEL_LIST = LABELS.replace("> <", ">, <")
 
 
 def iri_ref(iri: str) -> str:
@@ -31,19 +35,28 @@ def iri_ref(iri: str) -> str:
     return f"<{iri}>"
 
 
+#: Most incoming links one representation lists. A value-set member such as
+#: "öffentlich" is the object of every consultation; listing them all would make
+#: its page grow with the data. The first ones (by property, then IRI) are shown
+#: and the page says that SPARQL has the rest.
+MAX_INCOMING = 500
+
+
 def description_query(iri: str) -> str:
     r = iri_ref(iri)
     return f"""CONSTRUCT {{
   {r} ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 .
   ?x ?lp ?l .
-  ?in ?ip {r} .
+  ?in ?ip {r} . ?in ?inp ?inl .
 }} WHERE {{
   {{ {r} ?p ?o
      OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2
        OPTIONAL {{ FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 }} }} }}
-  UNION {{ {{ {r} ?q ?x }} UNION {{ {r} ?x ?v }} UNION {{ ?x ?v {r} }}
-           FILTER(isIRI(?x)) VALUES ?lp {{ {LABELS} }} ?x ?lp ?l }}
-  UNION {{ ?in ?ip {r} FILTER(isIRI(?in)) }}
+  UNION {{ {{ {r} ?q ?x }} UNION {{ {r} ?x ?v }}
+           FILTER(isIRI(?x)) ?x ?lp ?l FILTER(?lp IN ({LABEL_LIST})) }}
+  UNION {{ {{ SELECT ?in ?ip WHERE {{ ?in ?ip {r} FILTER(isIRI(?in)) }}
+             ORDER BY ?ip ?in LIMIT {MAX_INCOMING} }}
+           OPTIONAL {{ ?in ?inp ?inl FILTER(?inp IN ({LABEL_LIST})) }} }}
 }}"""
 
 

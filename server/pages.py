@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from server import describe
 from server.labels import LabelIndex, format_literal, local_name, standard_label
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -60,6 +61,8 @@ class Page:
     incoming: list[Row]
     sources: list[Value]
     objects: dict[str, list[str]]
+    #: True when the description stopped at MAX_INCOMING links to this resource.
+    incoming_cut: bool = False
 
     def first(self, predicate: str) -> str | None:
         values = self.objects.get(predicate)
@@ -96,6 +99,7 @@ def build_page(
 
     out: dict[str, Row] = {}
     inc: dict[str, Row] = {}
+    n_incoming = 0
     objects: dict[str, list[str]] = {}
     kind = "generic"
     types: list[Value] = []
@@ -117,6 +121,7 @@ def build_page(
         elif t.object == subject and isinstance(t.subject, ox.NamedNode):
             row = inc.setdefault(p, Row(p, prop_label(p)))
             row.values.append(value(t.subject))
+            n_incoming += 1
     _drop_repeated(out, super_properties or {})
     _drop_repeated(inc, super_properties or {})
     type_names = {local_name(v): v for v in objects.get(RDF_TYPE, []) if v.startswith(vocab)}
@@ -137,6 +142,7 @@ def build_page(
         incoming=sorted(inc.values(), key=lambda r: r.label.casefold()),
         sources=sources,
         objects=objects,
+        incoming_cut=n_incoming >= describe.MAX_INCOMING,
     )
 
 

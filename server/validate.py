@@ -75,14 +75,16 @@ def load_graphs(root: Path, base: str) -> tuple[rdflib.Graph, rdflib.Graph, dict
     shapes = rdflib.Graph()
     origin: dict[URIRef, str] = {}
     for src in source_files(root, (*SOURCE_DIRS, SHAPES_DIR)):
-        g = rdflib_graph(src.path, base)
         if src.role == SHAPES_DIR:
-            shapes += g
+            rdflib_graph(src.path, base, into=shapes)
             continue
+        g = rdflib_graph(src.path, base)
         for s in g.subjects(unique=True):
             if isinstance(s, URIRef):
                 origin.setdefault(s, str(src.path))
-        data += g
+        data.addN((s, p, o, data) for s, p, o in g)
+        for prefix, ns in g.namespaces():
+            data.bind(prefix, ns, override=False)
     return data, shapes, origin
 
 

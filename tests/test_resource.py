@@ -272,3 +272,21 @@ def test_ontology_version_iri_dereferences(client: FlaskClient) -> None:
     ) in g
     assert client.get("/ontology/1.0.0.nt").mimetype == "application/n-triples"
     assert client.get("/ontology/9.9.9").status_code == 404
+
+
+def test_incoming_links_stop_at_the_cap_and_the_page_says_where_the_rest_are(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import describe
+    from server.cache import AnswerCache
+
+    monkeypatch.setattr(describe, "MAX_INCOMING", 2)
+    monkeypatch.setitem(app.extensions, "charta.cache", AnswerCache(0, len))
+    iri = f"{NS}id/werteliste/beratungsstatus/oeffentlich"
+    r = client.get("/id/werteliste/beratungsstatus/oeffentlich.nt")
+    g = rdflib.Graph().parse(data=r.data, format="nt")
+    assert len(set(g.subject_predicates(rdflib.URIRef(iri)))) == 2  # 3 consultations use it
+    html = client.get(
+        "/id/werteliste/beratungsstatus/oeffentlich?lang=en", headers={"Accept": "text/html"}
+    ).get_data(as_text=True)
+    assert "These are the first 2 links" in html and "/sparql?query=SELECT" in html

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from werkzeug.exceptions import NotAcceptable
 
+from server import describe as description
 from server import queries
 from server.cache import AnswerCache
 from server.config import Config
@@ -150,6 +151,7 @@ def render(iri: str, path: str, triples: list, fmt: RdfFormat | str, lang: str) 
             page=page,
             path=path,
             formats=RDF_FORMATS,
+            max_incoming=description.MAX_INCOMING,
             link=local_link,
             schema_org=schema_org,
             **extra,
