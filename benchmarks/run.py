@@ -282,7 +282,7 @@ def nt_dump(dist: Path, out: Path) -> Path:
 
 
 def measure_size(
-    target: float, work: Path, duration: float, peers: tuple[str, ...], workers: int
+    target: float, work: Path, duration: float, peers: tuple[str, ...], workers: int, reuse: bool
 ) -> dict:
     from server.build import build
     from server.store.embedded import EmbeddedStore
@@ -290,26 +290,35 @@ def measure_size(
 
     here = work / f"{target:.0e}".replace("+0", "")
     project, dist, store_dir = here / "project", here / "dist", here / "store"
-    triples = generate(int(target), project)
-    r: dict = {"size": int(target), "triples": triples}
-    print(f"\n== {triples} triples ({project})", flush=True)
-
-    t0 = time.perf_counter()
-    subprocess.run(
-        [str(BIN / "charta"), "validate", "-q", str(project)], check=True, stdout=subprocess.DEVNULL
-    )
-    r["validate_s"] = time.perf_counter() - t0
-    print(f"validate {r['validate_s']:.2f} s", flush=True)
-
-    t0 = time.perf_counter()
-    write_store_dir(project, NS, store_dir)
-    r["persist_s"] = time.perf_counter() - t0
-    store = EmbeddedStore(project, NS, query_workers=1, store_dir=store_dir)
-    t0 = time.perf_counter()
-    build(store, NS, None).write(dist)
-    r["build_s"] = time.perf_counter() - t0
-    del store
-    nt = nt_dump(dist, here / "data.nt")
+    marker = here / "prepared.json"
+    if reuse and marker.exists():  # same data as a previous run: keep its preparation figures
+        r = json.loads(marker.read_text())
+        print(f"\n== {r['triples']} triples ({project}, prepared earlier)", flush=True)
+    else:
+        triples = generate(int(target), project)
+        r = {"size": int(target), "triples": triples}
+        print(f"\n== {triples} triples ({project})", flush=True)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [str(BIN / "charta"), "validate", "-q", str(project)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        r["validate_s"] = time.perf_counter() - t0
+        print(f"validate {r['validate_s']:.2f} s", flush=True)
+        t0 = time.perf_counter()
+        write_store_dir(project, NS, store_dir)
+        r["persist_s"] = time.perf_counter() - t0
+        store = EmbeddedStore(project, NS, query_workers=1, store_dir=store_dir)
+        t0 = time.perf_counter()
+        build(store, NS, None).write(dist)
+        r["build_s"] = time.perf_counter() - t0
+        del store
+        print(f"persist {r['persist_s']:.2f} s, build {r['build_s']:.2f} s", flush=True)
+        marker.write_text(json.dumps(r))
+    nt = here / "data.nt"
+    if not nt.exists():
+        nt_dump(dist, nt)
     resources = sample_resources(store_dir)
     paths = ["/" + iri.removeprefix(NS) for iri in resources]
 
@@ -390,6 +399,9 @@ def load_all(
             (query_path(endpoint, f"DESCRIBE <{iri}>"), {"Accept": "text/turtle"}) for iri in iris
         ]
         pages = []
+    for requests in (mix, ttl, pages):  # warm-up, not measured: every server gets one
+        if requests:
+            wrk(base, requests, 8, 1)
     for c in (1, 8):
         res[f"sparql_c{c}"] = wrk(base, mix, c, duration).__dict__
         res[f"ttl_c{c}"] = wrk(base, ttl, c, duration).__dict__
@@ -516,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for charta")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument(
+        "--reuse", action="store_true", help="keep data, store and dumps of an earlier run"
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -530,7 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     peers = tuple(p for p in args.peers.split(",") if p)
     results = []
     for size in args.sizes.split(","):
-        results.append(measure_size(float(size), args.work, args.duration, peers, args.workers))
+        results.append(
+            measure_size(float(size), args.work, args.duration, peers, args.workers, args.reuse)
+        )
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
     print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TOKEN = re.compile(
     r"""
@@ -55,8 +56,9 @@ class QueryText:
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
+@lru_cache(maxsize=128)
 def inspect(text: str) -> QueryText:
-    """Classify a request text without evaluating it.
+    """Classify a request text without evaluating it (remembered: clients repeat queries).
 
     SPARQL allows ``\\uXXXX`` escapes anywhere; they are decoded first so an
     escaped keyword cannot slip past (stricter than Oxigraph, which rejects them).
