@@ -9,6 +9,7 @@ well under a millisecond, and the folding is what users notice: "gruen",
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -56,27 +57,51 @@ class SearchIndex:
     """Folded label and description strings of every resource in our namespace."""
 
     def __init__(self, store: Store, namespace: str) -> None:
-        values = " ".join(f"(<{p}> {w})" for p, w in _TEXT_PREDICATES)
-        rows = store.select(f"""SELECT ?s ?p ?w ?o WHERE {{
-            VALUES (?p ?w) {{ {values} }}
-            ?s ?p ?o . FILTER(isLiteral(?o) && STRSTARTS(STR(?s), "{namespace}id/")) }}""")
-        self._entries = [
-            Entry(
-                r["s"].value,
-                r["o"].value,
-                fold(r["o"].value),
-                getattr(r["o"], "language", None) or "",
-                int(r["w"].value),
-            )
-            for r in rows
-        ]
-        labels: dict[str, dict[str, str]] = {}
-        for e in self._entries:
-            if e.weight == 3:
-                labels.setdefault(e.iri, {})[e.lang] = e.text
-        self._labels = labels
+        """Cheap: the index is built on first use, or by :meth:`warm_up` in the background.
+
+        At a million triples building it takes seconds; a server must not wait
+        for that before it answers pages.
+        """
+        self._store = store
+        self._namespace = namespace
+        self._entries: list[Entry] = []
+        self._labels: dict[str, dict[str, str]] = {}
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        threading.Thread(target=self._ensure, daemon=True, name="charta-search-index").start()
+
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            values = " ".join(f"(<{p}> {w})" for p, w in _TEXT_PREDICATES)
+            rows = self._store.select(f"""SELECT ?s ?p ?w ?o WHERE {{
+                VALUES (?p ?w) {{ {values} }}
+                ?s ?p ?o .
+                FILTER(isLiteral(?o) && STRSTARTS(STR(?s), "{self._namespace}id/")) }}""")
+            entries = [
+                Entry(
+                    r["s"].value,
+                    r["o"].value,
+                    fold(r["o"].value),
+                    getattr(r["o"], "language", None) or "",
+                    int(r["w"].value),
+                )
+                for r in rows
+            ]
+            labels: dict[str, dict[str, str]] = {}
+            for e in entries:
+                if e.weight == 3:
+                    labels.setdefault(e.iri, {})[e.lang] = e.text
+            self._entries, self._labels = entries, labels
+            self._ready = True
 
     def label(self, iri: str, lang: str) -> str:
+        self._ensure()
         names = self._labels.get(iri, {})
         return names.get(lang) or names.get("de") or next(iter(names.values()), iri)
 
@@ -85,6 +110,7 @@ class SearchIndex:
         words = [w for w in fold(query).split(" ") if w]
         if not words:
             return []
+        self._ensure()
         best: dict[str, tuple[int, str]] = {}
         for e in self._entries:
             if not all(w in e.folded for w in words):

@@ -39,6 +39,7 @@ class Site:
             self._fixed = SiteParts(
                 built, Statistics(built.metadata), SearchIndex(store, namespace)
             )
+            self._fixed.search.warm_up()
         self._current: tuple[str, SiteParts] | None = None
         self._lock = threading.Lock()
 

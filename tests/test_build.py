@@ -47,7 +47,9 @@ def test_server_serves_a_build_without_rebuilding(tmp_path: Path) -> None:
     assert run_build(tmp_path, "0").returncode == 0
     app = create_app(Config(root=ROOT, testing=True, dist_dir=tmp_path).validated())
     client = app.test_client()
-    assert client.get("/dumps/charta.ttl").data == (tmp_path / "dumps" / "charta.ttl").read_bytes()
+    with client.get("/dumps/charta.ttl") as r:  # streamed from the file, closed after
+        assert r.data == (tmp_path / "dumps" / "charta.ttl").read_bytes()
+        assert r.headers["ETag"] and r.headers["Content-Length"] == str(len(r.data))
     assert b"byteSize" in client.get("/id/distribution/turtle.ttl").data
 
 
@@ -57,6 +59,6 @@ def test_tampered_dump_is_refused(tmp_path: Path) -> None:
     try:
         create_app(Config(root=ROOT, testing=True, dist_dir=tmp_path).validated())
     except Exception as exc:
-        assert "checksum does not match" in str(exc)
+        assert "does not match the build's metadata" in str(exc)
     else:
         raise AssertionError("a dump that does not match SHA256SUMS was served")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, send_file
 
 from server.build import Build
 from server.describe import describe
@@ -31,7 +31,10 @@ def dump(filename: str) -> Response:
     found = build.dumps.get(filename)
     if found is None:
         abort(404, f"No dump {filename!r}; the catalog at /id/katalog lists them.")
-    resp = Response(found.data, mimetype=found.media_type)
+    if found.path is not None:  # streamed from the build folder, never held in memory
+        resp = send_file(found.path, mimetype=found.media_type, conditional=False, etag=False)
+    else:
+        resp = Response(found.data, mimetype=found.media_type)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return finish(resp, request, found.sha256, store().modified, cfg().cache_max_age_s)
 
