@@ -37,8 +37,9 @@ def iri_ref(iri: str) -> str:
 
 #: Most incoming links one representation lists. A value-set member such as
 #: "öffentlich" is the object of every consultation; listing them all would make
-#: its page grow with the data. The first ones (by property, then IRI) are shown
-#: and the page says that SPARQL has the rest.
+#: its page grow with the data. The first ones the store returns are shown (no
+#: ORDER BY: sorting 37,000 links took Oxigraph 6 s at 10^6 triples, the scan
+#: 16 ms) and the page says that SPARQL has the rest.
 MAX_INCOMING = 500
 
 
@@ -55,7 +56,7 @@ def description_query(iri: str) -> str:
   UNION {{ {{ {r} ?q ?x }} UNION {{ {r} ?x ?v }}
            FILTER(isIRI(?x)) ?x ?lp ?l FILTER(?lp IN ({LABEL_LIST})) }}
   UNION {{ {{ SELECT ?in ?ip WHERE {{ ?in ?ip {r} FILTER(isIRI(?in)) }}
-             ORDER BY ?ip ?in LIMIT {MAX_INCOMING} }}
+             LIMIT {MAX_INCOMING} }}
            OPTIONAL {{ ?in ?inp ?inl FILTER(?inp IN ({LABEL_LIST})) }} }}
 }}"""
 
