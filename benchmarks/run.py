@@ -292,7 +292,8 @@ def nt_dump(dist: Path, out: Path) -> Path:
 def measure_size(
     target: float, work: Path, duration: float, peers: tuple[str, ...], workers: int, reuse: bool
 ) -> dict:
-    from server.build import build
+    from server.build import SEARCH_FILE, build
+    from server.search import SearchIndex
     from server.store.embedded import EmbeddedStore
     from server.store.persisted import write_store_dir
 
@@ -319,11 +320,17 @@ def measure_size(
         r["persist_s"] = time.perf_counter() - t0
         store = EmbeddedStore(project, NS, query_workers=1, store_dir=store_dir)
         t0 = time.perf_counter()
-        build(store, NS, None).write(dist)
+        built = build(store, NS, None)
+        built.search = SearchIndex(store, NS).to_json()  # as 'charta build' does
+        built.write(dist)
         r["build_s"] = time.perf_counter() - t0
         del store
         print(f"persist {r['persist_s']:.2f} s, build {r['build_s']:.2f} s", flush=True)
         marker.write_text(json.dumps(r))
+    if not (dist / SEARCH_FILE).exists():  # prepared before builds saved the index
+        store = EmbeddedStore(project, NS, query_workers=1, store_dir=store_dir)
+        (dist / SEARCH_FILE).write_bytes(SearchIndex(store, NS).to_json())
+        del store
     nt = here / "data.nt"
     if not nt.exists():
         nt_dump(dist, nt)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import Flask
 
 from server.cache import AnswerCache
@@ -54,4 +56,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(search.bp)
+    if not config.testing:
+        # What exists now (modules, templates, the app) lives as long as the
+        # process: kept out of the cyclic collector, a full collection no
+        # longer walks 40,000 objects (35 ms on a 2-core EPYC) in some request.
+        gc.freeze()
     return app

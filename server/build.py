@@ -31,6 +31,8 @@ SPDX = "http://spdx.org/rdf/terms#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 FORMATS_NS = "http://www.w3.org/ns/formats/"
+#: The saved search index in a build folder; read by the server instead of rebuilding it.
+SEARCH_FILE = "search.json"
 FEATURE = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF_XML"}
 
 
@@ -86,6 +88,8 @@ class Build:
     triples: int = 0
     sitemap: bytes = b""
     robots: bytes = b""
+    #: The search index (``SearchIndex.to_json``), when the build is written to disk.
+    search: bytes | None = None
 
     def write(self, out: Path) -> list[Path]:
         """Write every file into ``out``; returns the paths written."""
@@ -104,6 +108,8 @@ class Build:
             "sitemap.xml": self.sitemap,
             "robots.txt": self.robots,
         }
+        if self.search is not None:
+            files[SEARCH_FILE] = self.search
         for name, data in files.items():
             (out / name).write_bytes(data)
             written.append(out / name)

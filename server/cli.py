@@ -90,7 +90,8 @@ def validate(directory: Path | None, namespace: str | None, quiet: bool) -> None
 )
 def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Path | None) -> None:
     """Write the dumps (Turtle, N-Triples gzip, JSON-LD, RDF/XML), their SHA-256 sums,
-    the computed catalog and VoID statistics, sitemap.xml and robots.txt.
+    the computed catalog and VoID statistics, sitemap.xml, robots.txt and the
+    search index (search.json).
 
     Deterministic: the same data gives the same bytes. Validates first; exit 1
     if the data has violations. 'charta serve --dist-dir OUT' (or
@@ -98,6 +99,7 @@ def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Pat
     """
     from server.build import BuildError
     from server.build import build as run_build
+    from server.search import SearchIndex
     from server.store.embedded import EmbeddedStore
     from server.store.persisted import StoreDirError, write_store_dir
     from server.validate import validate as run
@@ -115,6 +117,7 @@ def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Pat
             click.echo(f"{store_dir} (persisted store, {meta.triples} triples)")
         store = EmbeddedStore(config.root, config.namespace, query_workers=1, store_dir=store_dir)
         result = run_build(store, config.namespace, config.public_url)
+        result.search = SearchIndex(store, config.namespace).to_json()
     except (SourceError, BuildError, StoreDirError) as exc:
         fail(str(exc))
     except OSError as exc:

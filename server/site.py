@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.build import Build, build, load_build
+from server.build import SEARCH_FILE, Build, build, load_build
 from server.describe import Statistics
 from server.search import SearchIndex
 from server.store import Store
@@ -36,9 +36,9 @@ class Site:
         self._fixed: SiteParts | None = None
         if dist_dir is not None:
             built = load_build(dist_dir)
-            self._fixed = SiteParts(
-                built, Statistics(built.metadata), SearchIndex(store, namespace)
-            )
+            saved = dist_dir / SEARCH_FILE
+            search = SearchIndex(store, namespace, saved if saved.is_file() else None)
+            self._fixed = SiteParts(built, Statistics(built.metadata), search)
             self._fixed.search.warm_up()
         self._current: tuple[str, SiteParts] | None = None
         self._lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,7 @@ def test_same_data_gives_the_same_bytes(tmp_path: Path) -> None:
     for f in files:
         assert (a / "dumps" / f).read_bytes() == (b / "dumps" / f).read_bytes(), f
     assert (a / "sitemap.xml").read_bytes() == (b / "sitemap.xml").read_bytes()
+    assert (a / "search.json").read_bytes() == (b / "search.json").read_bytes()
     assert "built 4 dumps" in ra.stdout
 
 
@@ -51,6 +53,21 @@ def test_server_serves_a_build_without_rebuilding(tmp_path: Path) -> None:
         assert r.data == (tmp_path / "dumps" / "charta.ttl").read_bytes()
         assert r.headers["ETag"] and r.headers["Content-Length"] == str(len(r.data))
     assert b"byteSize" in client.get("/id/distribution/turtle.ttl").data
+
+
+def test_server_searches_the_saved_index_without_querying(tmp_path: Path) -> None:
+    """At 10^6 triples rebuilding the index costs every web worker seconds of CPU."""
+    assert run_build(tmp_path, "0").returncode == 0
+    index = json.loads((tmp_path / "search.json").read_bytes())
+    assert "Lückenschlüsse" in " ".join(index["texts"])
+    app = create_app(Config(root=ROOT, testing=True, dist_dir=tmp_path).validated())
+    store = app.extensions["charta.store"]
+    queried: list[str] = []
+    original = store.sparql
+    store.sparql = lambda job, timeout: queried.append(job.query) or original(job, timeout)
+    found = app.test_client().get("/search.json", query_string={"q": "lueckenschluesse"})
+    assert any("Lückenschlüsse" in h["label"] for h in found.get_json()["results"])
+    assert queried == []
 
 
 def test_tampered_dump_is_refused(tmp_path: Path) -> None:
