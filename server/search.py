@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import sys
 import threading
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.store import QueryJob, Store
+
+log = logging.getLogger(__name__)
 
 _TEXT_PREDICATES = (
     ("http://www.w3.org/2004/02/skos/core#prefLabel", 3),
@@ -100,8 +103,12 @@ class SearchIndex:
             if self._ready:
                 return
             if self._saved is not None:
-                self._load(self._saved)
-                return
+                try:
+                    self._load(self._saved)
+                    return
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    # A damaged or outdated file must not break search: build anew.
+                    log.warning("%s: not used, building the search index: %s", self._saved, exc)
             values = " ".join(f"(<{p}> {w})" for p, w in _TEXT_PREDICATES)
             # Run as a /sparql job: with the embedded store the engine works in
             # a query worker process, not under this web worker's GIL, and the
@@ -148,6 +155,7 @@ class SearchIndex:
         self._ensure()
         return json.dumps(
             {
+                "version": self._store.version,
                 "iris": self._iris,
                 "texts": self._texts,
                 "folded": self._folded,
@@ -160,6 +168,10 @@ class SearchIndex:
 
     def _load(self, path: Path) -> None:
         doc = json.loads(path.read_bytes())
+        if doc.get("version") != self._store.version:
+            raise ValueError(
+                f"built from data version {doc.get('version')}, the store has {self._store.version}"
+            )
         self._iris, self._texts = tuple(doc["iris"]), tuple(doc["texts"])
         self._folded, self._langs = tuple(doc["folded"]), tuple(doc["langs"])
         self._weights = tuple(doc["weights"])

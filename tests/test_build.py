@@ -70,6 +70,18 @@ def test_server_searches_the_saved_index_without_querying(tmp_path: Path) -> Non
     assert queried == []
 
 
+def test_a_damaged_or_outdated_saved_index_is_rebuilt(tmp_path: Path) -> None:
+    assert run_build(tmp_path, "0").returncode == 0
+    saved = tmp_path / "search.json"
+    index = json.loads(saved.read_bytes())
+    for damage in (b"{not json", json.dumps({**index, "version": "other"}).encode()):
+        saved.write_bytes(damage)
+        app = create_app(Config(root=ROOT, testing=True, dist_dir=tmp_path).validated())
+        found = app.test_client().get("/search.json", query_string={"q": "lueckenschluesse"})
+        assert found.status_code == 200
+        assert any("Lückenschlüsse" in h["label"] for h in found.get_json()["results"])
+
+
 def test_tampered_dump_is_refused(tmp_path: Path) -> None:
     assert run_build(tmp_path, "0").returncode == 0
     (tmp_path / "dumps" / "charta.ttl").write_bytes(b"# changed\n")
