@@ -145,12 +145,14 @@ def start(
 
 
 EXTRA_ENV: dict[str, str] = {}
+#: gunicorn threads per charta worker (gthread); a list so main() can set it.
+THREADS = [8]
 
 
 def charta(
     project: Path, dist: Path, store_dir: Path | None, workers: int
 ) -> tuple[list[str], dict, str]:
-    """charta under gunicorn, as docs/deploy.md runs it in production."""
+    """charta under gunicorn with gthread workers, the way docs/deploy.md runs it."""
     port = free_port()
     env = {
         "CHARTA_ROOT": str(project),
@@ -167,7 +169,7 @@ def charta(
         "-k",
         "gthread",
         "--threads",
-        "8",
+        str(THREADS[0]),
         "-b",
         f"127.0.0.1:{port}",
         "--timeout",
@@ -541,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "charta-bench")
     parser.add_argument("--peers", default=",".join(PEERS), help="oxigraph,rdflib-endpoint or ''")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for charta")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per charta worker")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument(
         "--reuse", action="store_true", help="keep data, store and dumps of an earlier run"
@@ -554,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
+    THREADS[0] = args.threads
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
@@ -566,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
     print(
-        f"\nMachine: {machine()}; charta: {args.workers} gunicorn workers × 8 threads"
+        f"\nMachine: {machine()}; charta: {args.workers} gunicorn workers × {args.threads} threads"
         f"{' ' + ' '.join(args.env) if args.env else ''}; "
         f"wrk on the same machine, {args.duration:g} s per figure.\n"
     )
