@@ -19,7 +19,13 @@ def make_store(config: Config) -> Store:
     """The one place that knows which store implementations exist."""
     if config.store_url:
         return RemoteStore(config.store_url, config.namespace, config.remote_timeout_s)
-    return EmbeddedStore(config.root, config.namespace, config.query_workers, config.store_dir)
+    return EmbeddedStore(
+        config.root,
+        config.namespace,
+        config.query_workers,
+        config.store_dir,
+        config.query_queue_s,
+    )
 
 
 def create_app(config: Config | None = None) -> Flask:

@@ -65,6 +65,11 @@ class Config:
     query_workers: int = _setting(
         2, "Processes that evaluate /sparql queries for the embedded store."
     )
+    query_queue_s: float = _setting(
+        2.0,
+        "How long a /sparql query waits for a free query worker before 503; "
+        "keeps slow queries from holding every web thread.",
+    )
     remote_timeout_s: float = _setting(
         5.0, "How long a page waits for the remote store before answering 504."
     )

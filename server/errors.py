@@ -57,6 +57,10 @@ def error_response(exc: HTTPException) -> Response:
             f"{code} {exc.name}: {exc.description}\n", status=code, mimetype="text/plain"
         )
     resp.headers["Vary"] = "Accept"
+    # What the exception itself carries: Retry-After on 503, Allow on 405.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            resp.headers[name] = value
     if code == 406:
         resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 
 import pytest
 import rdflib
@@ -12,8 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.app import create_app
+from server.config import Config
 from server.examples import EXAMPLES
-from tests.conftest import BACKENDS, backend_config
+from tests.conftest import BACKENDS, ROOT, backend_config
 
 Q = "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> } ORDER BY ?s"
 
@@ -240,3 +243,40 @@ def test_browser_gets_the_editor_with_examples_from_our_own_files(client: FlaskC
     prefilled = client.get("/sparql", query_string={"query": Q}, headers={"Accept": "text/html"})
     escaped = json.dumps(Q).replace("<", "\\u003c").replace(">", "\\u003e")  # as Jinja's tojson
     assert escaped in prefilled.get_data(as_text=True)
+
+
+def test_a_query_finding_every_worker_busy_gets_503_while_pages_answer() -> None:
+    """A waiting query holds a web thread; it gives up after CHARTA_QUERY_QUEUE_S."""
+    app = create_app(
+        Config(
+            root=ROOT, testing=True, query_workers=1, query_queue_s=0.5, query_timeout_s=4.0
+        ).validated()
+    )
+    client = app.test_client()
+    json_accept = {"Accept": "application/sparql-results+json"}
+    ask = client.get("/sparql", query_string={"query": "ASK {}"}, headers=json_accept)
+    assert ask.status_code == 200
+    cross = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    slow: dict[str, int] = {}
+    thread = threading.Thread(
+        target=lambda: slow.update(
+            status=app.test_client()
+            .get("/sparql", query_string={"query": cross}, headers=json_accept)
+            .status_code
+        )
+    )
+    thread.start()
+    time.sleep(0.5)  # the one worker is on the cross product now
+    busy = client.get("/sparql", query_string={"query": Q}, headers=json_accept)
+    assert busy.status_code == 503, busy.headers
+    assert "busy" in busy.get_data(as_text=True)
+    assert busy.headers["Retry-After"] == "5"
+    assert client.get("/id/charta", headers={"Accept": "text/turtle"}).status_code == 200
+    thread.join(30)
+    assert slow["status"] == 504
+
+
+def test_wrong_method_says_which_are_allowed(client: FlaskClient) -> None:
+    r = client.delete("/sparql")
+    assert r.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in r.headers["Allow"].split(",")}

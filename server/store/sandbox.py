@@ -68,9 +68,21 @@ class QueryPool:
     """A fixed number of query workers, started on first use."""
 
     def __init__(
-        self, size: int, root: Path, namespace: str, store_dir: Path | None = None
+        self,
+        size: int,
+        root: Path,
+        namespace: str,
+        store_dir: Path | None = None,
+        queue_wait_s: float = 2.0,
     ) -> None:
+        """``queue_wait_s`` bounds how long a query waits for a free worker.
+
+        A waiting query holds a web server thread; if it could wait for the
+        whole query timeout, a handful of slow queries would leave no thread
+        for pages. Past the wait it is answered 503 (try again).
+        """
         self._size = size
+        self._queue_wait_s = queue_wait_s
         self._args = (str(root), namespace, None if store_dir is None else str(store_dir))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = False
@@ -112,10 +124,11 @@ class QueryPool:
         """Answer ``job`` within ``timeout`` seconds or stop it."""
         self.start()
         try:
-            worker = self._idle.get(timeout=timeout)
+            worker = self._idle.get(timeout=min(timeout, self._queue_wait_s))
         except queue.Empty:
             raise StoreUnavailableError(
-                f"all {self._size} query workers are busy; try again shortly"
+                f"all {self._size} query workers are busy (waited "
+                f"{min(timeout, self._queue_wait_s):g} s); try again shortly"
             ) from None
         try:
             worker.conn.send(job)
