@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.store import QueryJob, Store
+from server.store import QueryJob, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,13 @@ class SearchIndex:
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
-        threading.Thread(target=self._ensure, daemon=True, name="charta-search-index").start()
+        def build() -> None:
+            try:
+                self._ensure()
+            except StoreError as exc:  # e.g. a remote store still down: the first search retries
+                log.warning("search index not built yet: %s", exc)
+
+        threading.Thread(target=build, daemon=True, name="charta-search-index").start()
 
     def _ensure(self) -> None:
         if self._ready:
