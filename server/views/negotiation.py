@@ -30,15 +30,20 @@ def choose_format(suffix: str | None) -> RdfFormat | str:
     return HTML if best == HTML else BY_MEDIA_TYPE[best]
 
 
-@lru_cache(maxsize=512)
-def _best_offered(accept: str) -> str | None:
-    """Werkzeug's q-value negotiation, remembered per Accept header.
+@lru_cache(maxsize=1024)
+def best_match(accept: str, offer: tuple[str, ...]) -> str | None:
+    """Werkzeug's q-value negotiation, remembered per Accept header and offer.
 
     Clients send a handful of distinct headers, and parsing one cost a fifth of
-    a cached page's time; the cache is bounded, so odd headers cannot grow it.
+    a cached page's time (a quarter of a cached /sparql answer's); the cache is
+    bounded, so odd headers cannot grow it. No header means the first offer.
     """
     parsed = parse_accept_header(accept, MIMEAccept)
-    return parsed.best_match(OFFERED) if parsed else OFFERED[0]
+    return parsed.best_match(offer) if parsed else offer[0]
+
+
+def _best_offered(accept: str) -> str | None:
+    return best_match(accept, OFFERED)
 
 
 @lru_cache(maxsize=512)
@@ -69,8 +74,11 @@ def finish(resp: Response, req: Request, etag: str, modified: object, max_age: i
     headers["ETag"] = quote_etag(etag)
     headers["Last-Modified"] = _http_date(modified)
     headers["Cache-Control"] = f"public, max-age={max_age}"
-    resp.vary.add("Accept")
-    resp.vary.add("Accept-Encoding")
+    if "Vary" in headers:
+        resp.vary.add("Accept")
+        resp.vary.add("Accept-Encoding")
+    else:  # the usual case, without parsing a header set
+        headers["Vary"] = "Accept, Accept-Encoding"
     asked = req.args.get("lang")
     if asked in LANGS:
         resp.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")

@@ -27,7 +27,7 @@ from server.store import (
     QueryTimeoutError,
     StoreUnavailableError,
 )
-from server.views.negotiation import choose_lang, finish
+from server.views.negotiation import best_match, choose_lang, finish
 from server.views.resource import answer_cache, cfg, store
 
 bp = Blueprint("sparql", __name__)
@@ -126,7 +126,7 @@ def _result_format(form: str) -> tuple[str, str]:
             f2 = results.BY_NAME[asked]
             return f2.name, f2.media_type
     offer = GRAPH_OFFER if graph else RESULT_OFFER
-    best = request.accept_mimetypes.best_match(offer) if request.accept_mimetypes else offer[0]
+    best = best_match(request.headers.get("Accept", ""), offer)
     if best is None:
         abort(406, f"{form} results are offered as: " + ", ".join(o for o in offer if o != HTML))
     if best == HTML:
@@ -208,7 +208,7 @@ def sparql() -> Response:
 
 def _service_description_or_editor() -> Response:
     offer = (*GRAPH_OFFER[:-1], HTML)
-    best = request.accept_mimetypes.best_match(offer) if request.accept_mimetypes else offer[0]
+    best = best_match(request.headers.get("Accept", ""), offer)
     if request.args.get("format") in RDF_BY_NAME:
         best = RDF_BY_NAME[request.args["format"]].media_type
     if best is None:
