@@ -156,7 +156,7 @@ def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Pat
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Web worker processes; more than 1 runs gunicorn.",
+    help="Web worker processes (gunicorn, 4 threads each).",
 )
 @click.option(
     "--store-dir",
@@ -187,9 +187,10 @@ def serve(
     a persisted store instead, which 'charta build' validated, and refuses one
     built from other data than the checkout's. With --store it serves from a
     remote SPARQL server and starts even while that server is down (pages
-    answer 503 until it is back). --workers N runs N gunicorn worker processes.
+    answer 503 until it is back). It always runs under gunicorn (--workers N
+    worker processes, 4 threads each), never Werkzeug's development server, so
+    the README's one command is a real deployment.
     """
-    from server.app import create_app
     from server.store.persisted import StoreDirError, check_fresh, read_meta
     from server.validate import validate as run
 
@@ -221,9 +222,6 @@ def serve(
         f"the persisted store {config.store_dir}" if config.store_dir else "the embedded store"
     )
     click.echo(f"charta: serving {where} at http://{host}:{port}/ with {workers} worker(s)")
-    if workers == 1:
-        create_app(config).run(host=host, port=port, threaded=True, use_reloader=False)
-        return
     from server.gunicorn import run_gunicorn
 
     run_gunicorn(config, host, port, workers)

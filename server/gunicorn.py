@@ -1,4 +1,4 @@
-"""``charta serve --workers N``: gunicorn with N worker processes around ``create_app``."""
+"""``charta serve``: gunicorn with N gthread worker processes around ``create_app``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ class _App(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self._options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # older gunicorn lacks some settings
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from server.app import create_app
@@ -36,5 +37,8 @@ def run_gunicorn(config: Config, host: str, port: int, workers: int) -> None:
             "threads": 4,
             "timeout": int(config.query_timeout_s) + 30,
             "accesslog": "-",
+            # gunicorn >= 25.1 opens a control socket at one path per user, which a
+            # second charta on the same machine would take over; we do not use it.
+            "control_socket_disable": True,
         },
     ).run()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from server.cli import cli
-from tests.conftest import FIXTURES
+from tests import servers
+from tests.conftest import FIXTURES, ROOT, free_port
 
 
 def test_help_lists_commands() -> None:
@@ -39,3 +43,40 @@ def test_bad_setting_is_exit_2(monkeypatch) -> None:
     result = CliRunner().invoke(cli, ["validate"])
     assert result.exit_code == 2
     assert "namespace must be an absolute IRI" in result.output
+
+
+def test_readme_serve_runs_gunicorn_and_two_instances_coexist(tmp_path: Path) -> None:
+    """The README's run command is a real server (not Werkzeug's development server),
+    and a second charta on the same machine neither fails nor disturbs the first."""
+    ports = [free_port(), free_port()]
+    logs = [tmp_path / f"serve-{port}.log" for port in ports]
+    procs = []
+    try:
+        for port, log in zip(ports, logs, strict=True):
+            with log.open("wb") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "server", "serve", "--port", str(port)],
+                        cwd=ROOT,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        for port in ports:
+            servers.wait_until_responds(f"http://127.0.0.1:{port}/robots.txt")
+        procs[0].terminate()
+        procs[0].wait(20)
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{ports[1]}/id/charta", headers={"Accept": "text/turtle"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200 and b"Charta" in r.read()
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(20)
+    for log in logs:
+        text = log.read_text()
+        assert "Using worker: gthread" in text
+        assert "development server" not in text
+        assert "Traceback" not in text

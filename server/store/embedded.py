@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -64,7 +63,7 @@ class EmbeddedStore:
 
     def warm_up(self) -> None:
         """Spawn the query workers now, so the first /sparql query does not wait 0.3 s."""
-        threading.Thread(target=self._pool.start, daemon=True, name="charta-warm-up").start()
+        self._pool.start_in_background()
 
     def sparql(self, job: QueryJob, timeout: float) -> QueryAnswer:
         """Untrusted queries run in worker processes, never in the web process."""

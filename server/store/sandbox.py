@@ -10,6 +10,7 @@ other workers keep answering.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import queue
 import threading
@@ -56,6 +57,9 @@ def _serve(conn: Connection, root: str, namespace: str, store_dir: str | None) -
             conn.send(("syntax", str(exc)))
         except Exception as exc:  # reported to the client as a 400 with the engine's words
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -119,6 +123,19 @@ class QueryPool:
                 for _ in range(self._size):
                     self._idle.put(self._spawn())
                 self._started = True
+
+    def start_in_background(self) -> None:
+        """Spawn the workers off the request path. A failure here (the server is
+        shutting down, or out of processes) is logged, not a thread traceback:
+        the first query tries again and answers 503 if it fails too."""
+
+        def start() -> None:
+            try:
+                self.start()
+            except StoreUnavailableError as exc:
+                _log.warning("query workers not started yet: %s", exc)
+
+        threading.Thread(target=start, daemon=True, name="charta-warm-up").start()
 
     def run(self, job: QueryJob, timeout: float) -> QueryAnswer:
         """Answer ``job`` within ``timeout`` seconds or stop it."""
