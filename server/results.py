@@ -15,6 +15,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from server.sparql_text import inspect
+
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
@@ -163,3 +165,13 @@ def write_ask(value: bool, fmt: ResultsFormat) -> bytes:
             f'sparql-results#">\n<head/>\n<boolean>{text}</boolean>\n</sparql>\n'
         ).encode()
     return f"{text}\n".encode()
+
+
+def column_order(variables: list[str], query: str) -> list[str]:
+    """``SELECT *`` columns in the order the query names them, on every backend
+    (Oxigraph sorts them by name, Virtuoso keeps the query's order)."""
+    order = inspect(query).star_order
+    if not order:
+        return variables
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(variables, key=lambda v: rank.get(v, len(rank)))

@@ -51,6 +51,9 @@ class QueryText:
     uses_service: bool
     #: FROM or FROM NAMED in the text: the query names its own dataset.
     names_dataset: bool = False
+    #: For ``SELECT *``: the variables in the order they first appear in the text,
+    #: the column order users expect (Jena's too); Oxigraph sorts them by name.
+    star_order: tuple[str, ...] | None = None
 
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -64,7 +67,8 @@ def inspect(text: str) -> QueryText:
     escaped keyword cannot slip past (stricter than Oxigraph, which rejects them).
     """
     text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-    words = [m.group("word").upper() for m in _TOKEN.finditer(text) if m.lastgroup == "word"]
+    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    words = [value.upper() for kind, value in tokens if kind == "word"]
     form = None
     is_update = False
     expect_prefix_parts = 0
@@ -85,4 +89,19 @@ def inspect(text: str) -> QueryText:
         is_update=is_update,
         uses_service="SERVICE" in words,
         names_dataset="FROM" in words,
+        star_order=_star_order(tokens) if form == "SELECT" else None,
     )
+
+
+def _star_order(tokens: list[tuple[str | None, str]]) -> tuple[str, ...] | None:
+    """The variables after ``SELECT [DISTINCT|REDUCED] *``, first appearance first."""
+    toks = [(kind, value) for kind, value in tokens if kind != "comment"]
+    for i, (kind, value) in enumerate(toks):
+        if kind == "word" and value.upper() == "SELECT":
+            rest = toks[i + 1 :]
+            if rest and rest[0][0] == "word" and rest[0][1].upper() in ("DISTINCT", "REDUCED"):
+                rest = rest[1:]
+            if not rest or rest[0] != ("other", "*"):
+                return None
+            return tuple(dict.fromkeys(value[1:] for kind, value in rest if kind == "var"))
+    return None

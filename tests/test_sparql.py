@@ -70,6 +70,18 @@ def test_select_formats(client: FlaskClient, accept: str, mime: str) -> None:
         assert lines[0] == "?s" and lines[1].startswith("<https://")
 
 
+def test_select_star_columns_follow_the_query(client: FlaskClient) -> None:
+    """Oxigraph sorts SELECT * variables by name; users expect the query's order."""
+    q = "SELECT * WHERE { ?thema <http://www.w3.org/2004/02/skos/core#notation> ?nr } LIMIT 3"
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "text/csv"})
+    assert next(csv.reader(io.StringIO(r.get_data(as_text=True)))) == ["thema", "nr"]
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "application/json"})
+    assert r.get_json()["head"]["vars"] == ["thema", "nr"]
+    q = "SELECT ?nr ?thema WHERE { ?thema <http://www.w3.org/2004/02/skos/core#notation> ?nr }"
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "application/json"})
+    assert r.get_json()["head"]["vars"] == ["nr", "thema"]
+
+
 def test_output_parameter_overrides_accept(client: FlaskClient) -> None:
     r = client.get(
         "/sparql",

@@ -28,7 +28,7 @@ def evaluate(store: ox.Store, job: QueryJob, prefixes: dict[str, str]) -> QueryA
         return QueryAnswer(results.write_ask(bool(answer), fmt), fmt.media_type, False, 1)
     if isinstance(answer, ox.QuerySolutions):
         fmt = results.BY_NAME[job.result_format]
-        variables = [v.value for v in answer.variables]
+        variables = results.column_order([v.value for v in answer.variables], job.query)
         rows = [[sol[v] for v in variables] for sol in islice(answer, job.max_rows + 1)]
         truncated = len(rows) > job.max_rows
         rows = rows[: job.max_rows]

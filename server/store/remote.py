@@ -207,7 +207,7 @@ class RemoteStore:
         out = results.BY_NAME[job.result_format]
         if job.form == "ASK":
             return QueryAnswer(results.write_ask(_boolean(parsed), out), out.media_type, False, 1)
-        variables = [v.value for v in parsed.variables]
+        variables = results.column_order([v.value for v in parsed.variables], job.query)
         rows = [[sol[v] for v in variables] for sol in islice(parsed, job.max_rows + 1)]
         truncated = len(rows) > job.max_rows
         rows = rows[: job.max_rows]
