@@ -6,6 +6,7 @@ and embed it, so clients need not fetch it to read the data.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -22,13 +23,12 @@ def jsonld_context(prefixes: dict[str, str]) -> dict[str, object]:
 def to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
     """Copy pyoxigraph triples into an rdflib graph (for JSON-LD and SHACL)."""
     g = rdflib.Graph()
-    bnodes: dict[str, rdflib.BNode] = {}
 
     def term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
         if isinstance(t, ox.NamedNode):
             return rdflib.URIRef(t.value)
         if isinstance(t, ox.BlankNode):
-            return bnodes.setdefault(t.value, rdflib.BNode())
+            return rdflib.BNode(t.value)  # the store's label: the same in every format
         if t.language:
             return rdflib.Literal(t.value, lang=t.language)
         return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value))
@@ -41,11 +41,26 @@ def to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
 def serialize(triples: Iterable[ox.Triple], fmt: RdfFormat, prefixes: dict[str, str]) -> bytes:
     """Bytes in ``fmt``; N-Triples ignores prefixes by definition."""
     if fmt is JSONLD:
-        g = to_rdflib(triples)
-        ctx = jsonld_context(prefixes)["@context"]
-        return g.serialize(format="json-ld", context=ctx, auto_compact=True).encode("utf-8")
+        return _jsonld(triples, prefixes)
     # Our resource IRIs have "/" in their local part, which Turtle would escape ("id:a\/b");
     # full IRIs read better there, so the "id" prefix is kept for JSON-LD only.
     readable = {k: v for k, v in prefixes.items() if k != "id"}
     kwargs = {} if fmt.ox_format == ox.RdfFormat.N_TRIPLES else {"prefixes": readable}
     return ox.serialize(list(triples), format=fmt.ox_format, **kwargs)  # type: ignore[return-value]
+
+
+def _jsonld(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> bytes:
+    """Compacted JSON-LD, the same bytes in every process.
+
+    Every web worker answers with the same strong ETag, so the bytes must not
+    depend on the process: rdflib orders the nodes of ``@graph`` by a set of
+    subjects (string hashes differ per process), so they are sorted by ``@id``
+    here, and triples go in sorted so each node's properties come in one order.
+    """
+    g = to_rdflib(sorted(triples, key=str))
+    ctx = jsonld_context(prefixes)["@context"]
+    text = g.serialize(format="json-ld", context=ctx, auto_compact=True)
+    doc = json.loads(text)
+    if isinstance(doc, dict) and isinstance(doc.get("@graph"), list):
+        doc["@graph"].sort(key=lambda node: str(node.get("@id", "")))
+    return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")

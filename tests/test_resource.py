@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 
 import pyoxigraph as ox
 import pytest
@@ -15,7 +18,7 @@ from server.app import create_app
 from server.config import Config
 from server.describe import describe
 from server.formats import RDF_FORMATS
-from tests.conftest import BACKENDS, NS, backend_config
+from tests.conftest import BACKENDS, NS, ROOT, backend_config
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -290,3 +293,34 @@ def test_incoming_links_stop_at_the_cap_and_the_page_says_where_the_rest_are(
         "/id/werteliste/beratungsstatus/oeffentlich?lang=en", headers={"Accept": "text/html"}
     ).get_data(as_text=True)
     assert "These are the first 2 links" in html and "/sparql?query=SELECT" in html
+
+
+_DIGEST_SCRIPT = """
+import hashlib
+from server.app import create_app
+from server.config import Config
+client = create_app(Config.from_env()).test_client()
+for path in ("/id/katalog", "/id/datensatz/charta", "/id/charta", "/ontology", "/.well-known/void"):
+    for fmt in ("ttl", "jsonld", "rdf", "nt", "html"):
+        r = client.get(path, query_string={"format": fmt})
+        print(path, fmt, r.status_code, r.headers.get("ETag"), hashlib.sha256(r.data).hexdigest())
+"""
+
+
+def test_same_etag_means_same_bytes_in_every_worker() -> None:
+    """Workers are separate processes with their own string hashing; a strong ETag
+    promises the same bytes from each of them (caches and range requests rely on it)."""
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "CHARTA_ROOT": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.append(done.stdout.splitlines())
+    assert len(outputs[0]) == 25
+    assert outputs[0] == outputs[1]
