@@ -82,6 +82,20 @@ def test_select_star_columns_follow_the_query(client: FlaskClient) -> None:
     assert r.get_json()["head"]["vars"] == ["nr", "thema"]
 
 
+def test_head_answers_like_get_without_a_body(client: FlaskClient) -> None:
+    get = client.get("/sparql", query_string={"query": Q}, headers={"Accept": "text/csv"})
+    head = client.head("/sparql", query_string={"query": Q}, headers={"Accept": "text/csv"})
+    assert head.status_code == 200 and head.data == b""
+    assert head.mimetype == "text/csv" and head.headers["ETag"] == get.headers["ETag"]
+
+
+@pytest.mark.parametrize("param", ["default-graph-uri", "named-graph-uri"])
+def test_graph_iri_that_is_not_absolute_is_named_in_a_400(client: FlaskClient, param: str) -> None:
+    r = client.get("/sparql", query_string={"query": Q, param: "notaniri"})
+    assert r.status_code == 400
+    assert f"{param}: not an absolute IRI: 'notaniri'" in r.get_data(as_text=True)
+
+
 def test_output_parameter_overrides_accept(client: FlaskClient) -> None:
     r = client.get(
         "/sparql",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from flask import Blueprint, Response, abort, render_template, request
 from werkzeug.exceptions import ServiceUnavailable
@@ -45,6 +46,11 @@ FORMATS = "http://www.w3.org/ns/formats/"
 CORS_EXPOSED = "X-Charta-Truncated, X-Charta-Rows, Warning, Content-Type, ETag"
 
 
+#: An absolute IRI as SPARQL accepts one in a dataset: a scheme, then no character
+#: that IRIREF excludes.
+_ABSOLUTE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*')
+
+
 def endpoint_url() -> str:
     base = cfg().public_url or request.url_root
     return base.rstrip("/") + "/sparql"
@@ -70,7 +76,7 @@ def preflight() -> Response:
 
 def _request_text() -> tuple[str | None, list[str], list[str]]:
     """Query text and dataset IRIs from GET, form POST or direct POST; refuses updates."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # Flask answers HEAD with the GET view
         if "update" in request.args:
             abort(403, "This endpoint is read-only: SPARQL Update is refused and changes nothing.")
         return (
@@ -164,9 +170,10 @@ def sparql() -> Response:
     fmt, media_type = _result_format(info.form)
     if fmt == "html":
         return _editor(text)
-    for iri in (*default_graphs, *named_graphs):
-        if not iri or any(c in iri for c in '<>" {}|\\^`'):
-            abort(400, f"Not a valid graph IRI: {iri!r}")
+    for name, iris in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
+        for iri in iris:
+            if not _ABSOLUTE_IRI.fullmatch(iri):
+                abort(400, f"{name}: not an absolute IRI: {iri!r}")
     job = QueryJob(
         text, info.form, fmt, config.max_rows, tuple(default_graphs), tuple(named_graphs)
     )
@@ -193,7 +200,7 @@ def sparql() -> Response:
         resp.headers["Warning"] = (
             f'199 charta "Result truncated to {config.max_rows} rows (the configured row limit)"'
         )
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         key = hashlib.sha256(f"{fmt}\0{text}\0{default_graphs}\0{named_graphs}".encode())
         return finish(
             resp,
