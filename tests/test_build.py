@@ -52,6 +52,9 @@ def test_server_serves_a_build_without_rebuilding(tmp_path: Path) -> None:
     with client.get("/dumps/charta.ttl") as r:  # streamed from the file, closed after
         assert r.data == (tmp_path / "dumps" / "charta.ttl").read_bytes()
         assert r.headers["ETag"] and r.headers["Content-Length"] == str(len(r.data))
+    with client.get("/dumps/charta.nt.gz", headers={"Range": "bytes=10-19"}) as r:
+        assert r.status_code == 206
+        assert r.data == (tmp_path / "dumps" / "charta.nt.gz").read_bytes()[10:20]
     assert b"byteSize" in client.get("/id/distribution/turtle.ttl").data
 
 

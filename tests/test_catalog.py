@@ -190,6 +190,20 @@ def test_dumps_have_validators_and_gzip(client: FlaskClient) -> None:
     assert client.get("/dumps/nope.ttl").status_code == 404
 
 
+def test_dumps_resume_with_byte_ranges(client: FlaskClient) -> None:
+    full = client.get("/dumps/charta.ttl")
+    assert full.headers["Accept-Ranges"] == "bytes"
+    part = client.get("/dumps/charta.ttl", headers={"Range": "bytes=100-"})
+    assert part.status_code == 206 and part.data == full.data[100:]
+    assert part.headers["Content-Range"] == f"bytes 100-{len(full.data) - 1}/{len(full.data)}"
+    same = {"Range": "bytes=0-9", "If-Range": full.headers["ETag"]}
+    assert client.get("/dumps/charta.ttl", headers=same).data == full.data[:10]
+    changed = {"Range": "bytes=0-9", "If-Range": '"an-older-version"'}
+    assert client.get("/dumps/charta.ttl", headers=changed).data == full.data
+    beyond = client.get("/dumps/charta.ttl", headers={"Range": f"bytes={len(full.data)}-"})
+    assert beyond.status_code == 416
+
+
 def test_sitemap_and_robots(client: FlaskClient) -> None:
     sitemap = client.get("/sitemap.xml")
     assert sitemap.mimetype == "application/xml"

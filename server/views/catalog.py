@@ -36,7 +36,11 @@ def dump(filename: str) -> Response:
     else:
         resp = Response(found.data, mimetype=found.media_type)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return finish(resp, request, found.sha256, store().modified, cfg().cache_max_age_s)
+    resp = finish(resp, request, found.sha256, store().modified, cfg().cache_max_age_s)
+    if resp.status_code == 200 and "Content-Encoding" not in resp.headers:
+        # Byte ranges (206, If-Range) so an interrupted download of a large dump resumes.
+        resp.make_conditional(request, accept_ranges=True, complete_length=found.size)
+    return resp
 
 
 @bp.route("/.well-known/void")
