@@ -1,9 +1,9 @@
 """What a resource's RDF holds, built from SPARQL so every store answers alike.
 
 The description is the resource's concise bounded description (blank nodes
-followed three levels deep), the labels of everything it links to (including
-its properties and classes), and its incoming links with their labels, so a
-theme lists its goals and a body the decisions it took.
+followed three levels deep), the labels (and positions) of everything it links
+to (including its properties and classes), and its incoming links with their
+labels, so a theme lists its goals and a body the decisions it took.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ LABELS = (
 #: engine starting from the resource; ``VALUES ?p {…}`` made Oxigraph start from
 #: every label in the store (31 ms instead of 0.5 ms at 10^4 triples).
 LABEL_LIST = LABELS.replace("> <", ">, <")
+#: What is fetched of every linked resource: its labels, and its position where the
+#: data gives one, so pages list sections, goals and value-set members in the
+#: source's order, not alphabetically.
+LINKED_LIST = LABEL_LIST + ", <http://schema.org/position>"
 
 
 def iri_ref(iri: str) -> str:
@@ -54,10 +58,10 @@ def description_query(iri: str) -> str:
      OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2
        OPTIONAL {{ FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 }} }} }}
   UNION {{ {{ {r} ?q ?x }} UNION {{ {r} ?x ?v }}
-           FILTER(isIRI(?x)) ?x ?lp ?l FILTER(?lp IN ({LABEL_LIST})) }}
+           FILTER(isIRI(?x)) ?x ?lp ?l FILTER(?lp IN ({LINKED_LIST})) }}
   UNION {{ {{ SELECT ?in ?ip WHERE {{ ?in ?ip {r} FILTER(isIRI(?in)) }}
              LIMIT {MAX_INCOMING} }}
-           OPTIONAL {{ ?in ?inp ?inl FILTER(?inp IN ({LABEL_LIST})) }} }}
+           OPTIONAL {{ ?in ?inp ?inl FILTER(?inp IN ({LINKED_LIST})) }} }}
 }}"""
 
 

@@ -41,6 +41,11 @@ class Value:
     href: str | None = None
     lang: str | None = None
     external: bool = False
+    #: schema:position of the linked resource: lists follow the source's order.
+    position: int | None = None
+
+    def sort_key(self) -> tuple[bool, int, str]:
+        return (self.position is None, self.position or 0, self.text.casefold())
 
 
 @dataclass
@@ -84,6 +89,7 @@ def build_page(
     """
     labels = LabelIndex.of(triples)
     subject = ox.NamedNode(iri)
+    positions = _positions(triples)
 
     def value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
         if isinstance(term, ox.Literal):
@@ -91,7 +97,8 @@ def build_page(
         if isinstance(term, ox.NamedNode):
             text = labels.get(term.value, lang) or local_name(term.value)
             href = link(term.value)
-            return Value(text, href=href, external=href == term.value)
+            position = positions.get(term.value)
+            return Value(text, href=href, external=href == term.value, position=position)
         return Value("[…]")
 
     def prop_label(p: str) -> str:
@@ -131,7 +138,7 @@ def build_page(
             break
     for rows in (out, inc):
         for row in rows.values():
-            row.values.sort(key=lambda v: v.text.casefold())
+            row.values.sort(key=Value.sort_key)
     return Page(
         iri=iri,
         label=labels.get(iri, lang) or local_name(iri),
@@ -144,6 +151,18 @@ def build_page(
         objects=objects,
         incoming_cut=n_incoming >= describe.MAX_INCOMING,
     )
+
+
+def _positions(triples: list[ox.Triple]) -> dict[str, int]:
+    """schema:position per IRI, where it is an integer."""
+    out: dict[str, int] = {}
+    for t in triples:
+        if t.predicate.value == POSITION and isinstance(t.object, ox.Literal):
+            try:
+                out[t.subject.value] = int(t.object.value)
+            except ValueError:
+                continue
+    return out
 
 
 def _drop_repeated(rows: dict[str, Row], supers: dict[str, set[str]]) -> None:

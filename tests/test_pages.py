@@ -34,6 +34,21 @@ def schema_org(soup: BeautifulSoup) -> dict:
     return json.loads(soup.find("script", type="application/ld+json").string)
 
 
+def test_paper_lists_its_sections_in_document_order(client: FlaskClient) -> None:
+    """Linked resources with a schema:position keep the source's order, not the alphabet's."""
+    soup = page(client, "/id/drucksache/ds-085-23")
+    row = next(dt for dt in soup.find_all("dt") if dt.get_text(strip=True) == "Abschnitt")
+    sections = [li.get_text(strip=True) for li in row.find_next("dd").find_all("li")]
+    assert sections == [
+        "Sachbericht",
+        "Eine Charta als Leitbild der zukünftigen Entwicklung",
+        "Erarbeitungsprozess der Charta: Aus der Region - für die Region",
+        "Ausblick – Von der Charta zur Umsetzung",
+        "Charta als Basis für Förderzugänge",
+        "Kosten",
+    ]
+
+
 def test_theme_lists_its_four_goals_in_source_order(client: FlaskClient) -> None:
     soup = page(client, "/id/leitthema/klimaangepasste-metropole-ruhr")
     assert "Resilienz und Klimakomfort durch Grüne Infrastruktur sicherstellen" in soup.get_text()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import queue
+import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -90,6 +91,7 @@ class QueryPool:
         self._args = (str(root), namespace, None if store_dir is None else str(store_dir))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = False
+        self._closed = False
         self._lock = threading.Lock()
 
     def _spawn(self) -> _Worker:
@@ -133,7 +135,8 @@ class QueryPool:
             try:
                 self.start()
             except StoreUnavailableError as exc:
-                _log.warning("query workers not started yet: %s", exc)
+                if not (self._closed or sys.is_finalizing()):  # not news while stopping
+                    _log.warning("query workers not started yet: %s", exc)
 
         threading.Thread(target=start, daemon=True, name="charta-warm-up").start()
 
@@ -169,6 +172,7 @@ class QueryPool:
         raise QuerySyntaxError(payload)
 
     def close(self) -> None:
+        self._closed = True
         while True:
             try:
                 worker = self._idle.get_nowait()
