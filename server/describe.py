@@ -49,19 +49,25 @@ MAX_INCOMING = 500
 
 def description_query(iri: str) -> str:
     r = iri_ref(iri)
+    # The links to the resource (capped), and the labels of the properties they use,
+    # so a page says "is Gremium of", not the property's local name.
+    incoming = (
+        f"{{ SELECT ?in ?ip WHERE {{ ?in ?ip {r} FILTER(isIRI(?in)) }} LIMIT {MAX_INCOMING} }}"
+    )
     return f"""CONSTRUCT {{
   {r} ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 .
   ?x ?lp ?l .
-  ?in ?ip {r} . ?in ?inp ?inl .
+  ?in ?ip {r} . ?in ?inp ?inl . ?ip ?ipp ?ipl .
 }} WHERE {{
   {{ {r} ?p ?o
      OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2
        OPTIONAL {{ FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 }} }} }}
   UNION {{ {{ {r} ?q ?x }} UNION {{ {r} ?x ?v }}
            FILTER(isIRI(?x)) ?x ?lp ?l FILTER(?lp IN ({LINKED_LIST})) }}
-  UNION {{ {{ SELECT ?in ?ip WHERE {{ ?in ?ip {r} FILTER(isIRI(?in)) }}
-             LIMIT {MAX_INCOMING} }}
+  UNION {{ {incoming}
            OPTIONAL {{ ?in ?inp ?inl FILTER(?inp IN ({LINKED_LIST})) }} }}
+  UNION {{ {{ SELECT DISTINCT ?ip WHERE {{ {incoming} }} }}
+           ?ip ?ipp ?ipl FILTER(?ipp IN ({LABEL_LIST})) }}
 }}"""
 
 

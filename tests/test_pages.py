@@ -49,6 +49,14 @@ def test_paper_lists_its_sections_in_document_order(client: FlaskClient) -> None
     ]
 
 
+@pytest.mark.parametrize(("lang", "heading"), [("de", "ist „Gremium“ von"), ("en", "is “body” of")])
+def test_incoming_links_name_the_property_by_its_label(
+    client: FlaskClient, lang: str, heading: str
+) -> None:
+    soup = page(client, "/id/organisation/kreistag-unna", lang)
+    assert heading in [dt.get_text(strip=True) for dt in soup.find_all("dt")]
+
+
 def test_theme_lists_its_four_goals_in_source_order(client: FlaskClient) -> None:
     soup = page(client, "/id/leitthema/klimaangepasste-metropole-ruhr")
     assert "Resilienz und Klimakomfort durch Grüne Infrastruktur sicherstellen" in soup.get_text()
