@@ -48,5 +48,25 @@ BY_NAME = (
     }
 )
 
+#: Generic or older types some clients ask for, answered in the nearest format (whose
+#: own media type the answer carries): JSON-LD is JSON, RDF/XML is XML, N-Triples
+#: was text/plain before it had a type. Offered after the exact types, so they
+#: only decide when a client names nothing else.
+ALIASES: dict[str, RdfFormat] = {
+    "application/x-turtle": TURTLE,
+    "text/n3": TURTLE,
+    "application/json": JSONLD,
+    "application/xml": RDFXML,
+    "text/xml": RDFXML,
+    "text/plain": NTRIPLES,
+}
+#: Every type we negotiate for RDF, exact and alias.
+BY_ACCEPTED = BY_MEDIA_TYPE | ALIASES
+
 #: Offered in this order: for equal preference (``*/*``) the first wins.
-OFFERED: tuple[str, ...] = (TURTLE.media_type, HTML, *(f.media_type for f in RDF_FORMATS[1:]))
+OFFERED: tuple[str, ...] = (
+    TURTLE.media_type,
+    HTML,
+    *(f.media_type for f in RDF_FORMATS[1:]),
+    *ALIASES,
+)

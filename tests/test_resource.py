@@ -117,6 +117,25 @@ def test_content_negotiation(client: FlaskClient, accept: str, expected: str) ->
 
 
 @pytest.mark.parametrize(
+    ("accept", "expected", "parser"),
+    [
+        ("application/json", "application/ld+json", "json-ld"),
+        ("application/xml", "application/rdf+xml", "xml"),
+        ("text/plain", "application/n-triples", "nt"),
+        ("text/n3", "text/turtle", "turtle"),
+    ],
+)
+def test_generic_types_get_the_nearest_rdf_format(
+    client: FlaskClient, accept: str, expected: str, parser: str
+) -> None:
+    """Clients that only say "JSON" or "XML" get data, not a 406."""
+    r = client.get("/id/charta", headers={"Accept": accept})
+    assert r.status_code == 200 and r.mimetype == expected
+    g = rdflib.Graph().parse(data=r.data, format=parser)
+    assert (rdflib.URIRef(NS + "id/charta"), None, None) in g
+
+
+@pytest.mark.parametrize(
     ("suffix", "mime"),
     [
         ("ttl", "text/turtle"),

@@ -217,6 +217,17 @@ def test_unknown_format_parameter_falls_back_to_accept(client: FlaskClient) -> N
     assert r.mimetype == "text/csv"
 
 
+def test_construct_for_a_json_client_is_json_ld(client: FlaskClient) -> None:
+    q = "CONSTRUCT WHERE { ?s <http://www.w3.org/2004/02/skos/core#notation> ?n }"
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.mimetype == "application/ld+json"
+    assert len(rdflib.Graph().parse(data=r.data, format="json-ld")) > 0
+    select = client.get(
+        "/sparql", query_string={"query": Q}, headers={"Accept": "application/json"}
+    )
+    assert select.mimetype == "application/sparql-results+json"
+
+
 def test_nothing_acceptable_is_406(client: FlaskClient) -> None:
     r = client.get("/sparql", query_string={"query": Q}, headers={"Accept": "image/png"})
     assert r.status_code == 406

@@ -9,7 +9,7 @@ from flask import Request, Response, abort, request
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import http_date, parse_accept_header, quote_etag
 
-from server.formats import BY_MEDIA_TYPE, BY_NAME, HTML, OFFERED, RdfFormat
+from server.formats import BY_ACCEPTED, BY_NAME, HTML, OFFERED, RDF_FORMATS, RdfFormat
 
 LANGS = ("de", "en")
 
@@ -26,8 +26,9 @@ def choose_format(suffix: str | None) -> RdfFormat | str:
         return fmt
     best = _best_offered(request.headers.get("Accept", ""))
     if best is None:
-        abort(406, "None of the offered media types is acceptable: " + ", ".join(OFFERED))
-    return HTML if best == HTML else BY_MEDIA_TYPE[best]
+        offered = ", ".join((HTML, *(f.media_type for f in RDF_FORMATS)))
+        abort(406, "None of the offered media types is acceptable: " + offered)
+    return HTML if best == HTML else BY_ACCEPTED[best]
 
 
 @lru_cache(maxsize=1024)

@@ -16,7 +16,8 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from server import results
 from server.examples import EXAMPLES
-from server.formats import BY_MEDIA_TYPE as RDF_BY_MEDIA_TYPE
+from server.formats import ALIASES as RDF_ALIASES
+from server.formats import BY_ACCEPTED as RDF_BY_ACCEPTED
 from server.formats import BY_NAME as RDF_BY_NAME
 from server.formats import HTML, RDF_FORMATS, TURTLE
 from server.namespaces import SD, VOID, all_prefixes
@@ -41,7 +42,7 @@ RESULT_TYPES = {f.media_type: f for f in results.RESULTS_FORMATS} | {
 }
 #: For ``*/*`` the first wins: JSON for results, Turtle for graphs.
 RESULT_OFFER = (results.JSON.media_type, *list(RESULT_TYPES)[1:], HTML)
-GRAPH_OFFER = (TURTLE.media_type, *(f.media_type for f in RDF_FORMATS[1:]), HTML)
+GRAPH_OFFER = (TURTLE.media_type, *(f.media_type for f in RDF_FORMATS[1:]), *RDF_ALIASES, HTML)
 FORMATS = "http://www.w3.org/ns/formats/"
 CORS_EXPOSED = "X-Charta-Truncated, X-Charta-Rows, Warning, Content-Type, ETag"
 
@@ -134,11 +135,12 @@ def _result_format(form: str) -> tuple[str, str]:
     offer = GRAPH_OFFER if graph else RESULT_OFFER
     best = best_match(request.headers.get("Accept", ""), offer)
     if best is None:
-        abort(406, f"{form} results are offered as: " + ", ".join(o for o in offer if o != HTML))
+        exact = (o for o in offer if o != HTML and o not in (RDF_ALIASES if graph else ()))
+        abort(406, f"{form} results are offered as: " + ", ".join(exact))
     if best == HTML:
         return "html", HTML
     if graph:
-        f = RDF_BY_MEDIA_TYPE[best]
+        f = RDF_BY_ACCEPTED[best]
         return f.name, f.media_type
     f2 = RESULT_TYPES[best]
     return f2.name, f2.media_type
@@ -219,10 +221,11 @@ def _service_description_or_editor() -> Response:
     if request.args.get("format") in RDF_BY_NAME:
         best = RDF_BY_NAME[request.args["format"]].media_type
     if best is None:
-        abort(406, "The service description is offered as: " + ", ".join(offer))
+        exact = (o for o in offer if o not in RDF_ALIASES)
+        abort(406, "The service description is offered as: " + ", ".join(exact))
     if best == HTML:
         return _editor(None)
-    fmt = RDF_BY_MEDIA_TYPE[best]
+    fmt = RDF_BY_ACCEPTED[best]
     data = serialize(service_description(endpoint_url()), fmt, all_prefixes(cfg().namespace))
     resp = Response(data, mimetype=fmt.media_type)
     return finish(
