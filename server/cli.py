@@ -35,6 +35,15 @@ def cli() -> None:
     """Publish the Charta Grüne Infrastruktur Metropole Ruhr as linked open data."""
 
 
+def _reason(exc: Exception) -> str:
+    """What went wrong, in words: urllib wraps a refused connection as ``<urlopen error …>``."""
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, OSError):
+        what = reason.strerror or str(reason)
+        return f"cannot reach the server ({what}); is it running, and is the URL right?"
+    return str(exc)
+
+
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 @click.option(
@@ -262,7 +271,7 @@ def load(store_url: str, update_url: str | None, namespace: str | None) -> None:
     try:
         result = run_load(config.root, config.namespace, store_url, config.store_update_url)
     except Exception as exc:  # the server's own words are the most useful message here
-        fail(f"{store_url}: load failed: {exc}")
+        fail(f"{store_url}: load failed: {_reason(exc)}")
     click.echo(f"loaded {result.triples} triples into <{result.graph}> (version {result.version})")
 
 
