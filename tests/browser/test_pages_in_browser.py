@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import AXE, SCREENSHOTS, VNU
+from tests.conftest import NS
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +27,7 @@ PAGES = {
     "event": "/id/ereignis/ruhrparlament/2022-09-23",
     "programme": "/id/vorhaben/offensive-gruene-infrastruktur-2030",
     "document": "/id/quelle/ds-085-23",
+    "section": "/id/abschnitt/ds-085-23/1",
     "catalog": "/id/katalog",
     "value-set": "/id/werteliste/beratungsrolle",
     "vocabulary": "/ontology",
@@ -53,9 +56,22 @@ def test_axe_finds_no_violations(page, site_url: str, kind: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{kind}.png"))
 
 
+def every_page(site_url: str) -> dict[str, str]:
+    """One page of each kind, and every page the sitemap names (each resource of the data)."""
+    with urllib.request.urlopen(site_url + "/sitemap.xml") as r:
+        locs = re.findall(r"<loc>([^<]+)</loc>", r.read().decode())
+    pages = dict(PAGES)
+    for n, loc in enumerate(locs):
+        assert loc.startswith(NS), loc
+        pages[f"sitemap-{n:03d}"] = "/" + loc[len(NS) :]
+    return pages
+
+
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_html_is_valid(site_url: str, tmp_path: Path, lang: str, browser_tools: None) -> None:
-    for kind, path in PAGES.items():
+    pages = every_page(site_url)
+    assert len(pages) > 100
+    for kind, path in pages.items():
         sep = "&" if "?" in path else "?"
         req = urllib.request.Request(
             f"{site_url}{path}{sep}lang={lang}", headers={"Accept": "text/html"}
