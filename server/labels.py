@@ -74,7 +74,8 @@ class LabelIndex:
 
 def local_name(iri: str) -> str:
     """Last segment of an IRI: the fallback when nothing has a label."""
-    return iri.rstrip("/").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    name = iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return name or iri  # a namespace IRI ("…/owl#") is named by its last segment
 
 
 def format_literal(lit: ox.Literal, lang: str) -> str:

@@ -67,6 +67,17 @@ def every_page(site_url: str) -> dict[str, str]:
     return pages
 
 
+def test_axe_finds_no_violations_on_any_page_of_the_sitemap(page, site_url: str) -> None:
+    """Every resource of the data, not only one of each kind: data can break a page too."""
+    found = {}
+    for path in every_page(site_url).values():
+        page.goto(site_url + path)
+        violations = axe_violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}
+
+
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_html_is_valid(site_url: str, tmp_path: Path, lang: str, browser_tools: None) -> None:
     pages = every_page(site_url)
