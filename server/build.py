@@ -86,7 +86,10 @@ class Build:
     dumps: dict[str, Dump] = field(default_factory=dict)
     metadata: list[ox.Triple] = field(default_factory=list)
     triples: int = 0
+    #: ``sitemap.xml``: the URL list, or above SITEMAP_MAX_URLS an index of the parts.
     sitemap: bytes = b""
+    #: ``sitemap-1.xml``, ``sitemap-2.xml``, … when the index is used.
+    sitemap_parts: list[bytes] = field(default_factory=list)
     robots: bytes = b""
     #: The search index (``SearchIndex.to_json``), when the build is written to disk.
     search: bytes | None = None
@@ -94,6 +97,8 @@ class Build:
     def write(self, out: Path) -> list[Path]:
         """Write every file into ``out``; returns the paths written."""
         (out / "dumps").mkdir(parents=True, exist_ok=True)
+        for old in out.glob("sitemap-*.xml"):  # parts of an earlier, larger build
+            old.unlink()
         written = []
         for dump in self.dumps.values():
             written.append(out / "dumps" / dump.filename)
@@ -108,6 +113,8 @@ class Build:
             "sitemap.xml": self.sitemap,
             "robots.txt": self.robots,
         }
+        for n, part in enumerate(self.sitemap_parts, start=1):
+            files[f"sitemap-{n}.xml"] = part
         if self.search is not None:
             files[SEARCH_FILE] = self.search
         for name, data in files.items():
@@ -160,7 +167,7 @@ def build(store: Store, namespace: str, base_url: str | None = None) -> Build:
         result.dumps[filename] = Dump.of(filename, fmt, gz, dist, data)
     result.metadata = _metadata(store, namespace, triples, result, store.modified)
     site = (base_url or namespace).rstrip("/") + "/"
-    result.sitemap = _sitemap(triples, namespace, site)
+    result.sitemap, result.sitemap_parts = _sitemap(triples, namespace, site)
     result.robots = (
         f"User-agent: *\nAllow: /\nDisallow: /sparql?\nSitemap: {site}sitemap.xml\n"
     ).encode()
@@ -291,8 +298,20 @@ def _vocabulary(iri: str) -> str:
     return iri[: cut + 1]
 
 
-def _sitemap(triples: list[ox.Triple], namespace: str, site: str) -> bytes:
-    """Every resource page plus the landing page, vocabulary and query editor."""
+#: The sitemap protocol's limit per file (search engines reject a larger one).
+SITEMAP_MAX_URLS = 50_000
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def _sitemap(
+    triples: list[ox.Triple], namespace: str, site: str, max_urls: int | None = None
+) -> tuple[bytes, list[bytes]]:
+    """Every resource page plus the landing page, vocabulary and query editor.
+
+    Up to ``max_urls`` URLs ``sitemap.xml`` lists them; beyond, it is a sitemap
+    index of ``sitemap-1.xml``, ``sitemap-2.xml``, … with at most ``max_urls`` each
+    (at 10^6 triples the data has 93,000 resources).
+    """
     paths = sorted(
         {
             t.subject.value[len(namespace) :]
@@ -301,11 +320,25 @@ def _sitemap(triples: list[ox.Triple], namespace: str, site: str) -> bytes:
         }
     )
     urls = ["", "ontology", "sparql", *paths]
-    body = "".join(f"<url><loc>{escape(site + p)}</loc></url>\n" for p in urls)
-    return (
+    max_urls = max_urls or SITEMAP_MAX_URLS
+    if len(urls) <= max_urls:
+        return _urlset(site, urls), []
+    parts = [_urlset(site, urls[i : i + max_urls]) for i in range(0, len(urls), max_urls)]
+    entries = "".join(
+        f"<sitemap><loc>{escape(site)}sitemap-{n}.xml</loc></sitemap>\n"
+        for n in range(1, len(parts) + 1)
+    )
+    index = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{body}</urlset>\n"
+        f'<sitemapindex xmlns="{_SITEMAP_NS}">\n{entries}</sitemapindex>\n'
+    )
+    return index.encode(), parts
+
+
+def _urlset(site: str, paths: list[str]) -> bytes:
+    body = "".join(f"<url><loc>{escape(site + p)}</loc></url>\n" for p in paths)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_SITEMAP_NS}">\n{body}</urlset>\n'
     ).encode()
 
 
@@ -342,5 +375,9 @@ def load_build(out: Path) -> Build:
             )
         result.dumps[filename] = Dump(filename, fmt, gz, dist, digest, size, path=path)
     result.sitemap = (out / "sitemap.xml").read_bytes()
+    n = 1
+    while (out / f"sitemap-{n}.xml").is_file():
+        result.sitemap_parts.append((out / f"sitemap-{n}.xml").read_bytes())
+        n += 1
     result.robots = (out / "robots.txt").read_bytes()
     return result

@@ -94,3 +94,38 @@ def test_tampered_dump_is_refused(tmp_path: Path) -> None:
         assert "does not match the build's metadata" in str(exc)
     else:
         raise AssertionError("a dump that does not match SHA256SUMS was served")
+
+
+def test_more_pages_than_a_sitemap_may_list_make_a_sitemap_index(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Search engines reject a sitemap of over 50,000 URLs (10^6 triples have 93,000)."""
+    import xml.etree.ElementTree as ET
+
+    from server import build as build_module
+    from server.views.resource import site
+    from tests.conftest import NS
+
+    monkeypatch.setattr(build_module, "SITEMAP_MAX_URLS", 50)
+    app = create_app(Config(root=ROOT, testing=True).validated())
+    client = app.test_client()
+    sm = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    index = ET.fromstring(client.get("/sitemap.xml").data)
+    assert index.tag == f"{sm}sitemapindex"
+    parts = [loc.text for loc in index.iter(f"{sm}loc")]
+    assert len(parts) >= 3 and parts[0] == f"{NS}sitemap-1.xml"
+    urls: list[str] = []
+    for part in parts:
+        r = client.get("/" + part[len(NS) :])
+        assert r.status_code == 200 and r.mimetype == "application/xml"
+        listed = [loc.text for loc in ET.fromstring(r.data).iter(f"{sm}loc")]
+        assert 0 < len(listed) <= 50
+        urls += listed
+    assert len(urls) == len(set(urls)) and f"{NS}id/charta" in urls
+    assert client.get(f"/sitemap-{len(parts) + 1}.xml").status_code == 404
+    with app.app_context():
+        built = site().build
+    (tmp_path / "sitemap-99.xml").write_text("from an earlier build")
+    built.write(tmp_path)
+    assert not (tmp_path / "sitemap-99.xml").exists()
+    assert build_module.load_build(tmp_path).sitemap_parts == built.sitemap_parts

@@ -62,6 +62,22 @@ def sitemap() -> Response:
     )
 
 
+@bp.route("/sitemap-<int:number>.xml")
+def sitemap_part(number: int) -> Response:
+    """A part of the sitemap index (only when the data has more than 50,000 pages)."""
+    parts = site_build().sitemap_parts
+    if not 1 <= number <= len(parts):
+        abort(404, f"No sitemap part {number}; /sitemap.xml lists them.")
+    resp = Response(parts[number - 1], mimetype="application/xml")
+    return finish(
+        resp,
+        request,
+        f"{store().version}-sitemap-{number}",
+        store().modified,
+        cfg().cache_max_age_s,
+    )
+
+
 @bp.route("/robots.txt")
 def robots() -> Response:
     resp = Response(site_build().robots, mimetype="text/plain")
