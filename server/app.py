@@ -25,6 +25,7 @@ def make_store(config: Config) -> Store:
         config.query_workers,
         config.store_dir,
         config.query_queue_s,
+        config.query_memory_mb,
     )
 
 

@@ -65,6 +65,11 @@ class Config:
     query_workers: int = _setting(
         2, "Processes that evaluate /sparql queries for the embedded store."
     )
+    query_memory_mb: int = _setting(
+        1024,
+        "Memory one /sparql query may use beyond the loaded data; a query that needs "
+        "more is stopped (its worker ends and is replaced). 0: no limit.",
+    )
     query_queue_s: float = _setting(
         2.0,
         "How long a /sparql query waits for a free query worker before 503; "

@@ -313,6 +313,26 @@ def test_a_query_finding_every_worker_busy_gets_503_while_pages_answer() -> None
     assert slow["status"] == 504
 
 
+def test_a_query_that_needs_too_much_memory_is_stopped_and_others_go_on() -> None:
+    """Thirty doublings of a string would take 10 GiB; the worker's cap stops it."""
+    app = create_app(
+        Config(root=ROOT, testing=True, query_workers=1, query_memory_mb=200).validated()
+    )
+    client = app.test_client()
+    binds = ['BIND("0123456789" AS ?a0)'] + [
+        f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(30)
+    ]
+    huge = "SELECT (STRLEN(?a30) AS ?n) WHERE { " + " ".join(binds) + " }"
+    r = client.get("/sparql", query_string={"query": huge})
+    assert r.status_code == 400
+    assert "needed more than 200 MB of memory" in r.get_data(as_text=True)
+    deadline = time.monotonic() + 30  # its worker is replaced in the background
+    while (ok := client.get("/sparql", query_string={"query": Q})).status_code == 503:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert ok.status_code == 200 and len(bindings(ok)) == 10
+
+
 def test_wrong_method_says_which_are_allowed(client: FlaskClient) -> None:
     r = client.delete("/sparql")
     assert r.status_code == 405

@@ -26,6 +26,10 @@ class QueryTimeoutError(StoreError):
     """The query ran past its time limit and was stopped (504)."""
 
 
+class QueryMemoryError(StoreError):
+    """The query needed more memory than a query worker may use and was stopped (400)."""
+
+
 class StoreUnavailableError(StoreError):
     """The store cannot answer now: down, or every worker busy (503)."""
 

@@ -25,6 +25,7 @@ class EmbeddedStore:
         query_workers: int = 2,
         store_dir: Path | None = None,
         queue_wait_s: float = 2.0,
+        query_memory_mb: int = 0,
     ) -> None:
         """Parse the Turtle sources into memory, or open ``store_dir`` read-only.
 
@@ -43,7 +44,9 @@ class EmbeddedStore:
                 parse_into(self._store, src.path, namespace)
             self.version, newest = fingerprint(root, namespace)
         self.modified = datetime.fromtimestamp(int(newest), UTC)
-        self._pool = QueryPool(query_workers, root, namespace, store_dir, queue_wait_s)
+        self._pool = QueryPool(
+            query_workers, root, namespace, store_dir, queue_wait_s, query_memory_mb
+        )
         weakref.finalize(self, self._pool.close)
 
     def __len__(self) -> int:

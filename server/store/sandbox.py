@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import queue
+import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from pathlib import Path
 from server.store import (
     QueryAnswer,
     QueryJob,
+    QueryMemoryError,
     QuerySyntaxError,
     QueryTimeoutError,
     StoreUnavailableError,
@@ -31,7 +34,29 @@ from server.store import (
 _CTX = mp.get_context("spawn")  # no fork: the web server has threads and open sockets
 
 
-def _serve(conn: Connection, root: str, namespace: str, store_dir: str | None) -> None:
+def _limit_memory(extra_mb: int) -> None:
+    """Cap this worker's private memory at what the loaded data takes plus ``extra_mb``.
+
+    pyoxigraph has no memory limit either: a query that builds a huge string or
+    sorts a cross product would take the machine's memory within its timeout.
+    RLIMIT_DATA counts the heap and private mappings, not the persisted store's
+    files (shared page cache), so the cap is about the query's own working set.
+    Where the kernel does not enforce it, nothing happens.
+    """
+    import resource
+
+    try:
+        status = Path("/proc/self/status").read_text()
+        used_kb = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmData")))
+        limit = used_kb * 1024 + extra_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (OSError, ValueError, StopIteration):
+        pass
+
+
+def _serve(
+    conn: Connection, root: str, namespace: str, store_dir: str | None, memory_mb: int = 0
+) -> None:
     """Worker main loop: load the data once, then answer jobs until told to stop."""
     import pyoxigraph as ox
 
@@ -47,6 +72,10 @@ def _serve(conn: Connection, root: str, namespace: str, store_dir: str | None) -
         for src in source_files(Path(root), SOURCE_DIRS):
             parse_into(store, src.path, namespace)
     prefixes = all_prefixes(namespace)
+    if memory_mb > 0:
+        _limit_memory(memory_mb)
+        # Stopping a query at the cap is routine here, not a crash to debug.
+        os.environ["RUST_BACKTRACE"] = "0"
     conn.send(("ready", len(store)))
     while True:
         job = conn.recv()
@@ -56,6 +85,8 @@ def _serve(conn: Connection, root: str, namespace: str, store_dir: str | None) -
             conn.send(("ok", evaluate(store, job, prefixes)))
         except QuerySyntaxError as exc:
             conn.send(("syntax", str(exc)))
+        except MemoryError:  # Python's side ran out; the engine's side aborts the process
+            conn.send(("memory", ""))
         except Exception as exc:  # reported to the client as a 400 with the engine's words
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -79,8 +110,10 @@ class QueryPool:
         namespace: str,
         store_dir: Path | None = None,
         queue_wait_s: float = 2.0,
+        memory_mb: int = 0,
     ) -> None:
-        """``queue_wait_s`` bounds how long a query waits for a free worker.
+        """``queue_wait_s`` bounds how long a query waits for a free worker;
+        ``memory_mb`` what one query may use beyond the data (0: no cap).
 
         A waiting query holds a web server thread; if it could wait for the
         whole query timeout, a handful of slow queries would leave no thread
@@ -88,7 +121,13 @@ class QueryPool:
         """
         self._size = size
         self._queue_wait_s = queue_wait_s
-        self._args = (str(root), namespace, None if store_dir is None else str(store_dir))
+        self._memory_mb = memory_mb
+        self._args = (
+            str(root),
+            namespace,
+            None if store_dir is None else str(store_dir),
+            memory_mb,
+        )
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = False
         self._closed = False
@@ -163,13 +202,24 @@ class QueryPool:
         try:
             status, payload = worker.conn.recv()
         except (OSError, EOFError):
+            worker.process.join(1)
+            code = worker.process.exitcode
             worker.process.kill()
             self._replace_later()
+            if self._memory_mb and code == -signal.SIGABRT:  # Rust: allocation failed
+                raise self._memory_error() from None
             raise StoreUnavailableError("the query worker died") from None
         self._idle.put(worker)
         if status == "ok":
             return payload
+        if status == "memory":
+            raise self._memory_error()
         raise QuerySyntaxError(payload)
+
+    def _memory_error(self) -> QueryMemoryError:
+        return QueryMemoryError(
+            f"the query needed more than {self._memory_mb} MB of memory and was stopped"
+        )
 
     def close(self) -> None:
         self._closed = True

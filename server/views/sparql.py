@@ -25,6 +25,7 @@ from server.serialize import serialize
 from server.sparql_text import inspect
 from server.store import (
     QueryJob,
+    QueryMemoryError,
     QuerySyntaxError,
     QueryTimeoutError,
     StoreUnavailableError,
@@ -193,6 +194,8 @@ def sparql() -> Response:
         abort(400, f"Malformed query: {exc}")
     except QueryTimeoutError as exc:
         abort(504, f"Query stopped: {exc}. Narrow it down (LIMIT, more specific patterns).")
+    except QueryMemoryError as exc:
+        abort(400, f"Query stopped: {exc}. Narrow it down (LIMIT, more specific patterns).")
     except StoreUnavailableError as exc:
         raise ServiceUnavailable(f"The store is unavailable: {exc}", retry_after=5) from exc
     resp = Response(answer.body, mimetype=media_type)
