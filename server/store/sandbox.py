@@ -43,14 +43,14 @@ def _limit_memory(extra_mb: int) -> None:
     files (shared page cache), so the cap is about the query's own working set.
     Where the kernel does not enforce it, nothing happens.
     """
-    import resource
-
     try:
+        import resource  # POSIX only
+
         status = Path("/proc/self/status").read_text()
         used_kb = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmData")))
         limit = used_kb * 1024 + extra_mb * 2**20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    except (OSError, ValueError, StopIteration):
+    except (ImportError, OSError, ValueError, StopIteration):
         pass
 
 
