@@ -35,6 +35,24 @@ def cli() -> None:
     """Publish the Charta Grüne Infrastruktur Metropole Ruhr as linked open data."""
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    """Say at once that the address is taken, before validating the data; gunicorn
+    would retry for five seconds and then exit with a log line."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        fail(f"{host}: cannot listen there: {exc.strerror or exc}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"{host}:{port}: cannot listen there: {exc.strerror or exc} (another server?)")
+
+
 def _reason(exc: Exception) -> str:
     """What went wrong, in words: urllib wraps a refused connection as ``<urlopen error …>``."""
     reason = getattr(exc, "reason", None)
@@ -210,6 +228,7 @@ def serve(
         store_dir=store_dir,
         dist_dir=dist_dir,
     )
+    _check_can_listen(host, port)
     if config.dist_dir is not None and not (config.dist_dir / "metadata.nt").is_file():
         fail(f"{config.dist_dir}: no build there (run 'charta build --out {config.dist_dir}')")
     if config.store_dir is not None and not config.store_url:

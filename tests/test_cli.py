@@ -24,7 +24,7 @@ def test_help_lists_commands() -> None:
 def test_serve_refuses_data_with_violations(project_copy: Path, monkeypatch) -> None:
     shutil.copy(FIXTURES / "defects" / "missing_source.ttl", project_copy / "data" / "bad.ttl")
     monkeypatch.setenv("CHARTA_ROOT", str(project_copy))
-    result = CliRunner().invoke(cli, ["serve", "--port", "1"])
+    result = CliRunner().invoke(cli, ["serve", "--port", str(free_port())])
     assert result.exit_code == 2
     assert "refusing to start: 1 violations" in result.output
     assert "Quelle (dcterms:source) fehlt" in result.output
@@ -33,9 +33,21 @@ def test_serve_refuses_data_with_violations(project_copy: Path, monkeypatch) -> 
 def test_serve_refuses_unreadable_data(project_copy: Path, monkeypatch) -> None:
     shutil.copy(FIXTURES / "defects" / "syntax_error.ttl", project_copy / "data" / "bad.ttl")
     monkeypatch.setenv("CHARTA_ROOT", str(project_copy))
-    result = CliRunner().invoke(cli, ["serve", "--port", "1"])
+    result = CliRunner().invoke(cli, ["serve", "--port", str(free_port())])
     assert result.exit_code == 2
     assert "bad.ttl:3: Turtle syntax error" in result.output
+
+
+def test_serve_says_at_once_that_the_port_is_taken() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"127.0.0.1:{port}: cannot listen there: Address already in use" in result.output
 
 
 def test_bad_setting_is_exit_2(monkeypatch) -> None:

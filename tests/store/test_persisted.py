@@ -13,7 +13,7 @@ from server.config import Config
 from server.store import QueryJob
 from server.store.embedded import EmbeddedStore
 from server.store.persisted import StoreDirError, write_store_dir
-from tests.conftest import NS, ROOT
+from tests.conftest import NS, ROOT, free_port
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_stale_store_is_refused(store_dir: Path, project_copy: Path, tmp_path: P
         EmbeddedStore(project_copy, NS, query_workers=1, store_dir=out)
     result = CliRunner().invoke(
         cli,
-        ["serve", "--port", "1", "--store-dir", str(out)],
+        ["serve", "--port", str(free_port()), "--store-dir", str(out)],
         env={"CHARTA_ROOT": str(project_copy)},
     )
     assert result.exit_code == 2
