@@ -63,13 +63,19 @@ class LabelIndex:
 
     def get(self, iri: str, lang: str) -> str | None:
         """Best label: the page language, then German, English, untagged, anything."""
+        found = self.get_tagged(iri, lang)
+        return found[0] if found else None
+
+    def get_tagged(self, iri: str, lang: str) -> tuple[str, str] | None:
+        """The best label and its language tag ("" when untagged), so a page can mark
+        text in another language than its own (WCAG 3.1.2, language of parts)."""
         labels = self.by_iri.get(iri)
         if not labels:
             return None
         for choice in (lang, "de", "en", ""):
             if choice in labels:
-                return labels[choice]
-        return next(iter(labels.values()))
+                return labels[choice], choice
+        return next(iter(labels.items()))[::-1]
 
 
 def local_name(iri: str) -> str:

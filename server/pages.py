@@ -66,6 +66,9 @@ class Page:
     incoming: list[Row]
     sources: list[Value]
     objects: dict[str, list[str]]
+    #: The label's language where it differs from the page's (a German-only title on
+    #: an English page), for a ``lang`` attribute.
+    label_lang: str | None = None
     #: True when the description stopped at MAX_INCOMING links to this resource.
     incoming_cut: bool = False
 
@@ -95,10 +98,16 @@ def build_page(
         if isinstance(term, ox.Literal):
             return Value(format_literal(term, lang), lang=term.language)
         if isinstance(term, ox.NamedNode):
-            text = labels.get(term.value, lang) or local_name(term.value)
+            text, tag = labels.get_tagged(term.value, lang) or (local_name(term.value), "")
             href = link(term.value)
             position = positions.get(term.value)
-            return Value(text, href=href, external=href == term.value, position=position)
+            return Value(
+                text,
+                href=href,
+                lang=tag if tag and tag != lang else None,
+                external=href == term.value,
+                position=position,
+            )
         return Value("[…]")
 
     def prop_label(p: str) -> str:
@@ -139,9 +148,11 @@ def build_page(
     for rows in (out, inc):
         for row in rows.values():
             row.values.sort(key=Value.sort_key)
+    label, label_tag = labels.get_tagged(iri, lang) or (local_name(iri), "")
     return Page(
         iri=iri,
-        label=labels.get(iri, lang) or local_name(iri),
+        label=label,
+        label_lang=label_tag if label_tag and label_tag != lang else None,
         lang=lang,
         kind=kind,
         types=types,

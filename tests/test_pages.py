@@ -57,6 +57,19 @@ def test_incoming_links_name_the_property_by_its_label(
     assert heading in [dt.get_text(strip=True) for dt in soup.find_all("dt")]
 
 
+def test_text_in_another_language_than_the_page_is_marked(client: FlaskClient) -> None:
+    """WCAG 3.1.2 (language of parts): German-only titles on an English page say so."""
+    soup = page(client, "/id/abschnitt/ds-085-23/2", "en")
+    assert soup.html["lang"] == "en"
+    assert soup.h1["lang"] == "de"
+    paper = [a for a in soup.select("main a") if a.get_text().startswith("DS 085/23:")]
+    assert paper and all(a.get("lang") == "de" for a in paper)
+    english = [a for a in soup.select("main a") if a.get_text().startswith("Council paper")]
+    assert english and all(a.get("lang") is None for a in english)
+    german = page(client, "/id/abschnitt/ds-085-23/2", "de")
+    assert german.h1.get("lang") is None
+
+
 def test_theme_lists_its_four_goals_in_source_order(client: FlaskClient) -> None:
     soup = page(client, "/id/leitthema/klimaangepasste-metropole-ruhr")
     assert "Resilienz und Klimakomfort durch Grüne Infrastruktur sicherstellen" in soup.get_text()
