@@ -54,10 +54,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.jinja_env.filters["date_text"] = date_text
     app.jinja_env.filters["wraplines"] = wraplines
 
-    from server import errors
+    from server import errors, security_headers
     from server.views import catalog, resource, search, site, sparql
 
     errors.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(site.bp)
     app.register_blueprint(resource.bp)
     app.register_blueprint(sparql.bp)

@@ -85,7 +85,15 @@ def browser(browser_tools: None) -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
+    """A fresh browser context; whatever the test did, the page's Content-Security-Policy
+    must not have blocked anything (a blocked script is a broken page)."""
     context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     pg = context.new_page()
+    blocked: list[str] = []
+    pg.on(
+        "console",
+        lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     yield pg
     context.close()
+    assert blocked == []
