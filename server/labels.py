@@ -75,13 +75,14 @@ class LabelIndex:
         for choice in (lang, "de", "en", ""):
             if choice in labels:
                 return labels[choice], choice
-        return next(iter(labels.items()))[::-1]
+        tag, text = next(iter(labels.items()))
+        return text, tag
 
 
 def local_name(iri: str) -> str:
     """Last segment of an IRI: the fallback when nothing has a label."""
     name = iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-    return name or iri  # a namespace IRI ("…/owl#") is named by its last segment
+    return name or iri  # never empty: "…/owl#" gives "owl", a bare "urn:x" itself
 
 
 def format_literal(lit: ox.Literal, lang: str) -> str:

@@ -94,19 +94,23 @@ def build_page(
     subject = ox.NamedNode(iri)
     positions = _positions(triples)
 
+    def named(target: str) -> tuple[str, str | None]:
+        """Its label (else local name), and the label's language if not the page's."""
+        text, tag = labels.get_tagged(target, lang) or (local_name(target), "")
+        return text, (tag if tag and tag != lang else None)
+
     def value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
         if isinstance(term, ox.Literal):
             return Value(format_literal(term, lang), lang=term.language)
         if isinstance(term, ox.NamedNode):
-            text, tag = labels.get_tagged(term.value, lang) or (local_name(term.value), "")
+            text, other_lang = named(term.value)
             href = link(term.value)
-            position = positions.get(term.value)
             return Value(
                 text,
                 href=href,
-                lang=tag if tag and tag != lang else None,
+                lang=other_lang,
                 external=href == term.value,
-                position=position,
+                position=positions.get(term.value),
             )
         return Value("[…]")
 
@@ -148,11 +152,11 @@ def build_page(
     for rows in (out, inc):
         for row in rows.values():
             row.values.sort(key=Value.sort_key)
-    label, label_tag = labels.get_tagged(iri, lang) or (local_name(iri), "")
+    label, label_lang = named(iri)
     return Page(
         iri=iri,
         label=label,
-        label_lang=label_tag if label_tag and label_tag != lang else None,
+        label_lang=label_lang,
         lang=lang,
         kind=kind,
         types=types,

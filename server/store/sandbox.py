@@ -32,6 +32,7 @@ from server.store import (
 )
 
 _CTX = mp.get_context("spawn")  # no fork: the web server has threads and open sockets
+_log = logging.getLogger(__name__)
 
 
 def _limit_memory(extra_mb: int) -> None:
@@ -89,9 +90,6 @@ def _serve(
             conn.send(("memory", ""))
         except Exception as exc:  # reported to the client as a 400 with the engine's words
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
-
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -54,12 +54,17 @@ def void(ext: str | None = None) -> Response:
     return represent(iri, "id/datensatz/charta", triples, choose_format(ext), ext)
 
 
+def _site_file(body: bytes, mimetype: str, name: str) -> Response:
+    """A file of the build, validated by the data version like every answer."""
+    resp = Response(body, mimetype=mimetype)
+    return finish(
+        resp, request, f"{store().version}-{name}", store().modified, cfg().cache_max_age_s
+    )
+
+
 @bp.route("/sitemap.xml")
 def sitemap() -> Response:
-    resp = Response(site_build().sitemap, mimetype="application/xml")
-    return finish(
-        resp, request, f"{store().version}-sitemap", store().modified, cfg().cache_max_age_s
-    )
+    return _site_file(site_build().sitemap, "application/xml", "sitemap")
 
 
 @bp.route("/sitemap-<int:number>.xml")
@@ -68,19 +73,9 @@ def sitemap_part(number: int) -> Response:
     parts = site_build().sitemap_parts
     if not 1 <= number <= len(parts):
         abort(404, f"No sitemap part {number}; /sitemap.xml lists them.")
-    resp = Response(parts[number - 1], mimetype="application/xml")
-    return finish(
-        resp,
-        request,
-        f"{store().version}-sitemap-{number}",
-        store().modified,
-        cfg().cache_max_age_s,
-    )
+    return _site_file(parts[number - 1], "application/xml", f"sitemap-{number}")
 
 
 @bp.route("/robots.txt")
 def robots() -> Response:
-    resp = Response(site_build().robots, mimetype="text/plain")
-    return finish(
-        resp, request, f"{store().version}-robots", store().modified, cfg().cache_max_age_s
-    )
+    return _site_file(site_build().robots, "text/plain", "robots")
