@@ -14,7 +14,8 @@ from server.config import DEFAULT_NAMESPACE, Config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = ROOT.parent / "shared"
+#: Official shapes and vocabularies, copied into the repository (see its SOURCES.md).
+EXTERNAL = FIXTURES / "external"
 NS = DEFAULT_NAMESPACE
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 
 import pyshacl
 import pytest
@@ -13,9 +14,8 @@ from flask.testing import FlaskClient
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
 
 from server.app import create_app
-from tests.conftest import BACKENDS, NS, SHARED, backend_config
+from tests.conftest import BACKENDS, EXTERNAL, NS, ROOT, backend_config
 
-EXTERNAL = SHARED / "external"
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 CATALOG = NS + "id/katalog"
 PARSERS = {
@@ -51,7 +51,7 @@ def harvest_catalog(client: FlaskClient) -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def shapes() -> rdflib.Graph:
-    """SEMIC DCAT-AP 3.0.0 with the DCAT-AP.de 3.0 files (shared/external/SOURCES.md)."""
+    """SEMIC DCAT-AP 3.0.0 with the DCAT-AP.de 3.0 files (tests/fixtures/external/SOURCES.md)."""
     g = rdflib.Graph()
     g.parse(EXTERNAL / "dcat-ap-semic" / "3.0.0" / "dcat-ap-SHACL.ttl", format="turtle")
     for name in (
@@ -90,6 +90,28 @@ def violations(data: rdflib.Graph, shapes: rdflib.Graph) -> list[tuple[str, str,
         for r in report.subjects(RDF.type, sh.ValidationResult)
         if report.value(r, sh.resultSeverity) == sh.Violation
     ]
+
+
+def test_official_files_are_in_the_repository_unchanged() -> None:
+    """A plain clone has them: byte for byte the files SOURCES.md names, by SHA-256."""
+    listed = re.findall(r"^([0-9a-f]{64})  (\S+)$", (EXTERNAL / "SOURCES.md").read_text(), re.M)
+    assert len(listed) == 10
+    for digest, name in listed:
+        assert hashlib.sha256((EXTERNAL / name).read_bytes()).hexdigest() == digest, name
+    files = {str(f.relative_to(EXTERNAL)) for f in EXTERNAL.rglob("*") if f.is_file()}
+    assert files - {"SOURCES.md"} == {name for _, name in listed}
+
+
+def test_nothing_reads_files_beside_the_repository() -> None:
+    """Tests and server read only the checkout: no path into a sibling 'shared' folder."""
+    outside = re.compile(r"""parent\s*/\s*["']shared["']|\.\./shared|["']shared/external""")
+    found = [
+        str(f.relative_to(ROOT))
+        for folder in ("server", "tests", "benchmarks")
+        for f in (ROOT / folder).rglob("*.py")
+        if outside.search(f.read_text(encoding="utf-8"))
+    ]
+    assert found == []
 
 
 def test_catalog_passes_the_official_dcat_ap_de_shapes(
