@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from html import escape
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import (
@@ -24,19 +23,44 @@ def _negotiated() -> str | None:
         return None
 
 
+def _one_line(text: str) -> str:
+    """The message as one line of printable characters, for a comment.
+
+    A Turtle or N-Triples comment ends at CR or LF, and XML allows no control
+    characters at all, so every character that is not printable (controls,
+    line and paragraph separators, surrogates, noncharacters) is written as
+    ``\\uXXXX``; letters of any script stay as they are (the body is UTF-8).
+    """
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
+def _xml_comment(text: str) -> str:
+    """``<!-- text -->`` that is well-formed XML whatever the text holds.
+
+    A comment may not contain ``--`` nor end with ``-``: every hyphen that
+    follows a hyphen becomes ``%2D``, which in an IRI (where runs of hyphens
+    come from) names the same IRI after normalisation (RFC 3986 §6.2.2.2);
+    the text is followed by a space before ``-->``.
+    """
+    out: list[str] = []
+    for c in _one_line(text):
+        out.append("%2D" if c == "-" and out and out[-1] in ("-", "%2D") else c)
+    return f"<!-- {''.join(out)} -->"
+
+
 def _rdf_error(code: int, text: str, media_type: str) -> Response | None:
     """An error body RDF clients can parse: an empty graph that says what went wrong."""
-    line = text.replace("\n", " ").replace("--", "-")
     if media_type in ("text/turtle", "application/n-triples"):
-        return Response(f"# {line}\n", status=code, mimetype=media_type)
+        return Response(f"# {_one_line(text)}\n", status=code, mimetype=media_type)
     if media_type == "application/rdf+xml":
         body = (
-            f'<?xml version="1.0" encoding="utf-8"?>\n<!-- {escape(line)} -->\n'
+            f'<?xml version="1.0" encoding="utf-8"?>\n{_xml_comment(text)}\n'
             '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
         )
         return Response(body, status=code, mimetype=media_type)
     if media_type == "application/ld+json":
-        return Response(json.dumps({"@graph": [], "error": line}), status=code, mimetype=media_type)
+        # json.dumps escapes whatever needs it (ensure_ascii): always well-formed.
+        return Response(json.dumps({"@graph": [], "error": text}), status=code, mimetype=media_type)
     return None
 
 

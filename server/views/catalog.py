@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, request, send_file
 
 from server.build import Build
 from server.describe import describe
-from server.views.negotiation import choose_format, finish
+from server.views.negotiation import byte_ranges, choose_format, finish
 from server.views.resource import cfg, represent, site, store
 
 bp = Blueprint("catalog", __name__)
@@ -37,9 +37,9 @@ def dump(filename: str) -> Response:
         resp = Response(found.data, mimetype=found.media_type)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp = finish(resp, request, found.sha256, store().modified, cfg().cache_max_age_s)
-    if resp.status_code == 200 and "Content-Encoding" not in resp.headers:
+    if "Content-Encoding" not in resp.headers:
         # Byte ranges (206, If-Range) so an interrupted download of a large dump resumes.
-        resp.make_conditional(request, accept_ranges=True, complete_length=found.size)
+        resp = byte_ranges(resp, request, found.size)
     return resp
 
 

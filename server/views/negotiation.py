@@ -5,13 +5,21 @@ from __future__ import annotations
 import gzip
 from functools import lru_cache
 
-from flask import Request, Response, abort, request
+from flask import Request, Response, abort, g, request
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
-from werkzeug.http import http_date, parse_accept_header, quote_etag
+from werkzeug.http import (
+    http_date,
+    parse_accept_header,
+    parse_date,
+    parse_range_header,
+    quote_etag,
+    unquote_etag,
+)
 
 from server.formats import BY_ACCEPTED, BY_NAME, HTML, OFFERED, RDF_FORMATS, RdfFormat
 
 LANGS = ("de", "en")
+_RDF_MEDIA_TYPES = frozenset(f.media_type for f in RDF_FORMATS)
 
 
 def choose_format(suffix: str | None) -> RdfFormat | str:
@@ -59,7 +67,14 @@ def _http_date(modified: object) -> str:
 
 
 def choose_lang() -> str:
-    """``?lang=`` (remembered in a cookie), else the cookie, else Accept-Language, else German."""
+    """``?lang=`` (remembered in a cookie), else the cookie, else Accept-Language, else German.
+
+    Whatever calls this answers in a language the cookie or Accept-Language
+    may have chosen, so the answer says ``Vary: Accept-Language, Cookie``
+    (:func:`vary_on_language`, on every answer, error pages and 304s included):
+    a shared cache must not hand one reader's English page to another.
+    """
+    g.charta_lang_negotiated = True
     asked = request.args.get("lang")
     if asked in LANGS:
         return asked
@@ -69,10 +84,66 @@ def choose_lang() -> str:
     return _best_lang(request.headers.get("Accept-Language", ""))
 
 
+def vary_on_language(resp: Response) -> Response:
+    """``Vary: Accept-Language, Cookie`` on an answer whose language :func:`choose_lang` chose.
+
+    An ``after_request`` hook rather than a line in each view, so no page that
+    negotiates its language can forget it (the SPARQL editor and
+    ``/search.json`` did). An RDF answer holds every language whatever was
+    chosen (views ask before they know the format), so it does not vary.
+    """
+    if g.get("charta_lang_negotiated") and resp.mimetype not in _RDF_MEDIA_TYPES:
+        resp.vary.update(("Accept-Language", "Cookie"))
+    return resp
+
+
+@lru_cache(maxsize=256)
+def gzip_wanted(accept_encoding: str | None) -> bool:
+    """Whether to gzip for this ``Accept-Encoding`` (RFC 9110 §12.5.3), q-values honoured.
+
+    - No header or an empty one: identity (no header allows anything, but we
+      need not compress).
+    - ``gzip`` (or ``x-gzip``, its alias) with q > 0, or ``*`` with q > 0 when
+      gzip is not named: gzip, unless identity is named (itself or through
+      ``*``) with a higher q.
+    - ``gzip;q=0``, or ``*;q=0`` without gzip named: never gzip.
+    - Nothing acceptable (``identity;q=0`` beside ``gzip;q=0``, or ``*;q=0``):
+      identity anyway, not 406. RFC 9110 says the server SHOULD then send no
+      content coding; RFC 7231 moved away from 406 on purpose, as no client
+      relies on it (httpwg/http-core#980), and nginx, Caddy and Go's handlers
+      all answer uncompressed. A 406 would only break clients.
+
+    Parsed with Werkzeug's ``parse_accept_header``; remembered per header value
+    (bounded), as clients send few distinct ones.
+    """
+    if not accept_encoding:
+        return False
+    named: dict[str, float] = {}
+    for value, quality in parse_accept_header(accept_encoding):
+        coding = "gzip" if value.lower() == "x-gzip" else value.lower()
+        named.setdefault(coding, quality)  # sorted by q: a repeated coding's highest
+    star = named.get("*")
+    q_gzip = named.get("gzip", star if star is not None else 0.0)
+    q_identity = named.get("identity", star if star is not None else 0.0)
+    return q_gzip > 0 and q_gzip >= q_identity
+
+
 def finish(resp: Response, req: Request, etag: str, modified: object, max_age: int) -> Response:
-    """Validators, caching, Vary and gzip; answers 304 when the client is up to date."""
+    """Validators, caching, Vary and gzip; answers 304 when the client is up to date.
+
+    The gzipped body is another representation, so it gets its own strong ETag
+    (``"<etag>-gzip"``), and ``If-None-Match`` is compared with the ETag of the
+    body this request would get.
+    """
     headers = resp.headers
-    headers["ETag"] = quote_etag(etag)
+    compress = (
+        resp.status_code == 200
+        and resp.content_length is not None
+        and resp.content_length > 1024
+        and not resp.direct_passthrough
+        and gzip_wanted(req.headers.get("Accept-Encoding"))
+    )
+    headers["ETag"] = quote_etag(f"{etag}-gzip" if compress else etag)
     headers["Last-Modified"] = _http_date(modified)
     headers["Cache-Control"] = f"public, max-age={max_age}"
     if "Vary" in headers:
@@ -85,14 +156,61 @@ def finish(resp: Response, req: Request, etag: str, modified: object, max_age: i
         resp.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
     if "If-None-Match" in req.headers or "If-Modified-Since" in req.headers:
         resp.make_conditional(req)  # Werkzeug's rules; skipped when there is nothing to compare
-    if (
-        resp.status_code == 200
-        and "gzip" in req.headers.get("Accept-Encoding", "")
-        and resp.content_length is not None
-        and resp.content_length > 1024
-        and not resp.direct_passthrough
-    ):
-        data = gzip.compress(resp.get_data(), mtime=0)
-        resp.set_data(data)
-        resp.headers["Content-Encoding"] = "gzip"
+    if compress and resp.status_code == 200:
+        resp.set_data(gzip.compress(resp.get_data(), mtime=0))
+        headers["Content-Encoding"] = "gzip"
     return resp
+
+
+def byte_ranges(resp: Response, req: Request, length: int) -> Response:
+    """Serve one byte range of a finished 200 answer (RFC 9110 §14), with ``Accept-Ranges``.
+
+    Call after :func:`finish`, on an uncompressed body of ``length`` bytes
+    whose ``ETag`` and ``Last-Modified`` are set.
+
+    - One ``bytes`` range that is satisfiable: 206 with ``Content-Range``; a
+      suffix longer than the body means the whole body (§14.1.2); a last
+      position past the end is cut to it.
+    - One ``bytes`` range that starts at or past the end: 416.
+    - Several ranges, another unit, or a header that does not parse: ignored,
+      200 with the whole body (§14.2: a server MAY ignore Range or an invalid
+      one, and MUST ignore a unit it does not know; 416 is only for a range
+      that is valid but unsatisfiable, §15.5.17). A resuming download asks for
+      one range; serving several as multipart/byteranges would only add a way
+      to make us send the same bytes many times. ``bytes=-0`` (syntactically valid but
+      unsatisfiable) is ignored the same way: Werkzeug's parser does not
+      accept it, and ignoring Range is always allowed.
+    - ``If-Range`` (§13.1.5): the range is served only if it names this
+      representation's strong ETag (a weak one never matches) or exactly its
+      ``Last-Modified``; otherwise the whole body, 200.
+    """
+    resp.accept_ranges = "bytes"
+    value = req.headers.get("Range")
+    if value is None or resp.status_code != 200 or req.method not in ("GET", "HEAD"):
+        return resp
+    parsed = parse_range_header(value)
+    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+        return resp
+    if not _if_range_holds(req.headers.get("If-Range"), resp):
+        return resp
+    start, stop = parsed.ranges[0]
+    if start < 0:  # a suffix: the last -start bytes, all of them if the body is shorter
+        start, stop = max(0, length + start), None
+    spec = f"bytes={start}-" if stop is None else f"bytes={start}-{stop - 1}"
+    # Werkzeug builds the 206 (streaming a file without reading it) or raises
+    # 416; it gets the decided range and no If-Range to judge again.
+    environ = {k: v for k, v in req.environ.items() if k != "HTTP_IF_RANGE"}
+    environ["HTTP_RANGE"] = spec
+    return resp.make_conditional(environ, accept_ranges=True, complete_length=length)
+
+
+def _if_range_holds(value: str | None, resp: Response) -> bool:
+    if value is None:
+        return True
+    date = parse_date(value)
+    if date is not None:
+        modified = parse_date(resp.headers.get("Last-Modified"))
+        return modified is not None and date == modified
+    tag, weak = unquote_etag(value)
+    ours = resp.headers.get("ETag")
+    return bool(tag) and not weak and ours is not None and unquote_etag(ours) == (tag, False)

@@ -55,8 +55,6 @@ def search_page() -> Response:
     q, hits = _hits(lang, 50)
     body = render_template("search.html", lang=lang, q=q, hits=hits)
     resp = Response(body, mimetype="text/html")
-    resp.vary.add("Accept-Language")
-    resp.vary.add("Cookie")
     return finish(
         resp,
         request,

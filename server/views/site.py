@@ -25,8 +25,6 @@ def landing() -> Response:
     orgs = organisation_tree(store(), lang)
     body = render_template("landing.html", themes=themes, orgs=orgs, lang=lang, link=local_link)
     resp = Response(body, mimetype="text/html")
-    resp.vary.add("Accept-Language")
-    resp.vary.add("Cookie")
     return finish(
         resp, request, f"{store().version}-landing-{lang}", store().modified, cfg().cache_max_age_s
     )
@@ -68,13 +66,12 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
     triples = store().construct(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o .
         FILTER(STRSTARTS(STR(?s), "{base}")) }}""")
     fmt = choose_format(suffix)
-    lang = choose_lang()
     if fmt == HTML:
+        lang = choose_lang()
         body = render_template(
             "ontology.html", terms=_terms(triples, base, lang), lang=lang, formats=RDF_FORMATS
         )
         resp = Response(body, mimetype="text/html")
-        resp.vary.add("Accept-Language")
         etag = f"{store().version}-ontology-{lang}"
     else:
         assert isinstance(fmt, RdfFormat)
