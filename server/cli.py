@@ -36,8 +36,8 @@ def cli() -> None:
 
 
 def _check_can_listen(host: str, port: int) -> None:
-    """Say at once that the address is taken, before validating the data; gunicorn
-    would retry for five seconds and then exit with a log line."""
+    """Say at once that the address is taken, before validating the data (and
+    before the HTTP server would fail with a log line)."""
     import socket
 
     try:
@@ -46,7 +46,9 @@ def _check_can_listen(host: str, port: int) -> None:
         fail(f"{host}: cannot listen there: {exc.strerror or exc}")
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        # SO_REUSEADDR as the server binds; no SO_REUSEPORT, so a listening charta
+        # (granian sets it) is seen as taking the port instead of being shared.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
         except OSError as exc:
@@ -183,7 +185,8 @@ def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Pat
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Web worker processes (gunicorn, 4 threads each).",
+    help="Web worker processes (granian), each with CHARTA_QUERY_WORKERS + "
+    "CHARTA_PAGE_THREADS Python threads (default 2 + 4).",
 )
 @click.option(
     "--store-dir",
@@ -214,9 +217,10 @@ def serve(
     a persisted store instead, which 'charta build' validated, and refuses one
     built from other data than the checkout's. With --store it serves from a
     remote SPARQL server and starts even while that server is down (pages
-    answer 503 until it is back). It always runs under gunicorn (--workers N
-    worker processes, 4 threads each), never Werkzeug's development server, so
-    the README's one command is a real deployment.
+    answer 503 until it is back). It always runs under granian (--workers N
+    worker processes; connections are handled in Rust, so idle or slow clients
+    hold no Python thread), never Werkzeug's development server, so the
+    README's one command is a real deployment.
     """
     from server.store.persisted import StoreDirError, check_fresh, read_meta
     from server.validate import validate as run
@@ -250,9 +254,9 @@ def serve(
         f"the persisted store {config.store_dir}" if config.store_dir else "the embedded store"
     )
     click.echo(f"charta: serving {where} at http://{host}:{port}/ with {workers} worker(s)")
-    from server.gunicorn import run_gunicorn
+    from server.http_server import run_granian
 
-    run_gunicorn(config, host, port, workers)
+    run_granian(config, host, port, workers)
 
 
 @cli.command()

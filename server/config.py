@@ -78,6 +78,16 @@ class Config:
     remote_timeout_s: float = _setting(
         5.0, "How long a page waits for the remote store before answering 504."
     )
+    page_threads: int = _setting(
+        4,
+        "Python threads per web process for pages, on top of one per query worker "
+        "(charta serve runs query_workers + page_threads threads in each process).",
+    )
+    header_timeout_s: float = _setting(
+        5.0,
+        "How long a client may take to send its request headers, and how long an idle "
+        "keep-alive connection is kept; then the connection is closed.",
+    )
     cache_max_age_s: int = _setting(300, "Cache-Control max-age for pages and RDF.")
     answer_cache_mb: int = _setting(
         64,
@@ -109,6 +119,10 @@ class Config:
             )
         if self.query_timeout_s <= 0 or self.max_rows <= 0 or self.max_query_bytes <= 0:
             raise ValueError("query_timeout_s, max_rows and max_query_bytes must be positive")
+        if self.page_threads < 1:
+            raise ValueError(f"page_threads must be at least 1: {self.page_threads}")
+        if not 0.001 <= self.header_timeout_s <= 60:  # granian's bounds (1 ms to 60 s)
+            raise ValueError(f"header_timeout_s must be within 0.001..60: {self.header_timeout_s}")
         public = self.public_url
         if public is not None and not public.endswith("/"):
             public += "/"

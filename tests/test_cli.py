@@ -57,9 +57,9 @@ def test_bad_setting_is_exit_2(monkeypatch) -> None:
     assert "namespace must be an absolute IRI" in result.output
 
 
-def test_readme_serve_runs_gunicorn_and_two_instances_coexist(tmp_path: Path) -> None:
-    """The README's run command is a real server (not Werkzeug's development server),
-    and a second charta on the same machine neither fails nor disturbs the first."""
+def test_readme_serve_runs_granian_and_two_instances_coexist(tmp_path: Path) -> None:
+    """The README's run command is a real server (granian, not Werkzeug's development
+    server), and a second charta on the same machine neither fails nor disturbs the first."""
     ports = [free_port(), free_port()]
     logs = [tmp_path / f"serve-{port}.log" for port in ports]
     procs = []
@@ -89,6 +89,6 @@ def test_readme_serve_runs_gunicorn_and_two_instances_coexist(tmp_path: Path) ->
             proc.wait(20)
     for log in logs:
         text = log.read_text()
-        assert "Using worker: gthread" in text
+        assert "Starting granian" in text and "Started worker-1" in text
         assert "development server" not in text
         assert "Traceback" not in text

@@ -1,0 +1,243 @@
+"""gunicorn or granian around the unchanged app: throughput, and ``GET /`` beside hostile clients.
+
+For each server, with 2 web workers on the shipped data (embedded store,
+default settings, access log on, as in production):
+
+- wrk at concurrency 8 (2 threads) for ``--duration`` seconds on ``GET /``
+  and on a Turtle dereference (``/id/charta``, ``Accept: text/turtle``);
+- ``GET /`` latency from one client (one new connection per request, for
+  ``--probe`` seconds) beside 200 idle connections (opened, nothing sent), and
+  beside 200 slow-header connections (one header byte per second each).
+
+gunicorn runs with the settings ``charta serve`` used until it moved to granian
+(gthread, 4 threads per worker, timeout = query timeout + 30 s); granian as
+``charta serve --workers 2`` runs it now. Needs wrk (``apt-get install wrk``)
+and the bench extra (gunicorn). Nothing is asserted: the figures go into
+docs/benchmarks.md.
+
+    python benchmarks/http_server.py --duration 8 --probe 8
+
+(``CHARTA_ROOT=DIR`` measures the data in DIR instead of the checkout.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HOSTILE = 200
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def command(server: str, port: int) -> list[str]:
+    if server == "gunicorn":
+        return [
+            str(BIN / "gunicorn"),
+            "-w",
+            "2",
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "--timeout",
+            "40",
+            "--access-logfile",
+            "-",
+            "--no-control-socket",
+            "-b",
+            f"127.0.0.1:{port}",
+            "server.app:create_app()",
+        ]
+    return [sys.executable, "-m", "server", "serve", "--port", str(port), "--workers", "2"]
+
+
+@contextmanager
+def running(server: str) -> Iterator[int]:
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(command(server, port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    tail = log.read().decode()[-2000:]
+                    raise RuntimeError(f"{server} did not start:\n{tail}") from exc
+                time.sleep(0.2)
+        time.sleep(1)  # both workers up (each answers its first request slower)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not m:
+        raise ValueError(text)
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def wrk(url: str, duration: int, headers: dict[str, str]) -> str:
+    cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency", url]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    note = f", {errors.group(0)}" if errors else ""
+    return f"{rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms{note}"
+
+
+class Hostile:
+    """200 connections that never finish a request; one the server drops is opened
+    again at once, as an attacker would, so the count holds for the whole probe.
+    ``slow`` ones send one header byte per second each, ``idle`` ones nothing."""
+
+    def __init__(self, port: int, kind: str) -> None:
+        self.port, self.kind = port, kind
+        self.socks: list[socket.socket] = []
+        self.sent: dict[socket.socket, int] = {}
+        self.reopened = 0
+        self.stop = threading.Event()
+
+    def _open(self) -> socket.socket | None:
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        except OSError:
+            return None
+        s.setblocking(False)
+        self.sent[s] = 0
+        return s
+
+    def __enter__(self) -> Hostile:
+        self.socks = [s for s in (self._open() for _ in range(HOSTILE)) if s is not None]
+        threading.Thread(target=self._keep, daemon=True).start()
+        return self
+
+    def _keep(self) -> None:
+        header = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100_000
+        while not self.stop.wait(1.0):
+            for i, s in enumerate(self.socks):
+                alive = True
+                try:
+                    if s.recv(4096) == b"":  # the server closed it (or answered 408)
+                        alive = False
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    alive = False
+                if alive and self.kind == "slow":
+                    try:
+                        s.send(header[self.sent[s] : self.sent[s] + 1])
+                        self.sent[s] += 1
+                    except OSError:
+                        alive = False
+                if not alive:
+                    s.close()
+                    again = self._open()
+                    if again is not None:
+                        self.socks[i] = again
+                        self.reopened += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for s in self.socks:
+            s.close()
+
+
+def probe(port: int, seconds: float) -> str:
+    """``GET /`` from one well-behaved client, a new connection per request."""
+    times: list[float] = []
+    failed = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        t0 = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/")
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            if resp.status != 200:
+                failed += 1
+                continue
+            times.append(time.perf_counter() - t0)
+        except OSError:
+            failed += 1
+        time.sleep(0.05)
+    if not times:
+        return f"no answer ({failed} failed or timed out after 10 s)"
+    times.sort()
+
+    def pct(q: float) -> float:
+        return times[min(len(times) - 1, int(q * len(times)))] * 1e3
+
+    note = f", {failed} failed or timed out after 10 s" if failed else ""
+    return (
+        f"{len(times)} answered, p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, "
+        f"max {times[-1] * 1e3:.1f} ms{note}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk figure")
+    parser.add_argument("--probe", type=float, default=8, help="seconds per GET / probe")
+    parser.add_argument("--servers", default="gunicorn,granian")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    print(f"{os.cpu_count()} CPUs; 2 web workers each; wrk -t2 -c8 -d{args.duration}s")
+    for server in args.servers.split(","):
+        with running(server) as port:
+            base = f"http://127.0.0.1:{port}"
+            wrk(base + "/", 2, {})  # warm-up: the answer cache, both workers
+            print(f"{server}: GET /: {wrk(base + '/', args.duration, {})}")
+            turtle = wrk(base + "/id/charta", args.duration, {"Accept": "text/turtle"})
+            print(f"{server}: GET /id/charta (Turtle): {turtle}")
+            print(f"{server}: GET / alone: {probe(port, args.probe)}")
+            for kind in ("idle", "slow"):
+                with Hostile(port, kind) as crowd:
+                    time.sleep(0.5)
+                    figure = probe(port, args.probe)
+                print(
+                    f"{server}: GET / beside {len(crowd.socks)} {kind} connections "
+                    f"(dropped by the server and reopened: {crowd.reopened}): {figure}"
+                )
+                time.sleep(1)
+
+
+if __name__ == "__main__":
+    main()

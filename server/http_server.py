@@ -1,0 +1,76 @@
+"""``charta serve``: granian (HTTP in Rust, the app over WSGI) with N worker processes.
+
+Connections are read and written by granian's Rust event loop, so an idle or
+slow client costs a socket, never a Python thread; only a complete request
+reaches one of the worker's ``blocking`` threads, which run the Flask app.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from server.config import Config
+
+#: Connections one web process holds open at once (granian's ``backpressure``
+#: counts connections, idle keep-alive ones included); beyond it new ones wait in
+#: the listen backlog. Far above what the threads serve, so that 1,000 idle
+#: clients do not lock out the others: they are dropped after the header timeout.
+CONNECTIONS_PER_WORKER = 1024
+
+
+def python_threads(config: Config) -> int:
+    """Threads per web process that run the app: one per query worker (a /sparql
+    request holds its thread while the query runs) plus ``page_threads`` for pages."""
+    return config.query_workers + config.page_threads
+
+
+def load_app(config: Config) -> Callable[..., Any]:
+    """Build the app inside a web process; the config travels as this function's
+    argument (pickled when granian spawns instead of forking), not through the
+    environment."""
+    from server.app import create_app
+
+    return create_app(config)
+
+
+class _QuietThreadWarning(logging.Filter):
+    """granian warns when Python threads exceed 2 × cores + 1; ours are sized on
+    purpose (most wait on a query worker or the remote store, not on the CPU)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Python threads" not in record.getMessage()
+
+
+def run_granian(config: Config, host: str, port: int, workers: int) -> None:
+    """Serve until SIGTERM/SIGINT. Each worker process builds its own app (and
+    store, and query workers) after the fork: nothing is shared between them."""
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.server import Server
+
+    server = Server(
+        "server.app:create_app",  # only named in granian's log; load_app builds the app
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=python_threads(config),
+        backpressure=CONNECTIONS_PER_WORKER,
+        backlog=max(1024, CONNECTIONS_PER_WORKER * workers),
+        # HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a reverse proxy
+        # in front terminates; cleartext HTTP/2 would be one more parser exposed.
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(config.header_timeout_s * 1000), keep_alive=True
+        ),
+        websockets=False,
+        log_access=True,
+        # gunicorn replaced a dead worker; granian would otherwise stop the server.
+        respawn_failed_workers=True,
+        workers_kill_timeout=int(config.query_timeout_s) + 5,
+    )
+    logging.getLogger("_granian").addFilter(_QuietThreadWarning())
+    server.serve(target_loader=functools.partial(load_app, config), wrap_loader=False)
