@@ -6,6 +6,7 @@ import gc
 
 from flask import Flask
 
+from server.admission import Admission
 from server.cache import AnswerCache
 from server.config import Config
 from server.labels import date_text, wraplines
@@ -43,6 +44,12 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["charta.config"] = config
     store = make_store(config)
     app.extensions["charta.store"] = store
+    app.extensions["charta.admission"] = Admission(
+        running=config.query_workers,
+        waiting=config.query_workers,
+        per_client=config.sparql_per_client,
+        wait_s=config.query_queue_s,
+    )
     app.extensions["charta.cache"] = AnswerCache(
         config.answer_cache_mb * 2**20, lambda answer: len(answer[0]) + 200
     )

@@ -319,8 +319,8 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
     from server import results
     from server.app import make_store
     from server.formats import BY_NAME as RDF_BY_NAME
-    from server.sparql_text import inspect
-    from server.store import QueryJob, StoreError
+    from server.query_policy import check
+    from server.store import QueryJob, QueryRefusedError, StoreError
 
     if text == "-":
         text = sys.stdin.read()
@@ -330,13 +330,10 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"{text[1:]}: cannot read: {exc}")
     config = _config(namespace=namespace, store_url=store_url, query_workers=1)
-    info = inspect(text)
-    if info.is_update:
-        fail("query: SPARQL Update is refused: this tool only reads.")
-    if info.uses_service:
-        fail("query: SERVICE is refused: it would send requests to other addresses.")
-    if info.form is None:
-        fail("query: not a SPARQL query (expected SELECT, ASK, CONSTRUCT or DESCRIBE).")
+    try:
+        info = check(text, config.max_query_bytes, config.max_query_depth)
+    except QueryRefusedError as exc:
+        fail(f"query: refused: {exc}")
     if info.form in ("CONSTRUCT", "DESCRIBE"):
         fmt = RDF_BY_NAME[fmt].name if fmt in RDF_BY_NAME else "turtle"
     elif fmt in results.BY_NAME:
@@ -346,7 +343,16 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
     try:
         store = make_store(config)
         answer = store.sparql(
-            QueryJob(text, info.form, fmt, config.max_rows), config.query_timeout_s
+            QueryJob(
+                text,
+                info.form,
+                fmt,
+                config.max_rows,
+                max_bytes=config.max_query_bytes,
+                max_depth=config.max_query_depth,
+                max_answer_bytes=config.max_answer_mb * 2**20,
+            ),
+            config.query_timeout_s,
         )
     except SourceError as exc:
         fail(str(exc))
@@ -354,5 +360,7 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
         fail(f"query: {exc}")
     sys.stdout.buffer.write(answer.body)
     sys.stdout.flush()
-    if answer.truncated:
+    if answer.truncated and answer.cut_by == "bytes":
+        click.echo(f"(cut at {config.max_answer_mb} MB: the configured answer size limit)", err=True)
+    elif answer.truncated:
         click.echo(f"(cut at {config.max_rows} rows: the configured row limit)", err=True)

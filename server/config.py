@@ -62,6 +62,21 @@ class Config:
         10000, "Most rows (or triples) one /sparql answer returns; more is cut and signalled."
     )
     max_query_bytes: int = _setting(65536, "Longest query text /sparql accepts (413 above).")
+    max_query_depth: int = _setting(
+        256,
+        "Deepest nesting a /sparql query may have (brackets, operator chains, UNION branches "
+        "and group elements count as levels; 400 above): deeper trees overflow the engine's stack.",
+    )
+    max_answer_mb: int = _setting(
+        32,
+        "Largest serialised /sparql answer; a longer one is cut at a whole row and "
+        "signalled as with the row limit, so no answer can fill a web worker's memory.",
+    )
+    sparql_per_client: int = _setting(
+        2,
+        "SPARQL queries one client address may run at once in a web worker; more get 429, "
+        "so one client cannot take every query worker.",
+    )
     query_workers: int = _setting(
         2, "Processes that evaluate /sparql queries for the embedded store."
     )
@@ -117,8 +132,17 @@ class Config:
             raise ValueError(
                 f"namespace must be an absolute IRI ending with '/': {self.namespace!r}"
             )
-        if self.query_timeout_s <= 0 or self.max_rows <= 0 or self.max_query_bytes <= 0:
-            raise ValueError("query_timeout_s, max_rows and max_query_bytes must be positive")
+        positive = (
+            "query_timeout_s",
+            "max_rows",
+            "max_query_bytes",
+            "max_query_depth",
+            "max_answer_mb",
+            "sparql_per_client",
+            "query_workers",
+        )
+        if any(getattr(self, name) <= 0 for name in positive):
+            raise ValueError(", ".join(positive) + " must be positive")
         if self.page_threads < 1:
             raise ValueError(f"page_threads must be at least 1: {self.page_threads}")
         if not 0.001 <= self.header_timeout_s <= 60:  # granian's bounds (1 ms to 60 s)

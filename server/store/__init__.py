@@ -34,9 +34,22 @@ class StoreUnavailableError(StoreError):
     """The store cannot answer now: down, or every worker busy (503)."""
 
 
+class QueryRefusedError(StoreError):
+    """The query policy refuses the text (``status``: 400, 403 or 413); nothing ran."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class QueryJob:
-    """One query from /sparql, with the format its answer must be in."""
+    """One untrusted query, with the format its answer must be in and every limit it runs under.
+
+    The limits travel with the job so the process that evaluates it (a query
+    worker, or the web worker in front of a remote store) applies the same
+    policy again without sharing any other state.
+    """
 
     query: str
     form: str
@@ -44,16 +57,21 @@ class QueryJob:
     max_rows: int
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    max_bytes: int = 65536
+    max_depth: int = 256
+    max_answer_bytes: int = 32 * 2**20
 
 
 @dataclass(frozen=True)
 class QueryAnswer:
-    """A serialised answer and whether it was cut at ``max_rows``."""
+    """A serialised answer and whether it was cut at ``max_rows`` or ``max_answer_bytes``."""
 
     body: bytes
     media_type: str
     truncated: bool
     count: int
+    #: Why it was cut: "rows" or "bytes" (None when whole).
+    cut_by: str | None = None
 
 
 class Store(Protocol):
@@ -87,6 +105,8 @@ class Store(Protocol):
     def sparql(self, job: QueryJob, timeout: float) -> QueryAnswer:
         """Run an untrusted query from /sparql within ``timeout`` seconds.
 
-        Raises QuerySyntaxError, QueryTimeoutError or StoreUnavailableError.
+        Applies :func:`server.query_policy.check` first. Raises
+        QueryRefusedError, QuerySyntaxError, QueryTimeoutError, QueryMemoryError
+        or StoreUnavailableError.
         """
         ...

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from server.query_policy import check
 from server.sources import SOURCE_DIRS, fingerprint, parse_into, source_files
 from server.store import QueryAnswer, QueryJob
 from server.store.persisted import check_fresh, open_read_only, read_meta
@@ -69,8 +70,18 @@ class EmbeddedStore:
         self._pool.start_in_background()
 
     def sparql(self, job: QueryJob, timeout: float) -> QueryAnswer:
-        """Untrusted queries run in worker processes, never in the web process."""
+        """Untrusted queries run in worker processes, never in the web process.
+
+        The policy is applied here first (a refusal costs no worker), and once
+        more inside the worker.
+        """
+        check(job.query, job.max_bytes, job.max_depth)
         return self._pool.run(job, timeout)
+
+    @property
+    def isolation(self) -> str | None:
+        """What keeps the query workers off the network ("" nothing; None: none started yet)."""
+        return self._pool.isolation
 
     def triples(self) -> Iterable[ox.Triple]:
         for quad in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()):

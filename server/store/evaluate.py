@@ -1,7 +1,13 @@
-"""Evaluating one /sparql job on a pyoxigraph store and serialising the answer."""
+"""Turning one /sparql job's results into the answer's bytes, under the row and byte caps.
+
+Both stores end here: the embedded store's query workers with the engine's
+own results, the remote store with the results it parsed from the server's
+answer, so the caps and their signals are the same on every backend.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from itertools import islice
 
 import pyoxigraph as ox
@@ -11,31 +17,84 @@ from server.formats import BY_NAME as RDF_BY_NAME
 from server.serialize import serialize
 from server.store import QueryAnswer, QueryJob, QuerySyntaxError
 
+Writer = Callable[[int, bool], bytes]
+
 
 def evaluate(store: ox.Store, job: QueryJob, prefixes: dict[str, str]) -> QueryAnswer:
-    """Run ``job`` and return at most ``job.max_rows`` rows or triples, saying if more existed."""
+    """Run ``job`` on ``store`` and make its answer (see :func:`answer`)."""
     kwargs: dict[str, object] = {}
     if job.default_graphs:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
     if job.named_graphs:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     try:
-        answer = store.query(job.query, **kwargs)  # type: ignore[arg-type]
+        result = store.query(job.query, **kwargs)  # type: ignore[arg-type]
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from exc
-    if isinstance(answer, ox.QueryBoolean):
+    return answer(result, job, prefixes)
+
+
+def answer(
+    result: ox.QueryBoolean | ox.QuerySolutions | Iterable[ox.Triple],
+    job: QueryJob,
+    prefixes: dict[str, str],
+    cut_short: bool = False,
+) -> QueryAnswer:
+    """At most ``job.max_rows`` rows or triples in ``job.max_answer_bytes``; says if more existed.
+
+    ``cut_short``: the results already ended early (the remote store stopped
+    reading at its byte cap), so the answer is cut whatever its length.
+    """
+    if isinstance(result, ox.QueryBoolean):
         fmt = results.BY_NAME[job.result_format]
-        return QueryAnswer(results.write_ask(bool(answer), fmt), fmt.media_type, False, 1)
-    if isinstance(answer, ox.QuerySolutions):
+        return QueryAnswer(results.write_ask(bool(result), fmt), fmt.media_type, False, 1)
+    if isinstance(result, ox.QuerySolutions):
         fmt = results.BY_NAME[job.result_format]
-        variables = results.column_order([v.value for v in answer.variables], job.query)
-        rows = [[sol[v] for v in variables] for sol in islice(answer, job.max_rows + 1)]
-        truncated = len(rows) > job.max_rows
-        rows = rows[: job.max_rows]
-        body = results.write_select(variables, rows, fmt, truncated)
-        return QueryAnswer(body, fmt.media_type, truncated, len(rows))
+        variables = results.column_order([v.value for v in result.variables], job.query)
+        rows = [[sol[v] for v in variables] for sol in _until_broken(result, job.max_rows + 1)]
+
+        def write_rows(n: int, truncated: bool) -> bytes:
+            return results.write_select(variables, rows[:n], fmt, truncated)
+
+        return _fit(len(rows), write_rows, job, fmt.media_type, cut_short)
     rdf = RDF_BY_NAME[job.result_format]
-    triples = list(islice(answer, job.max_rows + 1))
-    truncated = len(triples) > job.max_rows
-    triples = triples[: job.max_rows]
-    return QueryAnswer(serialize(triples, rdf, prefixes), rdf.media_type, truncated, len(triples))
+    triples = list(_until_broken(result, job.max_rows + 1))
+
+    def write_triples(n: int, truncated: bool) -> bytes:
+        return serialize(triples[:n], rdf, prefixes)
+
+    return _fit(len(triples), write_triples, job, rdf.media_type, cut_short)
+
+
+def _until_broken(items: Iterable, limit: int) -> list:
+    """Up to ``limit`` items; a stream that breaks off (cut at the byte cap) ends the list."""
+    out = []
+    try:
+        for item in islice(items, limit):
+            out.append(item)
+    except (SyntaxError, ValueError, OSError):
+        pass
+    return out
+
+
+def _fit(total: int, write: Writer, job: QueryJob, media_type: str, cut_short: bool) -> QueryAnswer:
+    """The longest prefix of the ``total`` items whose bytes fit the caps.
+
+    Rows beyond ``max_rows`` are dropped first; if the rest is still longer
+    than ``max_answer_bytes`` (a few huge strings), the count is halved until
+    it fits, then grown back by bisection: O(log n) serialisations, only for
+    answers that are too big anyway.
+    """
+    n = min(total, job.max_rows)
+    by_rows = total > job.max_rows or cut_short
+    body = write(n, by_rows)
+    if len(body) <= job.max_answer_bytes:
+        return QueryAnswer(body, media_type, by_rows, n, "rows" if by_rows else None)
+    lo, hi = 0, n  # write(lo) fits, write(hi) does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if len(write(mid, True)) <= job.max_answer_bytes:
+            lo = mid
+        else:
+            hi = mid
+    return QueryAnswer(write(lo, True), media_type, True, lo, "bytes")

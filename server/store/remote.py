@@ -8,24 +8,19 @@ version, which stateless web workers read (cached briefly) for their ETags.
 
 from __future__ import annotations
 
-import ast
-import socket
+import http.client
+import io
 import threading
 import time
-import urllib.error
+import urllib.parse
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from itertools import islice
 
 import pyoxigraph as ox
-from SPARQLWrapper import POST, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from server import results
-from server.formats import BY_NAME as RDF_BY_NAME
 from server.namespaces import all_prefixes
-from server.serialize import serialize
-from server.sparql_text import inspect
+from server.query_policy import check
 from server.store import (
     QueryAnswer,
     QueryJob,
@@ -33,22 +28,63 @@ from server.store import (
     QueryTimeoutError,
     StoreUnavailableError,
 )
+from server.store.evaluate import answer
 
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
 VERSION_TTL_S = 5.0
-_EMPTY = ox.Store()  # only ever parses: queries on it find nothing to do
+CHUNK = 65536
 
 
-def _server_message(exc: Exception) -> str:
-    """The server's own error text: SPARQLWrapper embeds it as a bytes repr."""
-    text = str(exc).split("Response:", 1)[-1].strip()
-    if text[:2] in ("b'", 'b"'):
+class _Body(io.RawIOBase):
+    """The server's answer, read as the parser asks, within a deadline and a byte cap.
+
+    Each read waits at most until ``deadline`` (a server that trickles bytes
+    cannot stretch the timeout), and reading stops after ``cap`` bytes (the
+    answer is then cut, never held whole in the web worker's memory).
+    """
+
+    def __init__(
+        self,
+        conn: http.client.HTTPConnection,
+        resp: http.client.HTTPResponse,
+        deadline: float,
+        timeout: float,
+        cap: int | None,
+    ) -> None:
+        self._conn, self._resp = conn, resp
+        self._deadline, self._timeout, self._cap = deadline, timeout, cap
+        self.read_bytes = 0
+        self.cut = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._cap is not None and self.read_bytes >= self._cap:
+            self.cut = True
+            return 0
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise QueryTimeoutError(f"the store did not answer within {self._timeout:g} s")
+        if self._conn.sock is not None:
+            self._conn.sock.settimeout(left)
+        want = len(buffer)
+        if self._cap is not None:
+            want = min(want, self._cap - self.read_bytes)
         try:
-            text = ast.literal_eval(text).decode("utf-8", "replace")
-        except (ValueError, SyntaxError):
-            pass
-    return text.strip()[:2000]
+            data = self._resp.read1(want)
+        except TimeoutError as exc:
+            raise QueryTimeoutError(f"the store did not answer within {self._timeout:g} s") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise StoreUnavailableError(f"the store's answer broke off: {exc}") from exc
+        buffer[: len(data)] = data
+        self.read_bytes += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._conn.close()
+        super().close()
 
 
 def _boolean(parsed: ox.QueryBoolean | ox.QuerySolutions) -> bool:
@@ -70,17 +106,83 @@ def meta_graph(namespace: str) -> str:
 
 
 class RemoteStore:
-    """Talks SPARQL 1.1 Protocol (via SPARQLWrapper) to an existing server."""
+    """Talks the SPARQL 1.1 Protocol to an existing server.
+
+    The transport is http.client rather than SPARQLWrapper: SPARQLWrapper's
+    timeout applies to each socket read, so a slow server stretched a 5 s
+    limit to 9 s, and it reads a whole answer into memory. Here every request
+    has one deadline and answers are parsed as they stream in.
+    """
 
     def __init__(self, query_url: str, namespace: str, timeout_s: float = 5.0) -> None:
         self.query_url = query_url
         self.namespace = namespace
         self.timeout_s = timeout_s
         self._graph = data_graph(namespace)
+        self._none = f"{namespace}graph/none"
         self._version: tuple[float, str, datetime] | None = None
         self._lock = threading.Lock()
+        url = urllib.parse.urlsplit(query_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"not an http(s) SPARQL endpoint URL: {query_url!r}")
+        self._url = url
 
     # -- transport ----------------------------------------------------------------------
+
+    def _open(
+        self,
+        query: str,
+        accept: str,
+        timeout: float,
+        default_graphs: Iterable[str] = (),
+        named_graphs: Iterable[str] = (),
+        cap: int | None = None,
+    ) -> tuple[_Body, str]:
+        """POST one query; the body streams from the reader returned. Failures: store errors."""
+        deadline = time.monotonic() + timeout
+        fields = [("query", query)]
+        fields += [("default-graph-uri", g) for g in default_graphs]
+        fields += [("named-graph-uri", g) for g in named_graphs]
+        data = urllib.parse.urlencode(fields).encode()
+        kind = (
+            http.client.HTTPSConnection
+            if self._url.scheme == "https"
+            else http.client.HTTPConnection
+        )
+        conn = kind(self._url.hostname, self._url.port, timeout=timeout)  # type: ignore[arg-type]
+        path = self._url.path or "/"
+        if self._url.query:
+            path += "?" + self._url.query
+        try:
+            conn.request(
+                "POST",
+                path,
+                body=data,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": accept,
+                    "User-Agent": "charta",
+                },
+            )
+            if conn.sock is not None:
+                conn.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            resp = conn.getresponse()
+        except TimeoutError as exc:
+            conn.close()
+            raise QueryTimeoutError(f"the store did not answer within {timeout:g} s") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            reason = getattr(exc, "strerror", None) or exc
+            raise StoreUnavailableError(f"cannot reach {self.query_url}: {reason}") from exc
+        body = _Body(conn, resp, deadline, timeout, cap)
+        if resp.status >= 400:
+            text = body.read(4000).decode("utf-8", "replace").strip()
+            body.close()
+            if resp.status == 400:
+                raise QuerySyntaxError(text[:2000])
+            raise StoreUnavailableError(f"{self.query_url} answered {resp.status}: {text[:500]}")
+        ctype = (resp.getheader("Content-Type") or accept).split(";")[0].strip()
+        return body, ctype
 
     def _request(
         self,
@@ -90,35 +192,12 @@ class RemoteStore:
         default_graphs: Iterable[str] = (),
         named_graphs: Iterable[str] = (),
     ) -> tuple[bytes, str]:
-        """Send one query; map network and server failures to store errors."""
-        sw = SPARQLWrapper(self.query_url)
-        sw.setQuery(query)
-        sw.setMethod(POST)
-        sw.setTimeout(max(1, round(timeout)))
-        sw.addCustomHttpHeader("Accept", accept)
-        sw.setOnlyConneg(True)
-        for g in default_graphs:
-            sw.addDefaultGraph(g)
-        for g in named_graphs:
-            sw.addNamedGraph(g)
+        """One of our own queries (pages, catalog), read whole: their answers are small."""
+        body, ctype = self._open(query, accept, timeout, default_graphs, named_graphs)
         try:
-            response = sw.query().response
-            try:
-                body = response.read()
-                ctype = response.headers.get("Content-Type", accept).split(";")[0].strip()
-            finally:
-                response.close()
-        except QueryBadFormed as exc:
-            raise QuerySyntaxError(_server_message(exc)) from exc
-        except TimeoutError as exc:
-            raise QueryTimeoutError(f"the store did not answer within {timeout:g} s") from exc
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError | socket.timeout):
-                raise QueryTimeoutError(f"the store did not answer within {timeout:g} s") from exc
-            raise StoreUnavailableError(f"cannot reach {self.query_url}: {exc.reason}") from exc
-        except (SPARQLWrapperException, urllib.error.HTTPError, OSError) as exc:
-            raise StoreUnavailableError(f"{self.query_url} failed: {exc}") from exc
-        return body, ctype
+            return body.read(), ctype
+        finally:
+            body.close()
 
     def _ours(self) -> tuple[str, ...]:
         return (self._graph,)
@@ -180,36 +259,53 @@ class RemoteStore:
         """Nothing to start: the remote server is already running (or will be)."""
 
     def sparql(self, job: QueryJob, timeout: float) -> QueryAnswer:
-        """Forward an untrusted query; the server stops it (its own limit) or we give up.
+        """Forward an untrusted query that passed the policy; nothing is evaluated here.
 
-        Answers are re-serialised here so the row cap and its signal are the same
-        on every backend.
+        The query sees our data graph as its default graph and nothing else:
+        the protocol's dataset always comes from us (it overrides FROM), so no
+        temporary graph of an interrupted load, no version graph and no other
+        tenant's graph is readable. A query that names its own dataset (FROM,
+        FROM NAMED, default-graph-uri, named-graph-uri) gets the data graph
+        where it names exactly that graph and an empty graph otherwise, as on
+        the embedded store, which holds no named graphs. Answers stream in
+        under the byte cap and are re-serialised under the row cap.
         """
-        try:  # the same parser, the same messages as the embedded store; nothing to evaluate
-            _EMPTY.query(job.query)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(str(exc)) from exc
+        checked = check(job.query, job.max_bytes, job.max_depth)
         graph = job.form in ("CONSTRUCT", "DESCRIBE")
-        own_dataset = job.named_graphs or inspect(job.query).names_dataset
-        defaults = job.default_graphs or (() if own_dataset else self._ours())
-        body, ctype = self._request(
-            job.query, NTRIPLES if graph else RESULTS_JSON, timeout, defaults, job.named_graphs
+        own = bool(job.default_graphs or job.named_graphs or checked.names_dataset)
+        defaults = (self._graph,) if not own else self._visible(job.default_graphs)
+        named = self._visible(job.named_graphs)
+        body, ctype = self._open(
+            job.query,
+            NTRIPLES if graph else RESULTS_JSON,
+            timeout,
+            defaults,
+            named,
+            cap=job.max_answer_bytes,
         )
-        if graph:
-            fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
-            triples = [q.triple for q in islice(ox.parse(body, format=fmt), job.max_rows + 1)]
-            truncated = len(triples) > job.max_rows
-            triples = triples[: job.max_rows]
-            rdf = RDF_BY_NAME[job.result_format]
-            data = serialize(triples, rdf, all_prefixes(self.namespace))
-            return QueryAnswer(data, rdf.media_type, truncated, len(triples))
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        out = results.BY_NAME[job.result_format]
-        if job.form == "ASK":
-            return QueryAnswer(results.write_ask(_boolean(parsed), out), out.media_type, False, 1)
-        variables = results.column_order([v.value for v in parsed.variables], job.query)
-        rows = [[sol[v] for v in variables] for sol in islice(parsed, job.max_rows + 1)]
-        truncated = len(rows) > job.max_rows
-        rows = rows[: job.max_rows]
-        data = results.write_select(variables, rows, out, truncated)
-        return QueryAnswer(data, out.media_type, truncated, len(rows))
+        try:
+            if graph:
+                fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
+                triples = (q.triple for q in ox.parse(body, format=fmt))
+                made = answer(triples, job, all_prefixes(self.namespace), False)
+            else:
+                parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+                if job.form == "ASK":
+                    out = results.BY_NAME[job.result_format]
+                    value = results.write_ask(_boolean(parsed), out)
+                    made = QueryAnswer(value, out.media_type, False, 1)
+                else:
+                    made = answer(parsed, job, {}, False)
+        except SyntaxError as exc:
+            raise StoreUnavailableError(
+                f"{self.query_url} sent an unreadable answer: {exc}"
+            ) from exc
+        finally:
+            body.close()
+        if body.cut and not made.truncated:
+            return QueryAnswer(made.body, made.media_type, True, made.count, "bytes")
+        return made
+
+    def _visible(self, iris: Iterable[str]) -> tuple[str, ...]:
+        """Of the graphs a query names, those it may read (ours), else one that is always empty."""
+        return tuple(g for g in iris if g == self._graph) or (self._none,)

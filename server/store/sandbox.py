@@ -5,7 +5,9 @@ engine inside one call, so a runaway query can only be stopped by ending the
 process that runs it. Each worker holds its own copy of the data (or opens the persisted store
 read-only, which shares the operating system's page cache); a worker
 that overruns its time is killed and replaced in the background, while the
-other workers keep answering.
+other workers keep answering. Workers leave the network before they load
+anything (:func:`isolate_network`), run at a lower CPU priority than the web
+process, and check every job against the query policy again themselves.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -26,6 +29,7 @@ from server.store import (
     QueryAnswer,
     QueryJob,
     QueryMemoryError,
+    QueryRefusedError,
     QuerySyntaxError,
     QueryTimeoutError,
     StoreUnavailableError,
@@ -55,14 +59,72 @@ def _limit_memory(extra_mb: int) -> None:
         pass
 
 
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+
+
+def isolate_network() -> str:
+    """Take this process off every network: the second wall behind the query policy.
+
+    In a new, empty network namespace there is no interface but a loopback
+    that is down, so no query (a SERVICE that slipped through, or a future
+    engine feature that fetches) can connect anywhere, not even to this
+    machine's own ports. Root (or CAP_SYS_ADMIN) may unshare the network
+    directly; others need a user namespace too, which most distributions
+    allow. Must run before the process starts threads (a user namespace
+    cannot be entered by a threaded process). Returns what is in force, or ""
+    when the system allows neither (docs/security.md says what to do then).
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNET) == 0:
+            return "network namespace"
+        uid, gid = os.getuid(), os.getgid()
+        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
+            Path("/proc/self/setgroups").write_text("deny")
+            Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+            Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+            return "user and network namespace"
+    except (OSError, AttributeError):
+        pass
+    return ""
+
+
+def _probe(conn: Connection) -> None:
+    conn.send(isolate_network())
+
+
+def probe_isolation() -> str:
+    """What a query worker would get (see :func:`isolate_network`), tried in a throwaway process."""
+    parent, child = _CTX.Pipe()
+    proc = _CTX.Process(target=_probe, args=(child,), daemon=True, name="charta-probe")
+    proc.start()
+    child.close()
+    try:
+        return str(parent.recv()) if parent.poll(30) else ""
+    except (OSError, EOFError):
+        return ""
+    finally:
+        proc.join(5)
+
+
 def _serve(
     conn: Connection, root: str, namespace: str, store_dir: str | None, memory_mb: int = 0
 ) -> None:
-    """Worker main loop: load the data once, then answer jobs until told to stop."""
+    """Worker main loop: leave the network, load the data, then answer jobs until told to stop."""
+    isolation = isolate_network()
+    try:
+        os.nice(5)  # pages first: a runaway query gets the CPU that is left over
+    except OSError:
+        pass
     import pyoxigraph as ox
 
     from server.namespaces import all_prefixes
+    from server.query_policy import check
     from server.sources import SOURCE_DIRS, parse_into, source_files
+    from server.store import QueryRefusedError
     from server.store.evaluate import evaluate
     from server.store.persisted import open_read_only
 
@@ -77,13 +139,16 @@ def _serve(
         _limit_memory(memory_mb)
         # Stopping a query at the cap is routine here, not a crash to debug.
         os.environ["RUST_BACKTRACE"] = "0"
-    conn.send(("ready", len(store)))
+    conn.send(("ready", len(store), isolation))
     while True:
         job = conn.recv()
         if job is None:
             return
         try:
+            check(job.query, job.max_bytes, job.max_depth)  # again, in the process that runs it
             conn.send(("ok", evaluate(store, job, prefixes)))
+        except QueryRefusedError as exc:
+            conn.send(("refused", (exc.status, str(exc))))
         except QuerySyntaxError as exc:
             conn.send(("syntax", str(exc)))
         except MemoryError:  # Python's side ran out; the engine's side aborts the process
@@ -99,7 +164,7 @@ class _Worker:
 
 
 class QueryPool:
-    """A fixed number of query workers, started on first use."""
+    """A fixed number of query workers, started on first use and kept at that number."""
 
     def __init__(
         self,
@@ -130,6 +195,8 @@ class QueryPool:
         self._started = False
         self._closed = False
         self._lock = threading.Lock()
+        #: What keeps the workers off the network ("" if nothing could), once one has started.
+        self.isolation: str | None = None
 
     def _spawn(self) -> _Worker:
         parent, child = _CTX.Pipe()
@@ -139,22 +206,53 @@ class QueryPool:
         proc.start()
         child.close()
         try:
-            ok = parent.poll(120) and parent.recv()[0] == "ready"
+            message = parent.recv() if parent.poll(120) else None
         except (OSError, EOFError):
-            ok = False
-        if not ok:
+            message = None
+        if not message or message[0] != "ready":
             proc.kill()
+            proc.join(5)
             raise StoreUnavailableError("a query worker failed to start")
+        if self.isolation is None:
+            self.isolation = message[2]
+            if not self.isolation:
+                _log.warning(
+                    "query workers have network access: this system allows no network "
+                    "namespace (see docs/security.md)"
+                )
         return _Worker(proc, parent)
 
     def _replace_later(self) -> None:
-        def start() -> None:
-            try:
-                self._idle.put(self._spawn())
-            except StoreUnavailableError:
-                pass
+        """Start a worker in place of one that ended, retrying until it starts or the pool closes.
 
-        threading.Thread(target=start, daemon=True).start()
+        A failed start (out of memory or processes for a moment) is logged and
+        tried again with growing pauses, so the pool never shrinks for good in
+        silence.
+        """
+
+        def start() -> None:
+            pause = 0.5
+            while not self._closed:
+                try:
+                    self._idle.put(self._spawn())
+                    return
+                except StoreUnavailableError as exc:
+                    if self._closed or sys.is_finalizing():
+                        return
+                    _log.error("cannot replace a query worker (%s); retrying in %g s", exc, pause)
+                    time.sleep(pause)
+                    pause = min(pause * 2, 30.0)
+
+        threading.Thread(target=start, daemon=True, name="charta-respawn").start()
+
+    def _discard(self, worker: _Worker) -> int | None:
+        """End ``worker`` (if it still runs), start a replacement, and return its exit code."""
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(2)
+        worker.conn.close()
+        self._replace_later()
+        return worker.process.exitcode
 
     def start(self) -> None:
         with self._lock:
@@ -177,42 +275,74 @@ class QueryPool:
 
         threading.Thread(target=start, daemon=True, name="charta-warm-up").start()
 
+    def _take(self, deadline: float) -> _Worker:
+        """A live idle worker; one that died while idle is replaced, not handed out."""
+        wait = min(deadline - time.monotonic(), self._queue_wait_s)
+        end = time.monotonic() + max(wait, 0.0)
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(end - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise StoreUnavailableError(
+                    f"all {self._size} query workers are busy (waited {max(wait, 0):g} s); "
+                    "try again shortly"
+                ) from None
+            if worker.process.is_alive():
+                return worker
+            _log.warning("a query worker had ended while idle (exit %s)", self._discard(worker))
+
     def run(self, job: QueryJob, timeout: float) -> QueryAnswer:
-        """Answer ``job`` within ``timeout`` seconds or stop it."""
+        """Answer ``job`` within ``timeout`` seconds or stop it.
+
+        A worker found dead when the job is handed over (it ended between
+        queries) is replaced and the job goes to another; a worker that dies
+        during the job is replaced and the job tried once more on a fresh one.
+        Only a job that really runs out of time is a timeout.
+        """
         self.start()
-        try:
-            worker = self._idle.get(timeout=min(timeout, self._queue_wait_s))
-        except queue.Empty:
-            raise StoreUnavailableError(
-                f"all {self._size} query workers are busy (waited "
-                f"{min(timeout, self._queue_wait_s):g} s); try again shortly"
-            ) from None
-        try:
-            worker.conn.send(job)
-            ready = worker.conn.poll(timeout)
-        except (OSError, EOFError):
-            ready = False
-        if not ready:
-            worker.process.kill()
-            worker.process.join(5)
-            self._replace_later()
-            raise QueryTimeoutError(f"the query ran longer than {timeout:g} s and was stopped")
-        try:
-            status, payload = worker.conn.recv()
-        except (OSError, EOFError):
-            worker.process.join(1)
-            code = worker.process.exitcode
-            worker.process.kill()
-            self._replace_later()
-            if self._memory_mb and code == -signal.SIGABRT:  # Rust: allocation failed
-                raise self._memory_error() from None
-            raise StoreUnavailableError("the query worker died") from None
-        self._idle.put(worker)
+        deadline = time.monotonic() + timeout
+        crashes = 0
+        while True:
+            worker = self._take(deadline)
+            try:
+                worker.conn.send(job)
+            except (OSError, EOFError):  # died after _take looked: not the job's doing
+                _log.warning("a query worker had ended (exit %s)", self._discard(worker))
+                continue
+            remaining = deadline - time.monotonic()
+            try:
+                ready = remaining > 0 and worker.conn.poll(remaining)
+            except (OSError, EOFError):
+                ready = True  # the pipe broke: recv below says how
+            if not ready:
+                self._discard(worker)
+                raise QueryTimeoutError(f"the query ran longer than {timeout:g} s and was stopped")
+            try:
+                status, payload = worker.conn.recv()
+            except (OSError, EOFError):
+                code = self._discard(worker)
+                if self._memory_mb and code == -signal.SIGABRT:  # Rust: allocation failed
+                    raise self._memory_error() from None
+                crashes += 1
+                _log.error("a query worker died during a query (exit %s)", code)
+                if crashes == 1 and deadline - time.monotonic() > 0:
+                    continue
+                raise QuerySyntaxError(
+                    "the engine could not evaluate this query: its worker process ended "
+                    f"twice (exit {code})"
+                ) from None
+            self._idle.put(worker)
+            return self._result(status, payload)
+
+    def _result(self, status: str, payload: object) -> QueryAnswer:
         if status == "ok":
-            return payload
+            return payload  # type: ignore[return-value]
         if status == "memory":
             raise self._memory_error()
-        raise QuerySyntaxError(payload)
+        if status == "refused":
+            code, message = payload  # type: ignore[misc]
+            raise QueryRefusedError(code, message)
+        raise QuerySyntaxError(str(payload))
 
     def _memory_error(self) -> QueryMemoryError:
         return QueryMemoryError(

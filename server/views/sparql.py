@@ -11,23 +11,28 @@ import hashlib
 import json
 import re
 
-from flask import Blueprint, Response, abort, render_template, request
-from werkzeug.exceptions import ServiceUnavailable
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, ServiceUnavailable, TooManyRequests
 
 from server import results
+from server.admission import Admission, AdmissionRefusedError
+from server.config import Config
 from server.examples import EXAMPLES
 from server.formats import ALIASES as RDF_ALIASES
 from server.formats import BY_ACCEPTED as RDF_BY_ACCEPTED
 from server.formats import BY_NAME as RDF_BY_NAME
 from server.formats import HTML, RDF_FORMATS, TURTLE
 from server.namespaces import SD, VOID, all_prefixes
+from server.query_policy import check
 from server.serialize import serialize
-from server.sparql_text import inspect
 from server.store import (
+    QueryAnswer,
     QueryJob,
     QueryMemoryError,
+    QueryRefusedError,
     QuerySyntaxError,
     QueryTimeoutError,
+    Store,
     StoreUnavailableError,
 )
 from server.views.negotiation import best_match, choose_lang, finish
@@ -54,7 +59,12 @@ _ABSOLUTE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*')
 
 
 def endpoint_url() -> str:
-    base = cfg().public_url or request.url_root
+    """The endpoint's public address: the configured public URL, else the namespace.
+
+    Never the request's ``Host``: the description is cached publicly, and a
+    forged Host header must not put another address into it.
+    """
+    base = cfg().public_url or cfg().namespace
     return base.rstrip("/") + "/sparql"
 
 
@@ -153,24 +163,11 @@ def sparql() -> Response:
     config = cfg()
     if text is None:
         return _service_description_or_editor()
-    if len(text.encode("utf-8")) > config.max_query_bytes:
-        abort(413, f"The query is longer than {config.max_query_bytes} bytes.")
-    info = inspect(text)
-    if info.is_update:
-        abort(
-            403,
-            "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) "
-            "is refused and changes nothing.",
-        )
-    if info.uses_service:
-        abort(
-            400,
-            "SERVICE (federated query) is disabled here: it would make this server "
-            "send requests to other addresses. Query those endpoints directly.",
-        )
-    if info.form is None:
-        abort(400, "Not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE.")
-    fmt, media_type = _result_format(info.form)
+    try:
+        checked = check(text, config.max_query_bytes, config.max_query_depth)
+    except QueryRefusedError as exc:
+        abort(exc.status, str(exc))
+    fmt, media_type = _result_format(checked.form)
     if fmt == "html":
         return _editor(text)
     for name, iris in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
@@ -178,18 +175,59 @@ def sparql() -> Response:
             if not _ABSOLUTE_IRI.fullmatch(iri):
                 abort(400, f"{name}: not an absolute IRI: {iri!r}")
     job = QueryJob(
-        text, info.form, fmt, config.max_rows, tuple(default_graphs), tuple(named_graphs)
+        text,
+        checked.form,
+        fmt,
+        config.max_rows,
+        tuple(default_graphs),
+        tuple(named_graphs),
+        config.max_query_bytes,
+        config.max_query_depth,
+        config.max_answer_mb * 2**20,
     )
     st = store()
+    version = st.version  # read once: the cache key and the ETag must agree
     cache = answer_cache()
-    key = ("sparql", st.version, job)
+    key = ("sparql", version, job)
+    cached = cache.get(key)
+    if cached is not None:
+        answer = cached[1]
+    else:
+        answer = _run(st, job, config)
+        cache.put(key, (answer.body, answer))
+    resp = Response(answer.body, mimetype=media_type)
+    resp.headers["X-Charta-Rows"] = str(answer.count)
+    if answer.truncated:
+        resp.headers["X-Charta-Truncated"] = "true"
+        limit = (
+            f"{config.max_answer_mb} MB (the configured answer size limit)"
+            if answer.cut_by == "bytes"
+            else f"{config.max_rows} rows (the configured row limit)"
+        )
+        resp.headers["Warning"] = f'199 charta "Result truncated to {limit}"'
+    if request.method in ("GET", "HEAD"):
+        key = hashlib.sha256(f"{fmt}\0{text}\0{default_graphs}\0{named_graphs}".encode())
+        return finish(
+            resp,
+            request,
+            f"{version}-q{key.hexdigest()[:16]}",
+            st.modified,
+            config.cache_max_age_s,
+        )
+    resp.vary.add("Accept")
+    return resp
+
+
+def _run(st: Store, job: QueryJob, config: Config) -> QueryAnswer:
+    """Run an admitted query; every store error becomes the HTTP status that says what happened."""
+    admission: Admission = current_app.extensions["charta.admission"]
     try:
-        cached = cache.get(key)
-        if cached is None:
-            answer = st.sparql(job, config.query_timeout_s)
-            cache.put(key, (answer.body, answer))
-        else:
-            answer = cached[1]
+        with admission.admit(request.remote_addr or "-"):
+            return st.sparql(job, config.query_timeout_s)
+    except AdmissionRefusedError as exc:
+        raise _with_retry_after(exc.status, f"{exc}", exc.retry_after) from exc
+    except QueryRefusedError as exc:
+        abort(exc.status, str(exc))
     except QuerySyntaxError as exc:
         abort(400, f"Malformed query: {exc}")
     except QueryTimeoutError as exc:
@@ -198,24 +236,15 @@ def sparql() -> Response:
         abort(400, f"Query stopped: {exc}. Narrow it down (LIMIT, more specific patterns).")
     except StoreUnavailableError as exc:
         raise ServiceUnavailable(f"The store is unavailable: {exc}", retry_after=5) from exc
-    resp = Response(answer.body, mimetype=media_type)
-    resp.headers["X-Charta-Rows"] = str(answer.count)
-    if answer.truncated:
-        resp.headers["X-Charta-Truncated"] = "true"
-        resp.headers["Warning"] = (
-            f'199 charta "Result truncated to {config.max_rows} rows (the configured row limit)"'
-        )
-    if request.method in ("GET", "HEAD"):
-        key = hashlib.sha256(f"{fmt}\0{text}\0{default_graphs}\0{named_graphs}".encode())
-        return finish(
-            resp,
-            request,
-            f"{store().version}-q{key.hexdigest()[:16]}",
-            store().modified,
-            config.cache_max_age_s,
-        )
-    resp.vary.add("Accept")
-    return resp
+
+
+def _with_retry_after(status: int, message: str, seconds: int) -> HTTPException:
+    exc: HTTPException = (
+        TooManyRequests(message, retry_after=seconds)
+        if status == 429
+        else ServiceUnavailable(message, retry_after=seconds)
+    )
+    return exc
 
 
 def _service_description_or_editor() -> Response:
