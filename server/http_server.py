@@ -8,8 +8,10 @@ reaches one of the worker's ``blocking`` threads, which run the Flask app.
 from __future__ import annotations
 
 import functools
+import io
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from server.config import Config
@@ -27,13 +29,62 @@ def python_threads(config: Config) -> int:
     return config.query_workers + config.page_threads
 
 
+#: How long a request with a body waits for a free body reader before 503.
+BODY_WAIT_S = 0.25
+
+
+class BodyReaders:
+    """Reads a request's body before the app runs, at most ``readers`` at once per
+    process; a request that finds none free within ``BODY_WAIT_S`` gets 503.
+
+    granian hands the app the body as a blocking stream, and nothing times a body
+    out: a client that sends its headers and then its body slowly (or never) holds
+    the Python thread reading it. Bounding the readers keeps the other threads for
+    pages and GET queries; normal bodies are read in microseconds, so the bound
+    only bites under such an attack (a reverse proxy that buffers request bodies,
+    as nginx does by default, removes it altogether).
+    """
+
+    def __init__(self, app: Callable[..., Any], readers: int) -> None:
+        self.app = app
+        self.max_bytes = getattr(app, "config", {}).get("MAX_CONTENT_LENGTH") or 2**20
+        self.slots = threading.BoundedSemaphore(readers)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if environ.get("CONTENT_LENGTH", "0") in ("", "0") and not environ.get(
+            "HTTP_TRANSFER_ENCODING"
+        ):
+            return self.app(environ, start_response)  # no body: nothing can stall
+        if not self.slots.acquire(timeout=BODY_WAIT_S):
+            start_response(
+                "503 Service Unavailable",
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Retry-After", "1"),
+                    ("Connection", "close"),
+                ],
+            )
+            return [b"Too many requests are sending a body right now; try again.\n"]
+        try:
+            # One byte over the app's limit, so that it still answers 413.
+            body = environ["wsgi.input"].read(self.max_bytes + 1)
+        finally:
+            self.slots.release()
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)
+
+
 def load_app(config: Config) -> Callable[..., Any]:
     """Build the app inside a web process; the config travels as this function's
     argument (pickled when granian spawns instead of forking), not through the
     environment."""
     from server.app import create_app
 
-    return create_app(config)
+    return BodyReaders(create_app(config), readers=max(1, config.query_workers))
 
 
 class _QuietThreadWarning(logging.Filter):
