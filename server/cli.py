@@ -254,9 +254,28 @@ def serve(
         f"the persisted store {config.store_dir}" if config.store_dir else "the embedded store"
     )
     click.echo(f"charta: serving {where} at http://{host}:{port}/ with {workers} worker(s)")
+    click.echo(f"charta: {_protection(config)}")
     from server.http_server import run_granian
 
     run_granian(config, host, port, workers)
+
+
+def _protection(config: Config) -> str:
+    """The second wall behind the query policy, said at start-up (docs/security.md)."""
+    if config.store_url:
+        return (
+            "/sparql queries run on the remote server; keep it from opening connections "
+            "(docs/deploy.md, 'A SPARQL server that cannot reach out')"
+        )
+    from server.store.sandbox import probe_isolation
+
+    isolation = probe_isolation()
+    if isolation:
+        return f"query workers run without network access ({isolation})"
+    return (
+        "WARNING: query workers have network access (this system allows no network "
+        "namespace); the query policy is the only wall (docs/security.md)"
+    )
 
 
 @cli.command()
@@ -361,6 +380,8 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
     sys.stdout.buffer.write(answer.body)
     sys.stdout.flush()
     if answer.truncated and answer.cut_by == "bytes":
-        click.echo(f"(cut at {config.max_answer_mb} MB: the configured answer size limit)", err=True)
+        click.echo(
+            f"(cut at {config.max_answer_mb} MB: the configured answer size limit)", err=True
+        )
     elif answer.truncated:
         click.echo(f"(cut at {config.max_rows} rows: the configured row limit)", err=True)

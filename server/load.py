@@ -4,6 +4,9 @@ The triples go into a fresh temporary graph first, in chunks; one final update
 then moves it over the live graph and records the version. Readers see the old
 data until that single request, which SPARQL servers run as one transaction
 (Oxigraph does; Virtuoso and Fuseki run one update request atomically too).
+An interrupted load drops its temporary graph, and the next load drops any
+that a killed one left; /sparql never shows such a graph in any case (the
+remote store names the dataset of every query itself).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from SPARQLWrapper import POST, SPARQLWrapper
+from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
 from server.sources import SOURCE_DIRS, fingerprint, parse_into, source_files
 from server.store.remote import data_graph, meta_graph
@@ -43,6 +46,20 @@ def _update(url: str, text: str, timeout: float) -> None:
     sw.query().response.close()
 
 
+def _leftovers(query_url: str, prefix: str, timeout: float) -> list[str]:
+    """Temporary graphs of loads that were killed before they could clean up."""
+    sw = SPARQLWrapper(query_url)
+    sw.setMethod(POST)
+    sw.setTimeout(int(timeout))
+    sw.setReturnFormat(JSON)
+    sw.setQuery("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+    try:
+        rows = sw.queryAndConvert()["results"]["bindings"]  # type: ignore[index, call-overload]
+    except Exception:  # best effort: a server that cannot list graphs keeps its leftovers
+        return []
+    return [r["g"]["value"] for r in rows if r.get("g", {}).get("value", "").startswith(prefix)]
+
+
 def load(
     root: Path, namespace: str, query_url: str, update_url: str | None, timeout: float = 120.0
 ) -> LoadResult:
@@ -55,10 +72,19 @@ def load(
     version, newest = fingerprint(root, namespace)
     graph = data_graph(namespace)
     tmp = f"{graph}-loading-{version}"
+    for stale in _leftovers(query_url, f"{graph}-loading-", timeout):
+        _update(update_url, f"DROP SILENT GRAPH <{stale}>", timeout)
     _update(update_url, f"DROP SILENT GRAPH <{tmp}>", timeout)
-    for start in range(0, len(lines), CHUNK):
-        body = "\n".join(lines[start : start + CHUNK])
-        _update(update_url, f"INSERT DATA {{ GRAPH <{tmp}> {{\n{body}\n}} }}", timeout)
+    try:
+        for start in range(0, len(lines), CHUNK):
+            body = "\n".join(lines[start : start + CHUNK])
+            _update(update_url, f"INSERT DATA {{ GRAPH <{tmp}> {{\n{body}\n}} }}", timeout)
+    except BaseException:  # Ctrl-C or a refused chunk: leave nothing half-written behind
+        try:
+            _update(update_url, f"DROP SILENT GRAPH <{tmp}>", timeout)
+        except Exception:
+            pass  # the server is gone; the next load drops the leftover first
+        raise
     modified = datetime.fromtimestamp(int(newest), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _update(
         update_url,

@@ -38,12 +38,12 @@ def answer(
     result: ox.QueryBoolean | ox.QuerySolutions | Iterable[ox.Triple],
     job: QueryJob,
     prefixes: dict[str, str],
-    cut_short: bool = False,
+    cut_short: Callable[[], bool] = lambda: False,
 ) -> QueryAnswer:
     """At most ``job.max_rows`` rows or triples in ``job.max_answer_bytes``; says if more existed.
 
-    ``cut_short``: the results already ended early (the remote store stopped
-    reading at its byte cap), so the answer is cut whatever its length.
+    ``cut_short``, asked once the results are read: did they end early (the
+    remote store stopped reading at its byte cap)? Then the answer says it is cut.
     """
     if isinstance(result, ox.QueryBoolean):
         fmt = results.BY_NAME[job.result_format]
@@ -56,14 +56,14 @@ def answer(
         def write_rows(n: int, truncated: bool) -> bytes:
             return results.write_select(variables, rows[:n], fmt, truncated)
 
-        return _fit(len(rows), write_rows, job, fmt.media_type, cut_short)
+        return _fit(len(rows), write_rows, job, fmt.media_type, cut_short())
     rdf = RDF_BY_NAME[job.result_format]
     triples = list(_until_broken(result, job.max_rows + 1))
 
     def write_triples(n: int, truncated: bool) -> bytes:
         return serialize(triples[:n], rdf, prefixes)
 
-    return _fit(len(triples), write_triples, job, rdf.media_type, cut_short)
+    return _fit(len(triples), write_triples, job, rdf.media_type, cut_short())
 
 
 def _until_broken(items: Iterable, limit: int) -> list:
@@ -86,10 +86,13 @@ def _fit(total: int, write: Writer, job: QueryJob, media_type: str, cut_short: b
     answers that are too big anyway.
     """
     n = min(total, job.max_rows)
-    by_rows = total > job.max_rows or cut_short
-    body = write(n, by_rows)
+    by_rows = total > job.max_rows
+    cut = by_rows or cut_short
+    body = write(n, cut)
     if len(body) <= job.max_answer_bytes:
-        return QueryAnswer(body, media_type, by_rows, n, "rows" if by_rows else None)
+        return QueryAnswer(
+            body, media_type, cut, n, "rows" if by_rows else "bytes" if cut else None
+        )
     lo, hi = 0, n  # write(lo) fits, write(hi) does not
     while hi - lo > 1:
         mid = (lo + hi) // 2

@@ -188,3 +188,126 @@ def test_serve_with_several_gunicorn_workers(own_oxigraph: servers.ServerProcess
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def _update(server: servers.ServerProcess, text: str) -> None:
+    req = urllib.request.Request(
+        server.query_url.replace("/query", "/update"),
+        data=text.encode(),
+        headers={"Content-Type": "application/sparql-update"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+
+
+def test_a_killed_loads_graph_is_never_readable_and_the_next_load_drops_it(
+    own_oxigraph: servers.ServerProcess,
+) -> None:
+    """A load killed mid-way leaves its temporary graph on the server: /sparql must not
+    show it through FROM, FROM NAMED, GRAPH or the protocol's dataset parameters."""
+    leftover = f"{NS}graph/charta-loading-killed"
+    _update(own_oxigraph, f"INSERT DATA {{ GRAPH <{leftover}> {{ <urn:x> <urn:y> 'secret' }} }}")
+    client = create_app(
+        Config(root=ROOT, testing=True, store_url=own_oxigraph.query_url).validated()
+    ).test_client()
+    json_accept = {"Accept": "application/sparql-results+json"}
+    probes = [
+        ({"query": f"SELECT ?o FROM <{leftover}> WHERE {{ ?s ?p ?o }}"}),
+        ({"query": f"SELECT ?o FROM NAMED <{leftover}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"}),
+        ({"query": "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }"}),
+        ({"query": f"SELECT ?o WHERE {{ GRAPH <{leftover}> {{ ?s ?p ?o }} }}"}),
+        ({"query": "SELECT ?o WHERE { ?s ?p ?o }", "default-graph-uri": leftover}),
+        ({"query": "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": leftover}),
+        ({"query": "SELECT ?g WHERE { GRAPH ?g { } }"}),
+    ]
+    for params in probes:
+        r = client.get("/sparql", query_string=params, headers=json_accept)
+        assert r.status_code == 200, (params, r.data)
+        assert b"secret" not in r.data and b"loading-killed" not in r.data, params
+        assert b"graph/meta" not in r.data, params
+    load(ROOT, NS, own_oxigraph.query_url, None)
+    ask = urllib.request.Request(
+        own_oxigraph.query_url,
+        data=f"ASK {{ GRAPH <{leftover}> {{ ?s ?p ?o }} }}".encode(),
+        headers={"Content-Type": "application/sparql-query", **json_accept},
+    )
+    with urllib.request.urlopen(ask, timeout=10) as r:
+        assert b"false" in r.read()  # the next load dropped it
+
+
+@pytest.fixture
+def trickling_store() -> Iterator[str]:
+    """A store that answers at once but sends its body one byte a second, for ever."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                b"Content-Length: 100000\r\n\r\n"
+            )
+            while not stop.is_set():
+                conn.sendall(b" ")
+                time.sleep(0.5)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def accept() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.getsockname()[1]}/query"
+    stop.set()
+    srv.close()
+
+
+@pytest.mark.parametrize("path", ["/id/charta", "/sparql?query=ASK%20%7B%7D"])
+def test_a_trickling_store_cannot_stretch_the_timeout(trickling_store: str, path: str) -> None:
+    """A socket timeout per read (SPARQLWrapper's) let a trickle stretch 5 s to 9 s;
+    the deadline is for the whole answer now, within a second."""
+    config = Config(
+        root=ROOT, testing=True, store_url=trickling_store, remote_timeout_s=2, query_timeout_s=2
+    ).validated()
+    client = create_app(config).test_client()
+    remote.VERSION_TTL_S = 0.0
+    started = time.monotonic()
+    r = client.get(path, headers={"Accept": "*/*"})
+    took = time.monotonic() - started
+    assert r.status_code in (503, 504), r.data
+    assert took < 2 + 1, took
+
+
+def test_answers_are_cut_at_the_byte_cap_and_say_so(own_oxigraph: servers.ServerProcess) -> None:
+    """A short query can ask for a huge answer (134 MB from 10 KB was seen); the web worker
+    reads at most CHARTA_MAX_ANSWER_MB of it and says the answer was cut."""
+    config = Config(
+        root=ROOT, testing=True, store_url=own_oxigraph.query_url, max_answer_mb=1
+    ).validated()
+    client = create_app(config).test_client()
+    binds = ['BIND("0123456789abcdef" AS ?a0)'] + [
+        f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(12)
+    ]
+    big = "SELECT ?s ?a12 WHERE { ?s ?p ?o . " + " ".join(binds) + " } LIMIT 500"
+    r = client.get(
+        "/sparql",
+        query_string={"query": big},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert r.status_code == 200
+    assert len(r.data) <= 2**20
+    assert r.headers["X-Charta-Truncated"] == "true"
+    assert "answer size limit" in r.headers["Warning"]
+    doc = r.get_json()
+    assert doc["truncated"] is True and 0 < len(doc["results"]["bindings"]) < 500

@@ -1,0 +1,162 @@
+"""Query workers under attack: killed, failing to start, asked for huge answers, cut off the net.
+
+Issue 13, findings 2, 6 and 9 on the embedded store: a dead worker is replaced
+and the query retried instead of a false 504; a failed respawn is logged and
+retried; an answer cannot exceed CHARTA_MAX_ANSWER_MB; the workers have no
+network (the second wall behind the query policy).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from server.app import create_app
+from server.config import Config
+from server.store import StoreUnavailableError
+from server.store.sandbox import QueryPool, probe_isolation
+from tests.conftest import ROOT
+
+JSON = {"Accept": "application/sparql-results+json"}
+Q = "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"
+
+
+def _app(**overrides: object):  # type: ignore[no-untyped-def]
+    config = Config(root=ROOT, testing=True, query_workers=1, **overrides).validated()  # type: ignore[arg-type]
+    return create_app(config)
+
+
+def _pool(app) -> QueryPool:  # type: ignore[no-untyped-def]
+    return app.extensions["charta.store"]._pool  # type: ignore[no-any-return]
+
+
+def test_a_worker_killed_between_queries_is_replaced_and_the_query_answered() -> None:
+    """The pool handed out a dead worker; the broken pipe came back within 10 ms as
+    'ran longer than 10 s' (a false 504) and the query was not retried."""
+    app = _app()
+    client = app.test_client()
+    assert client.get("/sparql", query_string={"query": Q}, headers=JSON).status_code == 200
+    pool = _pool(app)
+    victim = pool._idle.queue[0].process
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join(5)
+    started = time.monotonic()
+    r = client.get("/sparql", query_string={"query": Q + " LIMIT 5"}, headers=JSON)
+    assert r.status_code == 200, r.data
+    assert r.get_json()["results"]["bindings"]
+    assert time.monotonic() - started < 10
+    assert all(w.process.pid != victim.pid for w in pool._idle.queue)
+
+
+def test_a_worker_dying_during_a_query_is_retried_once_on_a_fresh_one() -> None:
+    """The first worker dies mid-query (killed from outside); the same query then
+    runs on a fresh worker and is answered, not reported as a timeout."""
+    app = _app(query_timeout_s=20.0)
+    client = app.test_client()
+    assert client.get("/sparql", query_string={"query": "ASK {}"}, headers=JSON).status_code == 200
+    pool = _pool(app)
+    victim = pool._idle.queue[0].process
+    slow = (
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . VALUES ?x { 1 2 3 } "
+        "FILTER(STRLEN(STR(?c)) >= 0) } "
+    )
+
+    def kill_soon() -> None:
+        time.sleep(0.3)
+        os.kill(victim.pid, signal.SIGKILL)
+
+    threading.Thread(target=kill_soon, daemon=True).start()
+    r = client.get("/sparql", query_string={"query": slow}, headers=JSON)
+    assert r.status_code == 200, r.data
+    assert int(r.get_json()["results"]["bindings"][0]["n"]["value"]) > 0
+
+
+def test_a_failed_respawn_is_logged_and_retried(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """_replace_later swallowed a failed start, so the pool could shrink for good in silence."""
+    app = _app()
+    client = app.test_client()
+    assert client.get("/sparql", query_string={"query": "ASK {}"}, headers=JSON).status_code == 200
+    pool = _pool(app)
+    real_spawn = pool._spawn
+    failures = {"left": 2}
+
+    def flaky_spawn():  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise StoreUnavailableError("a query worker failed to start")
+        return real_spawn()
+
+    monkeypatch.setattr(pool, "_spawn", flaky_spawn)
+    caplog.set_level(logging.ERROR, logger="server.store.sandbox")
+    victim = pool._idle.queue[0].process
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join(5)
+    deadline = time.monotonic() + 20
+    while True:  # the first queries may find no worker yet (503); then it is back
+        r = client.get("/sparql", query_string={"query": Q}, headers=JSON)
+        if r.status_code == 200:
+            break
+        assert r.status_code == 503, r.data
+        assert time.monotonic() < deadline, "the pool never recovered"
+        time.sleep(0.3)
+    messages = [rec.getMessage() for rec in caplog.records]
+    assert sum("cannot replace a query worker" in m for m in messages) == 2, messages
+
+
+def test_an_answer_is_cut_at_the_byte_cap_and_says_so() -> None:
+    """A 10 KB query built a 134 MB answer in a web worker, outside any memory cap."""
+    app = _app(max_answer_mb=1)
+    binds = ['BIND("0123456789abcdef" AS ?a0)'] + [
+        f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(12)
+    ]
+    big = "SELECT ?s ?a12 WHERE { ?s ?p ?o . " + " ".join(binds) + " } LIMIT 500"
+    r = app.test_client().get("/sparql", query_string={"query": big}, headers=JSON)
+    assert r.status_code == 200
+    assert len(r.data) <= 2**20
+    assert r.headers["X-Charta-Truncated"] == "true"
+    assert "answer size limit" in r.headers["Warning"]
+    doc = r.get_json()
+    assert doc["truncated"] is True and 0 < len(doc["results"]["bindings"]) < 500
+
+
+@pytest.mark.skipif(not probe_isolation(), reason="this system allows no network namespace")
+def test_query_workers_have_no_network() -> None:
+    """The second wall: whatever a query makes the engine do, its process cannot connect.
+    Proven on a listener of this machine that a normal process reaches."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()  # reachable from here
+    app = _app()
+    client = app.test_client()
+    assert client.get("/sparql", query_string={"query": "ASK {}"}, headers=JSON).status_code == 200
+    pool = _pool(app)
+    assert pool.isolation in ("network namespace", "user and network namespace")
+    pid = pool._idle.queue[0].process.pid
+    net_ns = os.readlink(f"/proc/{pid}/ns/net")
+    assert net_ns != os.readlink("/proc/self/ns/net")
+    devices = Path(f"/proc/{pid}/net/dev").read_text()
+    assert "eth" not in devices and "lo" in devices  # only a loopback, and it is down
+    listener.close()
+
+
+def test_serve_says_which_protection_is_active() -> None:
+    from server.cli import _protection
+
+    embedded = _protection(Config(root=ROOT).validated())
+    if probe_isolation():
+        assert embedded.startswith("query workers run without network access (")
+    else:
+        assert embedded.startswith("WARNING: query workers have network access")
+    remote = _protection(Config(root=ROOT, store_url="http://127.0.0.1:1/query").validated())
+    assert "docs/deploy.md" in remote
