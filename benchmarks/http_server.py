@@ -7,7 +7,8 @@ default settings, access log on, as in production):
   and on a Turtle dereference (``/id/charta``, ``Accept: text/turtle``);
 - ``GET /`` latency from one client (one new connection per request, for
   ``--probe`` seconds) beside 200 idle connections (opened, nothing sent), and
-  beside 200 slow-header connections (one header byte per second each).
+  beside 200 slow-header connections (one header byte per second each), and
+  beside 200 POSTs whose body stalls after one byte.
 
 gunicorn runs with the settings ``charta serve`` used until it moved to granian
 (gthread, 4 threads per worker, timeout = query timeout + 30 s); granian as
@@ -42,6 +43,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOSTILE = 200
+#: A POST whose headers are complete and whose body never comes (1 of 1,000 bytes).
+STALLED = (
+    b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Type: application/sparql-query\r\nContent-Length: 1000\r\n\r\nA"
+)
 
 
 def free_port() -> int:
@@ -123,7 +129,8 @@ def wrk(url: str, duration: int, headers: dict[str, str]) -> str:
 class Hostile:
     """200 connections that never finish a request; one the server drops is opened
     again at once, as an attacker would, so the count holds for the whole probe.
-    ``slow`` ones send one header byte per second each, ``idle`` ones nothing."""
+    ``slow`` ones send one header byte per second each, ``idle`` ones nothing,
+    ``stalled-body`` ones a POST's headers and then one byte of its body."""
 
     def __init__(self, port: int, kind: str) -> None:
         self.port, self.kind = port, kind
@@ -135,6 +142,8 @@ class Hostile:
     def _open(self) -> socket.socket | None:
         try:
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            if self.kind == "stalled-body":
+                s.sendall(STALLED)
         except OSError:
             return None
         s.setblocking(False)
@@ -228,7 +237,7 @@ def main() -> None:
             turtle = wrk(base + "/id/charta", args.duration, {"Accept": "text/turtle"})
             print(f"{server}: GET /id/charta (Turtle): {turtle}")
             print(f"{server}: GET / alone: {probe(port, args.probe)}")
-            for kind in ("idle", "slow"):
+            for kind in ("idle", "slow", "stalled-body"):
                 with Hostile(port, kind) as crowd:
                     time.sleep(0.5)
                     figure = probe(port, args.probe)

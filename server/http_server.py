@@ -29,20 +29,18 @@ def python_threads(config: Config) -> int:
     return config.query_workers + config.page_threads
 
 
-#: How long a request with a body waits for a free body reader before 503.
-BODY_WAIT_S = 0.25
-
-
 class BodyReaders:
     """Reads a request's body before the app runs, at most ``readers`` at once per
-    process; a request that finds none free within ``BODY_WAIT_S`` gets 503.
+    process; a request that finds none free gets 503 at once.
 
     granian hands the app the body as a blocking stream, and nothing times a body
     out: a client that sends its headers and then its body slowly (or never) holds
     the Python thread reading it. Bounding the readers keeps the other threads for
     pages and GET queries; normal bodies are read in microseconds, so the bound
     only bites under such an attack (a reverse proxy that buffers request bodies,
-    as nginx does by default, removes it altogether).
+    as nginx does by default, removes it altogether). Refusing at once, not after
+    a wait: an attacker who reconnects after each refusal would otherwise keep
+    every thread waiting.
     """
 
     def __init__(self, app: Callable[..., Any], readers: int) -> None:
@@ -57,7 +55,7 @@ class BodyReaders:
             "HTTP_TRANSFER_ENCODING"
         ):
             return self.app(environ, start_response)  # no body: nothing can stall
-        if not self.slots.acquire(timeout=BODY_WAIT_S):
+        if not self.slots.acquire(blocking=False):
             start_response(
                 "503 Service Unavailable",
                 [
