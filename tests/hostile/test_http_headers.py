@@ -312,3 +312,16 @@ def test_no_answer_carries_the_host_header_back(client: FlaskClient) -> None:
         assert r.status_code == 200, path
         assert b"evil.example" not in r.data, path
         assert "evil.example" not in str(r.headers), path
+
+
+def test_the_service_description_names_the_configured_endpoint_not_host(
+    client: FlaskClient,
+) -> None:
+    """It is sent ``public, max-age=300``: a forged Host must not reach a cache through it."""
+    r = client.get("/sparql", headers={"Accept": "text/turtle", "Host": "evil.example"})
+    assert r.status_code == 200
+    g = rdflib.Graph().parse(data=r.data, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    endpoints = {str(o) for o in g.objects(None, sd.endpoint)}
+    assert endpoints and not any("evil.example" in e for e in endpoints), endpoints
+    assert b"evil.example" not in r.data

@@ -311,3 +311,22 @@ def test_answers_are_cut_at_the_byte_cap_and_say_so(own_oxigraph: servers.Server
     assert "answer size limit" in r.headers["Warning"]
     doc = r.get_json()
     assert doc["truncated"] is True and 0 < len(doc["results"]["bindings"]) < 500
+
+
+def test_nothing_is_evaluated_in_the_web_process(own_oxigraph: servers.ServerProcess) -> None:
+    """To check syntax, the remote store ran each query on an empty pyoxigraph store in
+    the web worker, with no limit: a data-free ASK over three VALUES ran there for
+    minutes. Now the policy only parses, and the server's answer (or our deadline) ends it."""
+    values = " ".join(str(i) for i in range(300))
+    heavy = (
+        f"ASK {{ VALUES ?a {{ {values} }} VALUES ?b {{ {values} }} VALUES ?c {{ {values} }} "
+        "FILTER(?a + ?b + ?c < 0) }"
+    )
+    config = Config(
+        root=ROOT, testing=True, store_url=own_oxigraph.query_url, query_timeout_s=2
+    ).validated()
+    client = create_app(config).test_client()
+    started = time.monotonic()
+    r = client.get("/sparql", query_string={"query": heavy}, headers={"Accept": "*/*"})
+    assert r.status_code in (200, 400, 503, 504), r.data
+    assert time.monotonic() - started < 2 + 1.5
