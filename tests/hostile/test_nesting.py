@@ -1,0 +1,306 @@
+"""Deep nesting at every depth up to the byte limit, against a real ``charta serve``.
+
+Issue 13, finding 2: 2,000 nested groups (4 KB) aborted the Oxigraph server
+behind ``--store``, 2,500 segfaulted a web worker, and in embedded mode 3,000+
+killed a query worker (503 instead of 400). Here each construct that nests or
+chains is sent at depths 1..50, then growing by half each step up to
+CHARTA_MAX_QUERY_BYTES, plus the deepest text the policy accepts and the first
+it refuses, the deepest that fits in the byte limit and one byte over it. Every
+answer must be 200 or 400 with a reason (400 above CHARTA_MAX_QUERY_DEPTH;
+413 only over the byte limit), never a 5xx; afterwards the server, and in
+remote mode the Oxigraph server behind it, still answers. Requests go two at a
+time (CHARTA_SPARQL_PER_CLIENT's default), by direct and form POST (a form body
+over the app's body limit goes direct: see the form-POST finding below; a GET of
+64 KB exceeds the URL limit and gets 414, checked once).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pytest
+
+from server.config import Config
+from server.query_policy import check
+from server.store import QueryRefusedError
+from tests.hostile._serve import Answer, Served, charta_serve
+
+pytestmark = pytest.mark.live
+
+LIMITS = Config.from_env()
+MAX_BYTES = LIMITS.max_query_bytes
+MAX_DEPTH = LIMITS.max_query_depth
+#: Nesting that real queries use: at or below it every construct must be answered 200.
+LEGIT_DEPTH = 32
+THREADS = 2
+P = "<http://x/p>"
+TOO_DEEP = re.compile(r"The query nests \d+ levels deep; at most \d+ are accepted")
+TOO_LONG = re.compile(r"The query is \d+ bytes long; at most \d+ are accepted")
+
+
+def groups(n: int) -> str:
+    return "SELECT * WHERE " + "{" * n + " ?s ?p ?o " + "}" * n + " LIMIT 1"
+
+
+def filter_parens(n: int) -> str:
+    return "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * n + "?o" + ")" * n + ") } LIMIT 1"
+
+
+def optionals(n: int) -> str:
+    return "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o " * n + "}" * n + " } LIMIT 1"
+
+
+def subqueries(n: int) -> str:
+    return "SELECT * WHERE { " + "{ SELECT * WHERE { " * n + "?s ?p ?o" + " } LIMIT 1 }" * n + " }"
+
+
+def paths(n: int) -> str:
+    return "SELECT * WHERE { ?s " + "(" * n + P + ")" * n + " ?o } LIMIT 1"
+
+
+def or_chain(n: int) -> str:
+    return "SELECT * WHERE { ?s ?p ?o FILTER(" + " || ".join(["?o"] * (n + 1)) + ") } LIMIT 1"
+
+
+def and_chain(n: int) -> str:
+    return "SELECT * WHERE { ?s ?p ?o FILTER(" + " && ".join(["?o"] * (n + 1)) + ") } LIMIT 1"
+
+
+def plus_chain(n: int) -> str:
+    return "SELECT ?x WHERE { BIND(" + "+".join(["1"] * (n + 1)) + " AS ?x) }"
+
+
+def unions(n: int) -> str:
+    return "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * (n + 1)) + " } LIMIT 1"
+
+
+def binds(n: int) -> str:
+    return "SELECT * WHERE { " + " ".join(f"BIND({i} AS ?v{i})" for i in range(n)) + " }"
+
+
+def bnode_lists(n: int) -> str:
+    return f"SELECT * WHERE {{ ?s {P} " + f"[ {P} " * n + "?o" + " ]" * n + " } LIMIT 1"
+
+
+def exists(n: int) -> str:
+    return "SELECT * WHERE { ?s ?p ?o " + "FILTER EXISTS { ?s ?p ?o " * n + "}" * n + " } LIMIT 1"
+
+
+def not_exists(n: int) -> str:
+    return "ASK { ?s ?p ?o " + "FILTER NOT EXISTS { ?s ?p ?o " * n + "}" * n + " }"
+
+
+def calls(n: int) -> str:
+    return "SELECT ?x WHERE { BIND(" + "STR(" * n + '"a"' + ")" * n + " AS ?x) }"
+
+
+#: name -> query of nesting (or chain length) n; n = 1 is a plain, valid query.
+CONSTRUCTS: dict[str, Callable[[int], str]] = {
+    f.__name__: f
+    for f in (
+        groups,
+        filter_parens,
+        optionals,
+        subqueries,
+        paths,
+        or_chain,
+        and_chain,
+        plus_chain,
+        unions,
+        binds,
+        bnode_lists,
+        exists,
+        not_exists,
+        calls,
+    )
+}
+
+
+def accepted(query: str) -> bool:
+    try:
+        check(query, MAX_BYTES, MAX_DEPTH)
+    except QueryRefusedError:
+        return False
+    return True
+
+
+def largest(build: Callable[[int], str], ok: Callable[[str], bool]) -> int:
+    """The largest n with ``ok(build(n))``, for ``ok`` that holds up to a point."""
+    lo, hi = 1, 2
+    while ok(build(hi)):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(build(mid)) else (lo, mid)
+    return lo
+
+
+def fits(query: str) -> bool:
+    return len(query.encode()) <= MAX_BYTES
+
+
+@dataclass(frozen=True)
+class Probe:
+    construct: str
+    depth: int
+    query: str
+
+    @property
+    def size(self) -> int:
+        return len(self.query.encode())
+
+
+def sweep(name: str) -> list[Probe]:
+    """Depths 1..50, then x1.5 while the text fits the byte limit; the policy's edge
+    (deepest accepted, first refused); the deepest that fits; one past the byte limit."""
+    build = CONSTRUCTS[name]
+    depths = list(range(1, 51))
+    d = 50
+    while fits(build(d := int(d * 1.5))):
+        depths.append(d)
+    edge = largest(build, accepted)
+    deepest = largest(build, fits)
+    depths += [edge, edge + 1, deepest, deepest + 1]
+    return [Probe(name, n, build(n)) for n in sorted(set(depths))]
+
+
+PROBES = {name: sweep(name) for name in CONSTRUCTS}
+
+
+@pytest.fixture(
+    scope="module", params=["embedded", pytest.param("oxigraph", marks=pytest.mark.remote)]
+)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    store = request.getfixturevalue("oxigraph_server") if request.param == "oxigraph" else None
+    with charta_serve(tmp_path_factory.mktemp(f"nesting-{request.param}"), store) as served:
+        yield served
+
+
+def test_the_sweep_is_bounded_and_reaches_both_limits() -> None:
+    total = sum(len(p) for p in PROBES.values())
+    assert total <= 1000
+    for name, probes in PROBES.items():
+        assert probes[0].depth == 1 and accepted(probes[0].query), name
+        assert max(p.depth for p in probes) > MAX_DEPTH, name
+        assert any(p.size > MAX_BYTES for p in probes), name
+        assert max(p.size for p in probes if p.size <= MAX_BYTES) > MAX_BYTES - 64, name
+
+
+def _form_fits(query: str) -> bool:
+    """Whether the form-encoded body is within the app's body limit (twice the query
+    limit): percent-encoding triples a brace, so near the byte limit it is not."""
+    return len(urllib.parse.urlencode({"query": query})) <= 2 * MAX_BYTES
+
+
+def _send(served: Served, probe: Probe, i: int) -> tuple[Probe, Answer, float]:
+    started = time.monotonic()
+    how = "form" if i % 2 and _form_fits(probe.query) else "direct"
+    answer = served.sparql(probe.query, how, accept="application/sparql-results+json")
+    return probe, answer, time.monotonic() - started
+
+
+def _judge(probe: Probe, answer: Answer) -> str | None:
+    """What is wrong with this answer, or None."""
+    where = f"{probe.construct} depth {probe.depth} ({probe.size} B): {answer.status}"
+    body = answer.body[:300]
+    if probe.size > MAX_BYTES:
+        return None if answer.status == 413 and TOO_LONG.search(body) else f"{where} {body!r}"
+    if answer.status == 200:
+        if probe.depth > MAX_DEPTH:
+            return f"{where}: answered although deeper than {MAX_DEPTH}"
+        return None if '"head"' in body else f"{where}: not a results document {body!r}"
+    if answer.status == 400:
+        if probe.depth <= LEGIT_DEPTH:
+            return f"{where}: a legit nesting refused {body!r}"
+        return None if TOO_DEEP.search(body) else f"{where}: 400 without the depth reason {body!r}"
+    return f"{where} {body!r}"
+
+
+def test_every_depth_is_answered_200_or_400_never_5xx(served: Served) -> None:
+    probes = [p for name in CONSTRUCTS for p in PROBES[name]]
+    started = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        answers = list(pool.map(lambda ip: _send(served, ip[1], ip[0]), enumerate(probes)))
+    took = time.monotonic() - started
+    problems = [m for p, a, _ in answers if (m := _judge(p, a))]
+    first_refused: dict[str, int] = {}
+    for name in CONSTRUCTS:
+        mine = [(p.depth, a.status) for p, a, _ in answers if p.construct == name]
+        refused = [d for d, s in mine if s != 200]
+        first_refused[name] = min(refused)
+        late = [d for d, s in mine if s == 200 and d > first_refused[name]]
+        if late:
+            problems.append(f"{name}: refused at {first_refused[name]} but answered at {late}")
+    slowest = max(answers, key=lambda a: a[2])
+    print(
+        f"{served.mode}: {len(probes)} requests in {took:.1f} s; slowest "
+        f"{slowest[0].construct} depth {slowest[0].depth} {slowest[2]:.2f} s; first refused "
+        f"depth per construct: {first_refused}"
+    )
+    assert not problems, "\n".join(problems)
+    log = served.log_text()
+    assert "Traceback" not in log
+    assert "query worker died" not in log and "worker had ended" not in log
+    served.assert_healthy()
+    if served.mode == "remote":
+        behind = served.store_url
+        assert behind
+        body = urllib.parse.urlencode({"query": "ASK { GRAPH ?g { ?s ?p ?o } }"}).encode()
+        req = urllib.request.Request(
+            behind, data=body, headers={"Accept": "application/sparql-results+json"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200 and b"true" in resp.read()
+
+
+def test_a_deep_get_is_refused_not_5xx(served: Served) -> None:
+    """By GET, a text near the byte limit is a URL beyond granian's limit (414);
+    one that fits is judged like a POST."""
+    small = groups(MAX_DEPTH + 1)
+    assert served.sparql(small, "get").status == 400
+    big = served.sparql(groups(largest(groups, fits)), "get")
+    assert big.status in (400, 414), big.body[:200]
+    served.assert_healthy()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding: MAX_CONTENT_LENGTH is 2 x CHARTA_MAX_QUERY_BYTES, but form-encoding "
+    "takes a query up to 3 x (a brace is %7B, a two-byte letter %C3%BC): a legit "
+    "47 KB query within the 64 KB limit gets 413 with Werkzeug's generic text by form POST",
+)
+def test_a_legit_query_within_the_byte_limit_is_answered_by_form_post(served: Served) -> None:
+    labels = " ".join('"äöü"' for _ in range(5400))
+    query = f"SELECT ?x WHERE {{ VALUES ?x {{ {labels} }} }} LIMIT 1"
+    assert len(query.encode()) < 0.75 * MAX_BYTES and accepted(query)
+    direct = served.sparql(query, "direct", accept="application/sparql-results+json")
+    assert direct.status == 200, direct.body[:200]
+    form = served.sparql(query, "form", accept="application/sparql-results+json")
+    assert form.status == 200, form.body[:200]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding: Oxigraph's planner is super-linear in the triple patterns of one "
+    "group (an object list of 400 variables, 2.7 KB, nesting 10, takes minutes); the "
+    "policy passes it, so a query worker runs to the timeout and the client gets 504",
+)
+def test_a_wide_group_under_the_depth_limit_is_answered_within_the_timeout(
+    served: Served,
+) -> None:
+    """Remote mode is not run: the Oxigraph server's own --timeout-s does not stop its
+    planner, so the shared server would compute for minutes after the client left."""
+    if served.mode != "embedded":
+        pytest.skip("would leave the shared Oxigraph server planning for minutes")
+    query = f"SELECT * WHERE {{ ?s {P} " + ", ".join(f"?o{i}" for i in range(400)) + " } LIMIT 1"
+    assert accepted(query)
+    answer = served.sparql(query, "direct", accept="application/sparql-results+json")
+    assert answer.status in (200, 400), (answer.status, answer.body[:200])
