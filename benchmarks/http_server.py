@@ -4,7 +4,10 @@ For each server, with 2 web workers on the shipped data (embedded store,
 default settings, access log on, as in production):
 
 - wrk at concurrency 8 (2 threads) for ``--duration`` seconds on ``GET /``
-  and on a Turtle dereference (``/id/charta``, ``Accept: text/turtle``);
+  and on a Turtle dereference (``/id/charta``, ``Accept: text/turtle``), in
+  ``--rounds`` rounds with both servers running and taking turns, so that load
+  from other processes on a shared machine falls on both alike (the best round
+  is reported, and every round's rate);
 - ``GET /`` latency from one client (one new connection per request, for
   ``--probe`` seconds) beside 200 idle connections (opened, nothing sent), and
   beside 200 slow-header connections (one header byte per second each), and
@@ -37,12 +40,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOSTILE = 200
+TURTLE = {"Accept": "text/turtle"}
 #: A POST whose headers are complete and whose body never comes (1 of 1,000 bytes).
 STALLED = (
     b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -113,7 +118,20 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(url: str, duration: int, headers: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    note: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.rps:,.0f} req/s, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms{self.note}"
+        )
+
+
+def wrk(url: str, duration: int, headers: dict[str, str]) -> Load:
     cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency", url]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
@@ -122,8 +140,7 @@ def wrk(url: str, duration: int, headers: dict[str, str]) -> str:
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    note = f", {errors.group(0)}" if errors else ""
-    return f"{rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms{note}"
+    return Load(rps, p50, p99, f", {errors.group(0)}" if errors else "")
 
 
 class Hostile:
@@ -223,26 +240,41 @@ def probe(port: int, seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk figure")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk rounds, servers alternating")
     parser.add_argument("--probe", type=float, default=8, help="seconds per GET / probe")
     parser.add_argument("--servers", default="gunicorn,granian")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
-    print(f"{os.cpu_count()} CPUs; 2 web workers each; wrk -t2 -c8 -d{args.duration}s")
-    for server in args.servers.split(","):
-        with running(server) as port:
-            base = f"http://127.0.0.1:{port}"
-            wrk(base + "/", 2, {})  # warm-up: the answer cache, both workers
-            print(f"{server}: GET /: {wrk(base + '/', args.duration, {})}")
-            turtle = wrk(base + "/id/charta", args.duration, {"Accept": "text/turtle"})
-            print(f"{server}: GET /id/charta (Turtle): {turtle}")
-            print(f"{server}: GET / alone: {probe(port, args.probe)}")
+    names = args.servers.split(",")
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; 2 web workers each; "
+        f"wrk -t2 -c8 -d{args.duration}s, {args.rounds} rounds with the servers alternating"
+    )
+    workloads = {"GET /": ("/", {}), "GET /id/charta (Turtle)": ("/id/charta", TURTLE)}
+    with ExitStack() as stack:
+        ports = {name: stack.enter_context(running(name)) for name in names}
+        for port in ports.values():  # warm-up: the answer cache, both workers
+            for path, headers in workloads.values():
+                wrk(f"http://127.0.0.1:{port}{path}", 2, headers)
+        loads: dict[tuple[str, str], list[Load]] = {}
+        for _ in range(args.rounds):
+            for name, port in ports.items():
+                for what, (path, headers) in workloads.items():
+                    load = wrk(f"http://127.0.0.1:{port}{path}", args.duration, headers)
+                    loads.setdefault((name, what), []).append(load)
+        for (name, what), runs in loads.items():
+            best = max(runs, key=lambda r: r.rps)
+            rates = ", ".join(f"{r.rps:,.0f}" for r in runs)
+            print(f"{name}: {what}: best {best} (rounds: {rates} req/s)")
+        for name, port in ports.items():
+            print(f"{name}: GET / alone: {probe(port, args.probe)}")
             for kind in ("idle", "slow", "stalled-body"):
                 with Hostile(port, kind) as crowd:
                     time.sleep(0.5)
                     figure = probe(port, args.probe)
                 print(
-                    f"{server}: GET / beside {len(crowd.socks)} {kind} connections "
+                    f"{name}: GET / beside {len(crowd.socks)} {kind} connections "
                     f"(dropped by the server and reopened: {crowd.reopened}): {figure}"
                 )
                 time.sleep(1)

@@ -85,6 +85,15 @@ def load_app(config: Config) -> Callable[..., Any]:
     return BodyReaders(create_app(config), readers=max(1, config.query_workers))
 
 
+def app_from_env() -> Callable[..., Any]:
+    """The target for running granian by hand (``--factory``): settings from
+    ``CHARTA_*``, the same body readers as ``charta serve``, but no validation
+    before start-up."""
+    from server.config import Config
+
+    return load_app(Config.from_env())
+
+
 class _QuietThreadWarning(logging.Filter):
     """granian warns when Python threads exceed 2 × cores + 1; ours are sized on
     purpose (most wait on a query worker or the remote store, not on the CPU)."""

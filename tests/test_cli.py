@@ -50,6 +50,13 @@ def test_serve_says_at_once_that_the_port_is_taken() -> None:
     assert f"127.0.0.1:{port}: cannot listen there: Address already in use" in result.output
 
 
+def test_serve_refuses_a_header_timeout_granian_cannot_take(monkeypatch) -> None:
+    monkeypatch.setenv("CHARTA_HEADER_TIMEOUT_S", "0")
+    result = CliRunner().invoke(cli, ["serve", "--port", str(free_port())])
+    assert result.exit_code == 2
+    assert "header_timeout_s must be within 0.001..60" in result.output
+
+
 def test_bad_setting_is_exit_2(monkeypatch) -> None:
     monkeypatch.setenv("CHARTA_NAMESPACE", "not-an-iri")
     result = CliRunner().invoke(cli, ["validate"])
@@ -77,7 +84,7 @@ def test_readme_serve_runs_granian_and_two_instances_coexist(tmp_path: Path) -> 
         for port in ports:
             servers.wait_until_responds(f"http://127.0.0.1:{port}/robots.txt")
         procs[0].terminate()
-        procs[0].wait(20)
+        assert procs[0].wait(20) == 0  # a stop on SIGTERM is a clean exit
         req = urllib.request.Request(
             f"http://127.0.0.1:{ports[1]}/id/charta", headers={"Accept": "text/turtle"}
         )
