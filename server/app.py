@@ -40,7 +40,9 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config["TESTING"] = config.testing
-    app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 2
+    # A form-encoded query is up to three times its text (each byte as %XX), plus the
+    # other parameters.
+    app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 3 + 16384
     app.extensions["charta.config"] = config
     store = make_store(config)
     app.extensions["charta.store"] = store

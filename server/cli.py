@@ -350,7 +350,9 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
             fail(f"{text[1:]}: cannot read: {exc}")
     config = _config(namespace=namespace, store_url=store_url, query_workers=1)
     try:
-        info = check(text, config.max_query_bytes, config.max_query_depth)
+        info = check(
+            text, config.max_query_bytes, config.max_query_depth, config.max_query_patterns
+        )
     except QueryRefusedError as exc:
         fail(f"query: refused: {exc}")
     if info.form in ("CONSTRUCT", "DESCRIBE"):
@@ -369,6 +371,7 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
                 config.max_rows,
                 max_bytes=config.max_query_bytes,
                 max_depth=config.max_query_depth,
+                max_patterns=config.max_query_patterns,
                 max_answer_bytes=config.max_answer_mb * 2**20,
             ),
             config.query_timeout_s,

@@ -67,6 +67,11 @@ class Config:
         "Deepest nesting a /sparql query may have (brackets, operator chains, UNION branches "
         "and group elements count as levels; 400 above): deeper trees overflow the engine's stack.",
     )
+    max_query_patterns: int = _setting(
+        64,
+        "Most triple patterns one group of a /sparql query may hold (400 above): the "
+        "engine's join planner takes seconds for a few hundred.",
+    )
     max_answer_mb: int = _setting(
         32,
         "Largest serialised /sparql answer; a longer one is cut at a whole row and "
@@ -137,6 +142,7 @@ class Config:
             "max_rows",
             "max_query_bytes",
             "max_query_depth",
+            "max_query_patterns",
             "max_answer_mb",
             "sparql_per_client",
             "query_workers",

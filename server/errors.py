@@ -6,14 +6,22 @@ import json
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import (
+    BadRequest,
     GatewayTimeout,
     HTTPException,
     InternalServerError,
     ServiceUnavailable,
+    default_exceptions,
 )
 
 from server.formats import HTML, OFFERED
-from server.store import QueryTimeoutError, StoreError
+from server.store import (
+    QueryMemoryError,
+    QueryRefusedError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    StoreError,
+)
 
 
 def _negotiated() -> str | None:
@@ -90,8 +98,36 @@ def error_response(exc: HTTPException) -> Response:
     return resp
 
 
+def sparql_error(exc: StoreError) -> HTTPException:
+    """The HTTP answer to a store error from an untrusted /sparql query: the one mapping.
+
+    The client's query is the cause of a refusal, a syntax or a memory error (4xx);
+    the store's state of a timeout or an outage (5xx with Retry-After).
+    """
+    if isinstance(exc, QueryRefusedError):
+        return _status(exc.status, str(exc))
+    if isinstance(exc, QuerySyntaxError):
+        return BadRequest(f"Malformed query: {exc}")
+    if isinstance(exc, QueryMemoryError):
+        return BadRequest(f"Query stopped: {exc}. Narrow it down (LIMIT, more specific patterns).")
+    if isinstance(exc, QueryTimeoutError):
+        return GatewayTimeout(
+            f"Query stopped: {exc}. Narrow it down (LIMIT, more specific patterns)."
+        )
+    return ServiceUnavailable(f"The store is unavailable: {exc}", retry_after=5)
+
+
+def _status(code: int, message: str) -> HTTPException:
+    cls = default_exceptions.get(code, BadRequest)
+    return cls(message)
+
+
 def store_error(exc: StoreError) -> Response:
-    """A page whose store is down or slow: 503/504 with a reason and when to retry."""
+    """A page whose store is down or slow: 503/504 with a reason and when to retry.
+
+    Our own page queries are never malformed or refused, so any other store error
+    here means the store cannot answer them now: 503, like an outage.
+    """
     if isinstance(exc, QueryTimeoutError):
         http: HTTPException = GatewayTimeout(f"The data store is too slow right now: {exc}.")
     else:

@@ -60,6 +60,7 @@ class QueryJob:
     max_bytes: int = 65536
     max_depth: int = 256
     max_answer_bytes: int = 32 * 2**20
+    max_patterns: int = 64
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ class EmbeddedStore:
         The policy is applied here first (a refusal costs no worker), and once
         more inside the worker.
         """
-        check(job.query, job.max_bytes, job.max_depth)
+        check(job.query, job.max_bytes, job.max_depth, job.max_patterns)
         return self._pool.run(job, timeout)
 
     @property

@@ -145,7 +145,8 @@ def _serve(
         if job is None:
             return
         try:
-            check(job.query, job.max_bytes, job.max_depth)  # again, in the process that runs it
+            # again, in the process that runs it
+            check(job.query, job.max_bytes, job.max_depth, job.max_patterns)
             conn.send(("ok", evaluate(store, job, prefixes)))
         except QueryRefusedError as exc:
             conn.send(("refused", (exc.status, str(exc))))

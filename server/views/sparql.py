@@ -12,11 +12,17 @@ import json
 import re
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, ServiceUnavailable, TooManyRequests
+from werkzeug.exceptions import (
+    HTTPException,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 
 from server import results
 from server.admission import Admission, AdmissionRefusedError
 from server.config import Config
+from server.errors import sparql_error
 from server.examples import EXAMPLES
 from server.formats import ALIASES as RDF_ALIASES
 from server.formats import BY_ACCEPTED as RDF_BY_ACCEPTED
@@ -25,16 +31,7 @@ from server.formats import HTML, RDF_FORMATS, TURTLE
 from server.namespaces import SD, VOID, all_prefixes
 from server.query_policy import check
 from server.serialize import serialize
-from server.store import (
-    QueryAnswer,
-    QueryJob,
-    QueryMemoryError,
-    QueryRefusedError,
-    QuerySyntaxError,
-    QueryTimeoutError,
-    Store,
-    StoreUnavailableError,
-)
+from server.store import QueryAnswer, QueryJob, QueryRefusedError, Store, StoreError
 from server.views.negotiation import best_match, choose_lang, finish
 from server.views.resource import answer_cache, cfg, store
 
@@ -98,7 +95,14 @@ def _request_text() -> tuple[str | None, list[str], list[str]]:
         )
     ctype = request.mimetype
     if ctype == "application/x-www-form-urlencoded":
-        form = request.form
+        try:
+            form = request.form
+        except RequestEntityTooLarge:
+            abort(
+                413,
+                f"The form body is longer than {current_app.config['MAX_CONTENT_LENGTH']} bytes; "
+                f"a query may be at most {cfg().max_query_bytes} bytes.",
+            )
         if "update" in form:
             abort(403, "This endpoint is read-only: SPARQL Update is refused and changes nothing.")
         return (
@@ -144,7 +148,13 @@ def _result_format(form: str) -> tuple[str, str]:
             f2 = results.BY_NAME[asked]
             return f2.name, f2.media_type
     offer = GRAPH_OFFER if graph else RESULT_OFFER
-    best = best_match(request.headers.get("Accept", ""), offer)
+    accept = request.headers.get("Accept", "")
+    best = best_match(accept, offer)
+    if best is None and graph and best_match(accept, RESULT_OFFER[:-1]) is not None:
+        # A client that names only result formats (rdflib's SPARQLStore with
+        # returnFormat='json') gets the graph in the default RDF format, as
+        # Fuseki and Virtuoso answer, rather than 406.
+        best = TURTLE.media_type
     if best is None:
         exact = (o for o in offer if o != HTML and o not in (RDF_ALIASES if graph else ()))
         abort(406, f"{form} results are offered as: " + ", ".join(exact))
@@ -164,7 +174,9 @@ def sparql() -> Response:
     if text is None:
         return _service_description_or_editor()
     try:
-        checked = check(text, config.max_query_bytes, config.max_query_depth)
+        checked = check(
+            text, config.max_query_bytes, config.max_query_depth, config.max_query_patterns
+        )
     except QueryRefusedError as exc:
         abort(exc.status, str(exc))
     fmt, media_type = _result_format(checked.form)
@@ -184,6 +196,7 @@ def sparql() -> Response:
         config.max_query_bytes,
         config.max_query_depth,
         config.max_answer_mb * 2**20,
+        config.max_query_patterns,
     )
     st = store()
     version = st.version  # read once: the cache key and the ETag must agree
@@ -226,16 +239,8 @@ def _run(st: Store, job: QueryJob, config: Config) -> QueryAnswer:
             return st.sparql(job, config.query_timeout_s)
     except AdmissionRefusedError as exc:
         raise _with_retry_after(exc.status, f"{exc}", exc.retry_after) from exc
-    except QueryRefusedError as exc:
-        abort(exc.status, str(exc))
-    except QuerySyntaxError as exc:
-        abort(400, f"Malformed query: {exc}")
-    except QueryTimeoutError as exc:
-        abort(504, f"Query stopped: {exc}. Narrow it down (LIMIT, more specific patterns).")
-    except QueryMemoryError as exc:
-        abort(400, f"Query stopped: {exc}. Narrow it down (LIMIT, more specific patterns).")
-    except StoreUnavailableError as exc:
-        raise ServiceUnavailable(f"The store is unavailable: {exc}", retry_after=5) from exc
+    except StoreError as exc:
+        raise sparql_error(exc) from exc
 
 
 def _with_retry_after(status: int, message: str, seconds: int) -> HTTPException:

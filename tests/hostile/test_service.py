@@ -13,7 +13,9 @@ workers do cannot connect, and the real server's query workers are in another
 network namespace. Error messages must not tell an open port from a closed one.
 A differential over 2,000+ generated texts (contexts x separators x spellings)
 looks for texts the policy passes but the engine reads as SERVICE; it found
-``?s ?p trueservicex:{…}`` (see ``bypass_corpus``), kept as strict xfails.
+``?s ?p trueservicex:{…}`` (see ``bypass_corpus``): the engine reads a keyword
+at the start of a name, so the policy now refuses any name containing
+``service``.
 """
 
 from __future__ import annotations
@@ -547,7 +549,6 @@ def _passes_policy(query: str) -> bool:
     return True
 
 
-@pytest.mark.xfail(strict=True, reason=BYPASS_REASON)
 def test_differential_nothing_the_policy_passes_reaches_the_listener() -> None:
     """Over 2,000 generated texts: of those the policy lets through (a handful, which
     the engine rejects as syntax), none makes the unchecked engine connect; of those
@@ -587,8 +588,6 @@ def test_differential_survivors_sent_to_the_server_do_not_connect(
     """The few generated texts the policy passes reach the real engine (pyoxigraph in a
     worker, or the Oxigraph server): it must not read a SERVICE in them either. In
     embedded mode the second wall holds (the worker has no network)."""
-    if served.mode == "remote":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=BYPASS_REASON))
     survivors = [q for q in differential_candidates(listener.port) if _passes_policy(q)]
     assert len(survivors) < 50
     before = listener.count()
@@ -602,7 +601,6 @@ def test_differential_survivors_sent_to_the_server_do_not_connect(
     assert listener.count() == before, listener.seen[before:]
 
 
-@pytest.mark.xfail(strict=True, reason=BYPASS_REASON)
 def test_glued_true_service_spellings_are_refused(served: Served, listener: Listener) -> None:
     before = listener.count()
     answers = {}
