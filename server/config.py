@@ -100,8 +100,8 @@ class Config:
     )
     page_threads: int = _setting(
         4,
-        "Python threads per web process for pages, on top of one per query worker "
-        "(charta serve runs query_workers + page_threads threads in each process).",
+        "Python threads per web process for pages, on top of those SPARQL may hold "
+        "(charta serve runs 3 x query_workers + page_threads threads in each process).",
     )
     header_timeout_s: float = _setting(
         5.0,

@@ -24,9 +24,11 @@ CONNECTIONS_PER_WORKER = 1024
 
 
 def python_threads(config: Config) -> int:
-    """Threads per web process that run the app: one per query worker (a /sparql
-    request holds its thread while the query runs) plus ``page_threads`` for pages."""
-    return config.query_workers + config.page_threads
+    """Threads per web process that run the app, sized so pages always have
+    ``page_threads`` of their own: SPARQL admission (server/admission.py) lets
+    ``query_workers`` queries run and as many wait, each holding its thread, and
+    up to ``query_workers`` more threads may be reading request bodies."""
+    return 3 * config.query_workers + config.page_threads
 
 
 class BodyReaders:
