@@ -160,3 +160,25 @@ def test_serve_says_which_protection_is_active() -> None:
         assert embedded.startswith("WARNING: query workers have network access")
     remote = _protection(Config(root=ROOT, store_url="http://127.0.0.1:1/query").validated())
     assert "docs/deploy.md" in remote
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        (
+            "PREFIX e: <http://x/>\nSELECT ?a { BIND(e:\\# AS ?x) SERVICE <http://127.0.0.1:9/> { } }",
+            "SERVICE",
+        ),
+        ("SELECT * WHERE " + "{" * 2000 + "}" * 2000, "levels deep"),
+        ("DELETE WHERE { ?s ?p ?o }", "read-only"),
+    ],
+)
+def test_charta_query_applies_the_same_policy(query: str, says: str) -> None:
+    """The CLI is a client too: the one policy refuses there with exit 2 and the reason."""
+    from click.testing import CliRunner
+
+    from server.cli import cli
+
+    out = CliRunner().invoke(cli, ["query", query])
+    assert out.exit_code == 2
+    assert says in out.output and "refused" in out.output
