@@ -113,7 +113,7 @@ class Statistics:
 
     def __init__(self, triples: list[ox.Triple]) -> None:
         self._by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
-        for t in triples:
+        for t in dict.fromkeys(triples):  # each statement once, in order
             self._by_subject.setdefault(t.subject, []).append(t)
 
     def about(self, subjects: set[ox.NamedNode | ox.BlankNode]) -> list[ox.Triple]:
@@ -150,7 +150,49 @@ def describe(store: Store, iri: str, stats: Statistics | None = None) -> list[ox
         triples += [t for t in store.construct(catalog_query(iri)) if t not in seen]
     if stats is not None:
         triples += stats.about(_catalog_members(triples, subject))
-    return triples
+    # A graph is a set: a statement reached twice (a label that is also a link,
+    # a statistic the store holds too) is stated once, in the order first met.
+    return list(dict.fromkeys(triples))
+
+
+#: Properties whose values are places to fetch from, not names: a download, an
+#: endpoint, a dump. They point to where this server is reached.
+LOCATIONS = frozenset(
+    ox.NamedNode(p)
+    for p in (
+        "http://www.w3.org/ns/dcat#downloadURL",
+        "http://www.w3.org/ns/dcat#accessURL",
+        "http://www.w3.org/ns/dcat#endpointURL",
+        "http://www.w3.org/ns/dcat#endpointDescription",
+        "http://rdfs.org/ns/void#dataDump",
+        "http://rdfs.org/ns/void#sparqlEndpoint",
+    )
+)
+
+
+def relocate(triples: list[ox.Triple], namespace: str, public_url: str | None) -> list[ox.Triple]:
+    """Download and endpoint URLs under ``public_url`` instead of the namespace.
+
+    The data names them in the namespace (``<dumps/charta.ttl>``), which is
+    right where the namespace resolves to this server, directly or through a
+    redirect (w3id.org). Where the server is reached elsewhere
+    (``--base-url``), a harvester must fetch there; the IRIs of the things
+    themselves (datasets, distributions) stay names in the namespace.
+    """
+    if not public_url or public_url == namespace:
+        return triples
+    out = []
+    for t in triples:
+        o = t.object
+        if (
+            t.predicate in LOCATIONS
+            and isinstance(o, ox.NamedNode)
+            and o.value.startswith(namespace)
+        ):
+            moved = ox.NamedNode(public_url + o.value[len(namespace) :])
+            t = ox.Triple(t.subject, t.predicate, moved)
+        out.append(t)
+    return list(dict.fromkeys(out))
 
 
 def _catalog_members(

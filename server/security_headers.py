@@ -7,6 +7,12 @@ script, no other origin: the SPARQL editor and search are files under
 links. Inline styles stay allowed: YASGUI sets style attributes. Pages may be
 framed (councils embed them), so there is no frame-ancestors rule.
 
+Data is open to any origin (``Access-Control-Allow-Origin: *`` on every
+answer, preflights included): browser-based linked-data clients (JSON-LD
+playgrounds, Comunica) must read resources, ``/context.jsonld`` and the dumps
+as they read ``/sparql``. Nothing here depends on credentials, and with ``*``
+browsers send none.
+
 And caches in front must not be misled: an answer whose language the cookie
 or Accept-Language chose says so in ``Vary``, and no answer carries the
 ``Host`` header back (a redirect's ``Location`` is made relative).
@@ -18,7 +24,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
-from server.views.negotiation import vary_on_language
+from server.views.negotiation import finish_unfinished, vary_on_language
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -41,6 +47,28 @@ def harden(resp: Response) -> Response:
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if resp.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return resp
+
+
+#: Response headers a script on another origin may read: the validators, the
+#: alternates and the document a resource answered with.
+CORS_EXPOSED = "ETag, Last-Modified, Link, Content-Location, Content-Disposition"
+#: Request headers a preflight may ask for (a long ``Accept``, as Comunica sends,
+#: is not CORS-safelisted and so needs one).
+CORS_REQUEST_HEADERS = (
+    "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since, Range, If-Range"
+)
+
+
+def open_to_any_origin(resp: Response) -> Response:
+    """CORS for every answer; a view that sets its own (``/sparql``) keeps it."""
+    headers = resp.headers
+    headers.setdefault("Access-Control-Allow-Origin", "*")
+    headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSED)
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        headers.setdefault("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+        headers.setdefault("Access-Control-Allow-Headers", CORS_REQUEST_HEADERS)
+        headers.setdefault("Access-Control-Max-Age", "86400")
     return resp
 
 
@@ -67,6 +95,10 @@ def relative_location(resp: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    # Hooks run in the reverse order of registration: compression last, on the
+    # headers every other hook has set.
+    app.after_request(finish_unfinished)
+    app.after_request(open_to_any_origin)
     app.after_request(harden)
     app.after_request(vary_on_language)
     app.after_request(relative_location)

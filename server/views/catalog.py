@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request, send_file
 
 from server.build import Build
-from server.describe import describe
 from server.views.negotiation import byte_ranges, choose_format, finish
-from server.views.resource import cfg, represent, site, store
+from server.views.resource import cfg, described, represent, site, store
 
 bp = Blueprint("catalog", __name__)
 
@@ -48,7 +47,7 @@ def dump(filename: str) -> Response:
 def void(ext: str | None = None) -> Response:
     """The dataset's VoID (and DCAT) description, in any RDF format."""
     iri = cfg().namespace + "id/datensatz/charta"
-    triples = describe(store(), iri, site().stats)
+    triples = described(store(), iri)
     if not triples:
         abort(404, "No dataset is described.")
     return represent(iri, "id/datensatz/charta", triples, choose_format(ext), ext)

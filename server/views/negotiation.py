@@ -136,13 +136,7 @@ def finish(resp: Response, req: Request, etag: str, modified: object, max_age: i
     body this request would get.
     """
     headers = resp.headers
-    compress = (
-        resp.status_code == 200
-        and resp.content_length is not None
-        and resp.content_length > 1024
-        and not resp.direct_passthrough
-        and gzip_wanted(req.headers.get("Accept-Encoding"))
-    )
+    compress = _compressible(resp, req)
     headers["ETag"] = quote_etag(f"{etag}-gzip" if compress else etag)
     headers["Last-Modified"] = _http_date(modified)
     headers["Cache-Control"] = f"public, max-age={max_age}"
@@ -159,6 +153,56 @@ def finish(resp: Response, req: Request, etag: str, modified: object, max_age: i
     if compress and resp.status_code == 200:
         resp.set_data(gzip.compress(resp.get_data(), mtime=0))
         headers["Content-Encoding"] = "gzip"
+    return resp
+
+
+#: Bodies at most this long go uncompressed: gzip's header and a round of
+#: CPU would cost more than the bytes saved.
+MIN_COMPRESSED = 1024
+
+
+def _compressible(resp: Response, req: Request) -> bool:
+    return (
+        resp.status_code == 200
+        and resp.content_length is not None
+        and resp.content_length > MIN_COMPRESSED
+        and not resp.direct_passthrough
+        and "Content-Encoding" not in resp.headers
+        and resp.mimetype != "application/gzip"  # the .nt.gz dump: gzip again gains nothing
+        and gzip_wanted(req.headers.get("Accept-Encoding"))
+    )
+
+
+def finish_unfinished(resp: Response) -> Response:
+    """Compression, and for GET an ETag from the bytes, on any answer no view finished.
+
+    Views that know their data version call :func:`finish`, whose ETag costs
+    no hashing. The rest (the SPARQL editor, POSTed query answers) pass through
+    here as an ``after_request`` hook: a GET gets Werkzeug's ETag of the body
+    (a hash, so every worker sends the same) and 304 on ``If-None-Match``;
+    every body over 1 KiB is gzipped when ``Accept-Encoding`` allows it, the
+    gzipped one with its own ETag. Streamed files (``direct_passthrough``) and
+    answers that already chose an encoding pass unchanged.
+    """
+    if resp.status_code != 200 or resp.direct_passthrough or not resp.is_sequence:
+        return resp
+    if "ETag" in resp.headers or "Content-Encoding" in resp.headers:
+        return resp
+    req = request
+    get = req.method in ("GET", "HEAD")
+    compress = _compressible(resp, req)
+    if resp.content_length is not None and resp.content_length > MIN_COMPRESSED:
+        resp.vary.add("Accept-Encoding")
+    if get:
+        resp.add_etag()  # SHA-1 of the body, strong
+        if compress:
+            tag, _ = resp.get_etag()
+            resp.set_etag(f"{tag}-gzip")
+        if "If-None-Match" in req.headers:
+            resp.make_conditional(req)
+    if compress and resp.status_code == 200:
+        resp.set_data(gzip.compress(resp.get_data(), mtime=0))
+        resp.headers["Content-Encoding"] = "gzip"
     return resp
 
 

@@ -44,6 +44,11 @@ def site() -> SiteParts:
     return current_app.extensions["charta.site"].parts()
 
 
+def described(st: Store, iri: str) -> list:
+    """The resource's triples, download and endpoint URLs pointing where this server is reached."""
+    return description.relocate(describe(st, iri, site().stats), cfg().namespace, cfg().public_url)
+
+
 def local_link(iri: str) -> str:
     """Our IRIs become paths on this server, so links work on any origin."""
     ns = cfg().namespace
@@ -117,7 +122,7 @@ def resource(rest: str) -> Response:
     if cached is not None:
         return respond(path, fmt, suffix, cached[0], lang)  # type: ignore[arg-type]
     try:
-        triples = describe(st, iri, site().stats)
+        triples = described(st, iri)
     except ValueError as exc:
         abort(400, str(exc))
     if not triples:

@@ -2,20 +2,116 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import mimetypes
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, render_template, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.security import safe_join
 
 from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.labels import LabelIndex, local_name
 from server.namespaces import all_prefixes
 from server.queries import organisation_tree, themes_and_goals
 from server.serialize import jsonld_context, serialize
-from server.views.negotiation import choose_format, choose_lang, finish
+from server.views.negotiation import MIN_COMPRESSED, choose_format, choose_lang, finish, gzip_wanted
 from server.views.resource import alternates, cfg, local_link, split_suffix, store
 
 bp = Blueprint("site", __name__)
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+#: A fingerprinted URL names one version of a file for ever (RFC 8246).
+IMMUTABLE = "public, max-age=31536000, immutable"
+#: A URL without the current fingerprint: usable, but always revalidated (ETag, 304).
+REVALIDATE = "public, no-cache"
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    """One file of ``server/static/``, with its fingerprint and its gzipped bytes."""
+
+    data: bytes
+    gzipped: bytes | None
+    digest: str
+    mimetype: str
+    modified: datetime
+
+
+@lru_cache(maxsize=64)
+def _static_file(path: Path, mtime_ns: int, size: int) -> StaticFile:
+    """Read, hash and compress once per process and file version (mtime and size in the key)."""
+    data = path.read_bytes()
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    textual = mimetype.startswith("text/") or mimetype.endswith(("+xml", "json", "javascript"))
+    gzipped = gzip.compress(data, compresslevel=9, mtime=0) if textual else None
+    if gzipped is not None and (len(data) <= MIN_COMPRESSED or len(gzipped) >= len(data)):
+        gzipped = None
+    return StaticFile(
+        data,
+        gzipped,
+        hashlib.sha256(data).hexdigest()[:16],
+        mimetype,
+        datetime.fromtimestamp(mtime_ns // 1_000_000_000, UTC),
+    )
+
+
+def static_file_of(filename: str) -> StaticFile | None:
+    """The file under ``server/static/`` (never outside it), or None."""
+    joined = safe_join(str(STATIC), filename)
+    if joined is None:
+        return None
+    path = Path(joined)
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if not path.is_file():
+        return None
+    return _static_file(path, st.st_mtime_ns, st.st_size)
+
+
+def static_url(filename: str) -> str:
+    """``/static/NAME?v=HASH``: the content's fingerprint in the URL, cacheable for ever."""
+    found = static_file_of(filename)
+    if found is None:
+        raise LookupError(f"no static file {filename!r}")
+    return f"/static/{filename}?v={found.digest}"
+
+
+def static(filename: str) -> Response:
+    """A file of ``server/static/``: gzipped once per process, strong ETag, fingerprint: immutable.
+
+    Replaces Flask's own static view (same endpoint, so ``url_for('static')``
+    still works), which sends every file uncompressed with ``no-cache``.
+    """
+    found = static_file_of(filename)
+    if found is None:
+        abort(404, f"No static file {filename!r}.")
+    compress = found.gzipped is not None and gzip_wanted(request.headers.get("Accept-Encoding"))
+    resp = Response(found.gzipped if compress else found.data, mimetype=found.mimetype)
+    if compress:
+        resp.headers["Content-Encoding"] = "gzip"
+    resp.set_etag(f"{found.digest}-gzip" if compress else found.digest)
+    resp.last_modified = found.modified
+    fingerprinted = request.args.get("v") == found.digest
+    resp.headers["Cache-Control"] = IMMUTABLE if fingerprinted else REVALIDATE
+    if found.gzipped is not None:
+        resp.vary.add("Accept-Encoding")
+    return resp.make_conditional(request)
+
+
+@bp.record_once
+def _serve_static(state: BlueprintSetupState) -> None:
+    """Our static view on Flask's ``static`` endpoint, and ``static_url`` for templates."""
+    state.app.view_functions["static"] = static
+    state.app.jinja_env.globals["static_url"] = static_url
 
 
 @bp.route("/")

@@ -1,0 +1,119 @@
+"""The client-compatibility suite: tools nobody on this project wrote, against the app on a socket.
+
+The app runs on the embedded store with its public URL set to its own
+address (``--base-url``), so the sitemap, robots.txt and the catalog's
+download and endpoint URLs point at this server, as a deployment's would.
+Each tool's version is collected and printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from server.config import Config
+from tests.conftest import ROOT, free_port
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LIGHTHOUSE = HERE / "node_modules" / ".bin" / "lighthouse"
+#: What each client checked and its version, printed in the terminal summary.
+REPORT: dict[str, str] = {}
+
+
+def missing(reason: str) -> None:
+    """Fail in CI (which installs every tool), skip on a machine without it."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (.ci/run installs it)")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    app: Flask
+
+    def get(self, path: str, accept: str | None = None) -> bytes:
+        headers = {"Accept": accept} if accept else {}
+        req = urllib.request.Request(self.url + path, headers=headers)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200, path
+            return r.read()
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[Site]:
+    """The app on a real socket, its public URL its own address."""
+    from werkzeug.serving import make_server
+
+    from server.app import create_app
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = Config(root=ROOT, query_workers=2, public_url=url + "/").validated()
+    app = create_app(config)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(url, app)
+    server.shutdown()
+
+
+def sitemap_paths(site: Site) -> list[str]:
+    """Every page the sitemap names, as paths (the sitemap names this server)."""
+    locs = re.findall(r"<loc>([^<]+)</loc>", site.get("/sitemap.xml").decode())
+    assert locs and all(loc.startswith(site.url + "/") for loc in locs), locs[:3]
+    return [loc[len(site.url) :] for loc in locs]
+
+
+@pytest.fixture(scope="session")
+def resources(site: Site) -> list[str]:
+    """The path of every resource of the data (``/id/…``), from the sitemap."""
+    return [p for p in sitemap_paths(site) if p.startswith("/id/")]
+
+
+@pytest.fixture(scope="session")
+def lighthouse_tool() -> Path:
+    """Lighthouse from the npm registry (package-lock.json), installed on first use."""
+    if not Path(CHROMIUM).exists():
+        missing("Chromium is not installed (apt-get install chromium)")
+    if not LIGHTHOUSE.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            missing("npm is not installed")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=HERE,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    return LIGHTHOUSE
+
+
+def tool_version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0] if text else "?"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Each client, its version and what it checked; Lighthouse's scores per page."""
+    if not REPORT:
+        return
+    terminalreporter.section("third-party clients")
+    for name in sorted(REPORT):
+        terminalreporter.write_line(f"{name}: {REPORT[name]}")

@@ -1,0 +1,154 @@
+"""Tools that walk the site as search engines and auditors do: LinkChecker and Lighthouse."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_pages_in_browser import PAGES
+from tests.clients.conftest import CHROMIUM, REPORT, Site, missing, sitemap_paths, tool_version
+
+pytestmark = pytest.mark.clients
+
+LINKCHECKER = shutil.which("linkchecker") or str(Path(sys.executable).parent / "linkchecker")
+#: The headless flags the browser tests use.
+CHROME_FLAGS = (
+    "--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run "
+    "--disable-background-networking --disable-component-update --disable-sync"
+)
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+#: Asserted: these do not depend on how fast the machine is.
+ASSERTED = ("accessibility", "best-practices", "seo")
+#: Audits that judge bytes and headers, not timings.
+BYTE_AUDITS = (
+    "uses-text-compression",
+    "uses-long-cache-ttl",
+    "total-byte-weight",
+    "render-blocking-resources",
+)
+
+
+def test_linkchecker_finds_only_200s_on_every_page(site: Site, tmp_path: Path) -> None:
+    if not Path(LINKCHECKER).exists():
+        missing("linkchecker is not installed (the test extra has it)")
+    pages = sitemap_paths(site)
+    out = subprocess.run(
+        [
+            LINKCHECKER,
+            "--no-status",
+            "--threads=4",
+            "--timeout=30",
+            "--output=csv",
+            # Every page of the sitemap as a start (LinkChecker does not read
+            # sitemaps), and from each the links it holds.
+            f"{site.url}/sitemap.xml",
+            *(site.url + p for p in pages),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+        env={**os.environ, "HOME": str(tmp_path)},  # no user configuration
+    )
+    lines = [line for line in out.stdout.splitlines() if not line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines)), delimiter=";"))
+    local = [r for r in rows if r["url"].startswith(site.url)]
+    bad = sorted(
+        {
+            f"{r['url']} ({r['result']}) from {r['parentname']}"
+            for r in local
+            if r["valid"] != "True"
+        }
+    )
+    assert bad == [], out.stderr[-2000:]
+    checked = {r["url"] for r in local}
+    assert {site.url + p for p in pages} <= checked
+    assert out.returncode == 0, out.stderr[-2000:]
+    REPORT["LinkChecker"] = (
+        f"{version('LinkChecker')}: crawled from every sitemap page, {len(checked)} local URLs "
+        f"(all {len(pages)} sitemap pages among them), all 200"
+    )
+
+
+def _lighthouse(tool: Path, url: str, out: Path) -> dict:
+    env = {**os.environ, "CHROME_PATH": CHROMIUM, "HOME": str(out.parent)}
+    subprocess.run(
+        [
+            str(tool),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={out}",
+            f"--chrome-flags={CHROME_FLAGS}",
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--max-wait-for-load=60000",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="session")
+def audits(lighthouse_tool: Path, site: Site, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One Lighthouse report per kind of page, two at a time."""
+    folder = tmp_path_factory.mktemp("lighthouse")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            kind: pool.submit(
+                _lighthouse, lighthouse_tool, site.url + path, folder / f"{kind}.json"
+            )
+            for kind, path in PAGES.items()
+        }
+        reports = {kind: f.result() for kind, f in futures.items()}
+    scores = {
+        kind: {c: round(100 * (r["categories"][c]["score"] or 0)) for c in CATEGORIES}
+        for kind, r in reports.items()
+    }
+    first = next(iter(reports.values()))
+    REPORT["Lighthouse"] = (
+        f"{first['lighthouseVersion']} on {tool_version([CHROMIUM, '--version'])}, "
+        "scores (performance reported, not asserted / accessibility / best practices / SEO): "
+        + "; ".join(
+            f"{kind} {s['performance']}/{s['accessibility']}/{s['best-practices']}/{s['seo']}"
+            for kind, s in scores.items()
+        )
+    )
+    return reports
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_lighthouse_scores_every_kind_of_page(audits: dict, kind: str) -> None:
+    report = audits[kind]
+    scores = {c: report["categories"][c]["score"] for c in CATEGORIES}
+    asserted = ASSERTED if kind != "not-found" else ("accessibility", "best-practices")
+    # A 404 is rightly not indexable: Lighthouse's SEO counts its status against it.
+    low = {c: scores[c] for c in asserted if scores[c] is None or scores[c] < 0.95}
+    failing = {
+        ref["id"]: report["audits"][ref["id"]]["title"]
+        for c in asserted
+        for ref in report["categories"][c]["auditRefs"]
+        if ref["weight"] > 0
+        and (report["audits"][ref["id"]]["score"] or 0) < 1
+        and report["audits"][ref["id"]]["scoreDisplayMode"] == "binary"
+    }
+    assert low == {}, failing
+    byte_failures = {
+        a: report["audits"][a].get("displayValue") or report["audits"][a]["title"]
+        for a in BYTE_AUDITS
+        if report["audits"][a]["scoreDisplayMode"] not in ("error", "notApplicable", "informative")
+        and (report["audits"][a]["score"] or 0) < 1
+    }
+    assert byte_failures == {}
