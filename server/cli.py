@@ -388,3 +388,135 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
         )
     elif answer.truncated:
         click.echo(f"(cut at {config.max_rows} rows: the configured row limit)", err=True)
+
+
+@cli.group(name="import")
+def import_group() -> None:
+    """Bring facts from other systems into the register tables (data/register/)."""
+
+
+@import_group.command(name="oparl")
+@click.argument("system_url")
+@click.option(
+    "--body",
+    "body",
+    metavar="ID",
+    help="Only this body of the system: its OParl id URL, the last part of that URL, "
+    "or its name or short name (default: every body).",
+)
+@click.option(
+    "--search",
+    default="Charta Grüne Infrastruktur",
+    show_default=True,
+    help="Import the papers whose name or reference contains this text "
+    "(case, umlauts and punctuation ignored).",
+)
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Ask only for papers modified since DATE (YYYY-MM-DD, midnight UTC, or an ISO "
+    "date-time) as modified_since (default: the newest oparl_modified already in the "
+    "tables for that body; none: the whole list). Papers already in the tables are "
+    "read again either way.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the rows that would be added, changed or removed; write nothing.",
+)
+@click.option(
+    "--project",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Project folder whose data/register/ tables are read and written "
+    "(default: CHARTA_ROOT or this checkout).",
+)
+@click.option(
+    "--delay",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Least seconds between the starts of two requests to the server.",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds to wait for one answer.",
+)
+@click.option(
+    "--retries",
+    default=4,
+    show_default=True,
+    type=click.IntRange(0, 10),
+    help="Retries of a request that got HTTP 5xx or 429 or no answer, waiting --backoff "
+    "seconds before the first and twice as long before each next one.",
+)
+@click.option(
+    "--backoff", default=1.0, show_default=True, type=click.FloatRange(0), help="See --retries."
+)
+def import_oparl(
+    system_url: str,
+    body: str | None,
+    search: str,
+    since: str | None,
+    dry_run: bool,
+    project: Path | None,
+    delay: float,
+    timeout: float,
+    retries: int,
+    backoff: float,
+) -> None:
+    """Import the Charta's papers from the OParl system at SYSTEM_URL.
+
+    Walks the system's bodies and their paper lists (OParl 1.0 or 1.1), keeps the
+    papers whose name or reference matches --search, and writes each body as a row
+    of data/register/institutionen.csv, each paper as a joining in beitritte.csv
+    and its consultations (with their meetings' dates, the organisations and the
+    agenda items' results) in beratungen.csv, with the OParl id as source.
+    Running it again changes nothing unless the server changed. Deviations from
+    the OParl spec that real servers show are warnings on stderr, naming the URL.
+
+    Exit 0: done (tables written, or unchanged); 2: the server failed, a table is
+    unreadable or an option is wrong ('URL: what'); the tables are then left as
+    they were.
+    """
+    from server.oparl_import import OParlImportError, Politeness, run_import
+
+    config = _config(root=project)
+
+    def warn(url: str, what: str) -> None:
+        click.echo(f"warning: {url}: {what}", err=True)
+
+    try:
+        result = run_import(
+            config.root,
+            system_url,
+            body=body,
+            search=search,
+            since=since,
+            dry_run=dry_run,
+            politeness=Politeness(
+                timeout_s=timeout, retries=retries, backoff_s=backoff, delay_s=delay
+            ),
+            warn=warn,
+        )
+    except OParlImportError as exc:
+        fail(f"{exc}; no table was changed")
+    except ValueError as exc:
+        fail(str(exc))
+    for change in result.changes:
+        click.echo(f"{change.table}.csv: {change.summary()}")
+        if dry_run:
+            for key in change.added:
+                click.echo(f"  + {key}")
+            for key, columns in change.changed:
+                click.echo(f"  ~ {key} ({', '.join(columns)})")
+            for key in change.removed:
+                click.echo(f"  - {key}")
+    verb = "would change" if dry_run else "changed"
+    tables = ", ".join(f"{c.table}.csv" for c in result.changes) or "no table"
+    click.echo(
+        f"{result.papers} papers from {result.bodies} bodies, {result.requests} requests, "
+        f"{len(result.warnings)} warnings; {verb} {tables}"
+    )
