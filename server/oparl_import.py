@@ -256,7 +256,9 @@ class Client:
                     "HTTP 404 for the percent-encoded modified_since, 200 for it unencoded; "
                     "sending it unencoded to this server from now on",
                 )
-            asked, answer = plain, retry
+                asked, answer = plain, retry
+            else:  # not that server's bend: the first answer stands
+                self._unencoded_since = False
         if answer.status == 404 and since:
             try:
                 error = json.loads(answer.body.decode("utf-8", errors="replace"), strict=False)
