@@ -463,7 +463,7 @@ def council() -> Iterator[Council]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield state
     server.shutdown()
@@ -961,6 +961,7 @@ def reference(council: Council, tmp_path_factory: pytest.TempPathFactory) -> dic
             r"/meeting/0-8: a meeting without an id; taken as the meeting at the URL the consultation names",
         ),
     ],
+    ids=lambda value: value if value in DEVIATIONS else "",
 )
 def test_each_deviation_is_a_warning_and_gives_the_same_tables(
     council: Council, reference: dict[str, bytes], tmp_path: Path, deviation: str, expected: str
@@ -992,6 +993,7 @@ def test_each_deviation_is_a_warning_and_gives_the_same_tables(
             r"body/0/papers: HTTP 404 for the percent-encoded modified_since, 200 for it unencoded; sending it unencoded to this server from now on",
         ),
     ],
+    ids=lambda value: value if value in DEVIATIONS else "",
 )
 def test_each_modified_since_deviation_is_a_warning_and_the_run_completes(
     council: Council, reference: dict[str, bytes], tmp_path: Path, deviation: str, expected: str
@@ -1016,6 +1018,27 @@ def test_each_modified_since_deviation_is_a_warning_and_the_run_completes(
         )
     again = run(tmp_path, council.root)
     assert again.exit_code == 0 and again.output.endswith("changed no table\n"), again.output
+
+
+def test_meetings_are_matched_by_url_never_by_name_or_day(council: Council, tmp_path: Path) -> None:
+    """Two meetings of one committee on one day, with one name and no ids: two
+    consultation rows, each dated from its own meeting; a start moved after the
+    meeting moves the row's date on the next run."""
+    u = council.url
+    council.deviations.add("meeting-without-id")
+    for m in ("meeting/0-5", "meeting/0-8"):
+        council.objects[u(m)].update(name="Sitzung", start="2023-03-21T17:00:00+01:00")
+    council.objects[u("meeting/0-8")]["organization"] = [u("organization/0-1")]
+    assert run(tmp_path, council.root).exit_code == 0
+    mine = [r for r in rows(tmp_path, "beratungen") if r["beitritt"] == "nordhausen-018-2023"]
+    assert [(r["datum"], r["rolle"], r["ergebnis"]) for r in mine] == [
+        ("2023-03-21", "Vorberatung", "einstimmig empfohlen"),
+        ("2023-03-21", "Beschlussfassung", "ungeändert beschlossen"),
+    ]
+    council.touch(u("meeting/0-8"), start="2023-03-28T17:00:00+02:00")
+    assert run(tmp_path, council.root).exit_code == 0
+    joining = next(r for r in rows(tmp_path, "beitritte") if r["id"] == "nordhausen-018-2023")
+    assert joining["datum"] == "2023-03-28"
 
 
 def test_help_names_the_exit_codes_and_the_default_search() -> None:
