@@ -384,6 +384,29 @@ def outcome(result: str) -> str | None:
     return None
 
 
+def consultation_role(role: str, authoritative: bool) -> str:
+    """Our beratungsrolle value for a consultation ('' when neither role nor flag says)."""
+    r = fold(role)
+    if "vorberat" in r:
+        return "vorberatung"
+    if "empfehl" in r:
+        return "empfehlungsbeschluss"
+    if authoritative or "entscheid" in r or "beschlussfassung" in r:
+        return "entscheidung"
+    return ""
+
+
+def organization_kind(org: dict[str, Any]) -> str:
+    """'parlament' or 'ausschuss' from an Organization's classification ('' otherwise)."""
+    c = fold(f"{_text(org.get('classification'))} {_text(org.get('organizationType'))}")
+    name = fold(_text(org.get("name")))
+    if "parlament" in c or "hauptorgan" in c or name.startswith(("rat ", "kreistag")):
+        return "parlament"
+    if "ausschuss" in c or "bezirksvertretung" in c or "beirat" in c:
+        return "ausschuss"
+    return ""
+
+
 def body_kind(classification: str) -> str:
     """Our organisationsart value for an OParl Body's classification ('' when it does not say)."""
     c = fold(classification)
@@ -644,7 +667,7 @@ class Importer:
 
     def _find_institution(self, body: dict[str, Any], url: str) -> Row | None:
         for row in self.institutionen:
-            if row["quelle"] == url:
+            if url in row["quelle"].split():
                 return row
         ags = _text(body.get("ags"))
         if ags:
@@ -670,6 +693,35 @@ class Importer:
         _merge(row, values, owned=row["quelle"] in ("", url))
         return row["id"]
 
+    def _gremium(self, org: dict[str, Any], url: str, inst_id: str) -> str:
+        """The institution row of an OParl Organization (a council, a committee) of a body."""
+        name = _text(org.get("name")) or _text(org.get("shortName"))
+        if not name:
+            return ""
+        values = {"name": name, "art": organization_kind(org), "quelle": url}
+        if "teil_von" in self.tables["institutionen"].header:
+            values["teil_von"] = inst_id
+        row = next((r for r in self.institutionen if url in r["quelle"].split()), None)
+        if row is None:  # the office's row for the same committee of the same institution
+            row = next(
+                (
+                    r
+                    for r in self.institutionen
+                    if fold(r["name"]) == fold(name) and r.get("teil_von") == inst_id
+                ),
+                None,
+            )
+        if row is None:
+            base = slug(name)
+            if inst_id not in base:
+                base = f"{base}-{inst_id}"
+            row = self._new_row(
+                "institutionen", _unique(base, {r["id"] for r in self.institutionen})
+            )
+            self.institutionen.append(row)
+        _merge(row, values, owned=row["quelle"] in ("", url))
+        return row["id"]
+
     # papers
 
     def _paper(self, paper: dict[str, Any], pid: str, inst_id: str) -> None:
@@ -679,7 +731,7 @@ class Importer:
                 entry = self.client.object(entry)
             if isinstance(entry, dict) and not entry.get("deleted"):
                 consultations.append(entry)
-        rows = [r for r in (self._consultation(c, pid, paper) for c in consultations) if r]
+        rows = [r for r in (self._consultation(c, pid, paper, inst_id) for c in consultations) if r]
         row = self._find_joining(paper, pid, inst_id)
         values = self._joining_values(paper, pid, inst_id, rows, row)
         if row is None:
@@ -759,7 +811,7 @@ class Importer:
         return web if isinstance(web, str) and web else pid
 
     def _consultation(
-        self, consultation: dict[str, Any], pid: str, paper: dict[str, Any]
+        self, consultation: dict[str, Any], pid: str, paper: dict[str, Any], inst_id: str
     ) -> tuple[Row, bool] | None:
         cid = consultation.get("id")
         if not isinstance(cid, str) or not cid:
@@ -785,19 +837,22 @@ class Importer:
         gremium = ""
         for org_url in organizations:
             org = self.client.object(org_url) if isinstance(org_url, str) else org_url
-            if isinstance(org, dict):
-                gremium = _text(org.get("name")) or _text(org.get("shortName"))
-                break
+            if isinstance(org, dict) and not org.get("deleted"):
+                where = org_url if isinstance(org_url, str) else _text(org.get("id"))
+                if where:
+                    gremium = self._gremium(org, where, inst_id)
+                    break
+        authoritative = consultation.get("authoritative") is True
         row = {
             "datum": day(meeting.get("start")) if meeting else "",
             "gremium": gremium,
-            "rolle": _text(consultation.get("role")),
-            "ergebnis": self._result(consultation, cid, meeting, meeting_url),
+            "rolle": consultation_role(_text(consultation.get("role")), authoritative),
+            "ergebnis": outcome(self._result(consultation, cid, meeting, meeting_url)) or "",
             "quelle": cid,
             "oparl_id": cid,
             "oparl_modified": _text(consultation.get("modified")) or _text(paper.get("modified")),
         }
-        return row, consultation.get("authoritative") is True
+        return row, authoritative
 
     def _result(
         self,
@@ -820,7 +875,9 @@ class Importer:
         return ""
 
     def _consultation_rows(self, joining: str, rows: list[tuple[Row, bool]]) -> None:
-        current = {r["oparl_id"]: r for r, _ in rows}
+        # beratungen.csv needs a date and a body: a consultation not yet on a meeting's
+        # agenda (or whose organisation the server does not give) waits for a later run.
+        current = {r["oparl_id"]: r for r, _ in rows if r["datum"] and r["gremium"]}
         table = self.beratungen
         for old in [r for r in table if r["beitritt"] == joining and r["oparl_id"]]:
             if old["oparl_id"] not in current and old["quelle"] == old["oparl_id"]:
@@ -836,6 +893,7 @@ class Importer:
                         if not r["oparl_id"]
                         and r["beitritt"] == joining
                         and r["datum"] == values["datum"]
+                        and r["gremium"] == values["gremium"]
                     ),
                     None,
                 )
@@ -851,11 +909,14 @@ class Importer:
                 if consult["oparl_id"] and consult["quelle"] == consult["oparl_id"]:
                     self.beratungen.remove(consult)
                 elif consult["oparl_id"]:
+                    gone = consult["oparl_id"]
+                    consult["quelle"] = " ".join(q for q in consult["quelle"].split() if q != gone)
                     consult["oparl_id"] = consult["oparl_modified"] = ""
             if row["quelle"] == pid:
                 self.beitritte.remove(row)
             else:
                 row["oparl_id"] = row["oparl_modified"] = ""
+                row["quelle"] = " ".join(q for q in row["quelle"].split() if q != pid)
             self.result.removed_papers += 1
 
     def _new_row(self, table: str, row_id: str | None = None) -> Row:
@@ -892,10 +953,13 @@ class Importer:
 
 
 def _merge(row: Row, values: Row, *, owned: bool) -> None:
-    """Fill a row: one the import made takes every value; one the office typed keeps its own."""
+    """Fill a row: one the import made takes every value; one the office typed keeps its
+    own and gains the OParl URL among its sources (``quelle`` is space-separated)."""
     for column, value in values.items():
         if owned or not row.get(column) or column in ("oparl_id", "oparl_modified"):
             row[column] = value
+        elif column == "quelle" and value not in row[column].split():
+            row[column] = f"{row[column]} {value}"
 
 
 def _unique(base: str, taken: set[str]) -> str:
