@@ -439,6 +439,8 @@ class Table:
     bom: bool = False
     #: The rows as read, for the report of what changed.
     before: list[Row] = field(default_factory=list)
+    #: id() of the rows this run added.
+    added: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.before = [dict(row) for row in self.rows]
@@ -486,7 +488,11 @@ class Table:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator=self.newline)
         writer.writerow(self.header)
-        for row in sorted(self.rows, key=SORT_KEYS[self.name]):
+        # Rows read from the file keep their order (the office's); rows the import adds
+        # follow them, sorted, so the same input always gives the same bytes.
+        kept = [row for row in self.rows if id(row) not in self.added]
+        fresh = sorted((r for r in self.rows if id(r) in self.added), key=SORT_KEYS[self.name])
+        for row in kept + fresh:
             writer.writerow([row.get(column, "") for column in self.header])
         return ("\ufeff" if self.bom else "").encode() + out.getvalue().encode("utf-8")
 
@@ -689,7 +695,7 @@ class Importer:
             row = self._new_row(
                 "institutionen", _unique(base, {r["id"] for r in self.institutionen})
             )
-            self.institutionen.append(row)
+            self._add("institutionen", row)
         _merge(row, values, owned=row["quelle"] in ("", url))
         return row["id"]
 
@@ -718,7 +724,7 @@ class Importer:
             row = self._new_row(
                 "institutionen", _unique(base, {r["id"] for r in self.institutionen})
             )
-            self.institutionen.append(row)
+            self._add("institutionen", row)
         _merge(row, values, owned=row["quelle"] in ("", url))
         return row["id"]
 
@@ -739,7 +745,7 @@ class Importer:
                 f"{inst_id} {_text(paper.get('reference')) or pid.rstrip('/').rsplit('/', 1)[-1]}"
             )
             row = self._new_row("beitritte", _unique(base, {r["id"] for r in self.beitritte}))
-            self.beitritte.append(row)
+            self._add("beitritte", row)
         _merge(row, values, owned=row["quelle"] in ("", pid))
         self.result.papers += 1
         self._consultation_rows(row["id"], rows)
@@ -899,7 +905,7 @@ class Importer:
                 )
             if row is None:
                 row = self._new_row("beratungen")
-                table.append(row)
+                self._add("beratungen", row)
             _merge(row, values, owned=row["quelle"] in ("", cid))
 
     def _remove_paper(self, pid: str) -> None:
@@ -918,6 +924,10 @@ class Importer:
                 row["oparl_id"] = row["oparl_modified"] = ""
                 row["quelle"] = " ".join(q for q in row["quelle"].split() if q != pid)
             self.result.removed_papers += 1
+
+    def _add(self, table: str, row: Row) -> None:
+        self.tables[table].rows.append(row)
+        self.tables[table].added.add(id(row))
 
     def _new_row(self, table: str, row_id: str | None = None) -> Row:
         row = dict.fromkeys(self.tables[table].header, "")

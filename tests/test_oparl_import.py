@@ -869,6 +869,10 @@ def test_existing_tables_keep_their_columns_and_typed_rows(
         in text
     )
     assert "zeche,Zeche Zollern" in text and "\nnordhausen," not in text
+    # the office's rows keep their order; the imported ones follow, sorted
+    order = [r["id"] for r in rows(tmp_path, "institutionen")]
+    assert order[:3] == ["nordhausen-stadt", "rat-nordhausen", "zeche"]
+    assert order[3:] == sorted(order[3:]) and len(order) == 8
     # committees join as rows of their institution; the typed council row is adopted
     committees = {
         r["id"]: r for r in rows(tmp_path, "institutionen") if r["teil_von"] == "nordhausen-stadt"
