@@ -619,10 +619,7 @@ class Importer:
                 for row in [r for r in self.beitritte if r["institution"] == inst["id"]]:
                     if row["oparl_id"]:
                         self._remove_paper(row["oparl_id"])
-                if inst["quelle"] == url and not any(
-                    r["institution"] == inst["id"] for r in self.beitritte
-                ):
-                    self.institutionen.remove(inst)
+                self._remove_body(inst, url)
             return
         inst_id = self._institution(body, url)
         known = {
@@ -657,6 +654,26 @@ class Importer:
             self._remove_paper(pid)
         for pid in sorted(papers):
             self._paper(papers[pid], pid, inst_id)
+
+    def _remove_body(self, inst: Row, url: str) -> None:
+        """A deleted body's rows: its committees imported from this system that no row
+        names any more, then its own row if the import made it and nothing names it."""
+        host = urlsplit(url).netloc
+
+        def named(ident: str) -> bool:
+            return any(
+                ident in (r.get("institution"), r.get("gremium"), r.get("traeger"))
+                for t in ("beitritte", "beratungen")
+                for r in self.tables[t].rows
+            )
+
+        for row in [r for r in self.institutionen if r.get("teil_von") == inst["id"]]:
+            sources = row["quelle"].split()
+            if len(sources) == 1 and urlsplit(sources[0]).netloc == host and not named(row["id"]):
+                self.institutionen.remove(row)
+        if inst["quelle"] == url and not named(inst["id"]):
+            if not any(r.get("teil_von") == inst["id"] for r in self.institutionen):
+                self.institutionen.remove(inst)
 
     def _matches(self, paper: dict[str, Any]) -> bool:
         return any(self.needle in fold(_text(paper.get(key))) for key in ("name", "reference"))

@@ -1084,6 +1084,29 @@ def test_meetings_are_matched_by_url_never_by_name_or_day(council: Council, tmp_
     assert joining["datum"] == "2023-03-28"
 
 
+def test_a_deleted_body_takes_its_rows_with_it(council: Council, tmp_path: Path) -> None:
+    """With its committees, which the table links to it through teil_von."""
+    (tmp_path / "data" / "register").mkdir(parents=True)
+    (tmp_path / "data" / "register" / "institutionen.csv").write_text(
+        "id,name,art,ags,quelle,teil_von\n"
+    )
+    assert run(tmp_path, council.root).exit_code == 0
+    assert {r["teil_von"] for r in rows(tmp_path, "institutionen")} == {
+        "",
+        "nordhausen",
+        "kreis-suederland",
+        "ostbach",
+    }
+    council.delete(council.url("body/2"))
+    result = run(tmp_path, council.root)
+    assert result.exit_code == 0, result.output
+    assert not any(r["institution"] == "ostbach" for r in rows(tmp_path, "beitritte"))
+    assert not any(r["beitritt"].startswith("ostbach-") for r in rows(tmp_path, "beratungen"))
+    institutions = {r["id"] for r in rows(tmp_path, "institutionen")}
+    assert "ostbach" not in institutions and "rat-der-gemeinde-ostbach" not in institutions
+    assert "nordhausen-018-2023" in {r["id"] for r in rows(tmp_path, "beitritte")}
+
+
 def test_help_names_the_exit_codes_and_the_default_search() -> None:
     result = CliRunner().invoke(cli, ["import", "oparl", "--help"])
     assert result.exit_code == 0
