@@ -272,7 +272,7 @@ def test_browser_gets_the_editor_with_examples_from_our_own_files(client: FlaskC
     r = client.get("/sparql", headers={"Accept": "text/html"})
     html = r.get_data(as_text=True)
     assert r.mimetype == "text/html"
-    assert 'src="/static/yasgui/yasgui.min.js"' in html and "cdn" not in html.lower()
+    assert 'src="/static/yasgui/yasgui.min.js?v=' in html and "cdn" not in html.lower()
     with client.get("/static/yasgui/yasgui.min.js") as js:
         assert js.status_code == 200
     for ex in EXAMPLES:
