@@ -6,11 +6,9 @@ import gc
 
 from flask import Flask
 
-from server.admission import Admission
-from server.cache import AnswerCache
+from server import state
 from server.config import Config
 from server.labels import date_text, wraplines
-from server.site import Site
 from server.store import Store
 from server.store.embedded import EmbeddedStore
 from server.store.remote import RemoteStore
@@ -43,23 +41,10 @@ def create_app(config: Config | None = None) -> Flask:
     # A form-encoded query is up to three times its text (each byte as %XX), plus the
     # other parameters.
     app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 3 + 16384
-    app.extensions["charta.config"] = config
     store = make_store(config)
-    app.extensions["charta.store"] = store
-    app.extensions["charta.admission"] = Admission(
-        running=config.query_workers,
-        waiting=config.query_workers,
-        per_client=config.sparql_per_client,
-        wait_s=config.query_queue_s,
-    )
-    app.extensions["charta.cache"] = AnswerCache(
-        config.answer_cache_mb * 2**20, lambda answer: len(answer[0]) + 200
-    )
+    state.init_app(app, config, store)
     if not config.testing:
         store.warm_up()
-    app.extensions["charta.site"] = Site(
-        store, config.namespace, config.public_url, config.dist_dir
-    )
     app.jinja_env.filters["date_text"] = date_text
     app.jinja_env.filters["wraplines"] = wraplines
 

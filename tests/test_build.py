@@ -64,7 +64,7 @@ def test_server_searches_the_saved_index_without_querying(tmp_path: Path) -> Non
     index = json.loads((tmp_path / "search.json").read_bytes())
     assert "Lückenschlüsse" in " ".join(index["texts"])
     app = create_app(Config(root=ROOT, testing=True, dist_dir=tmp_path).validated())
-    store = app.extensions["charta.store"]
+    store = app.extensions["charta"].store
     queried: list[str] = []
     original = store.sparql
     store.sparql = lambda job, timeout: queried.append(job.query) or original(job, timeout)

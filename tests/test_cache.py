@@ -36,7 +36,7 @@ def test_cached_answers_are_the_same_bytes_and_follow_the_data_version() -> None
     from tests.conftest import ROOT
 
     app = create_app(Config(root=ROOT, testing=True).validated())
-    cache = app.extensions["charta.cache"]
+    cache = app.extensions["charta"].cache
     client = app.test_client()
     query = {"query": "SELECT ?s WHERE { ?s a ?c } ORDER BY ?s LIMIT 3"}
     for path, kwargs in (
@@ -49,7 +49,7 @@ def test_cached_answers_are_the_same_bytes_and_follow_the_data_version() -> None
         again = client.get(path, **kwargs)
         assert cache.hits == hits + 1, path
         assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
-    store = app.extensions["charta.store"]
+    store = app.extensions["charta"].store
     store.version = "another-version"  # as after a reload: nothing old may be served
     hits = cache.hits
     r = client.get("/id/charta.ttl")

@@ -32,7 +32,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 def all_resources(app: Flask) -> list[str]:
-    store = app.extensions["charta.store"]
+    store = app.extensions["charta"].store
     rows = store.select(f"""SELECT DISTINCT ?s WHERE {{ ?s ?p ?o .
         FILTER(STRSTARTS(STR(?s), "{NS}id/")) }}""")
     return sorted(r["s"].value for r in rows)
@@ -49,13 +49,13 @@ RDFLIB_FORMAT = {
 def test_every_resource_in_every_format_parses_and_matches_the_store(
     app: Flask, client: FlaskClient
 ) -> None:
-    store = app.extensions["charta.store"]
+    store = app.extensions["charta"].store
     resources = all_resources(app)
     assert len(resources) > 80
     for iri in resources:
         expected = {
             (t.subject.value, t.predicate.value)
-            for t in describe(store, iri, app.extensions["charta.site"].parts().stats)
+            for t in describe(store, iri, app.extensions["charta"].site.parts().stats)
             if isinstance(t.subject, ox.NamedNode)
         }
         path = iri[len(NS) - 1 :]
@@ -303,7 +303,7 @@ def test_incoming_links_stop_at_the_cap_and_the_page_says_where_the_rest_are(
     from server.cache import AnswerCache
 
     monkeypatch.setattr(describe, "MAX_INCOMING", 2)
-    monkeypatch.setitem(app.extensions, "charta.cache", AnswerCache(0, len))
+    monkeypatch.setattr(app.extensions["charta"], "cache", AnswerCache(0, len))
     iri = f"{NS}id/werteliste/beratungsstatus/oeffentlich"
     r = client.get("/id/werteliste/beratungsstatus/oeffentlich.nt")
     g = rdflib.Graph().parse(data=r.data, format="nt")

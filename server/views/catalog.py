@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request, send_file
 
 from server.build import Build
-from server.views.negotiation import byte_ranges, choose_format, finish
-from server.views.resource import cfg, described, represent, site, store
+from server.state import config as cfg
+from server.state import data_version, site, store
+from server.views.negotiation import byte_ranges, choose_format, finish, finish_data
+from server.views.resource import described, represent
 
 bp = Blueprint("catalog", __name__)
 
@@ -24,9 +26,7 @@ def dump(filename: str) -> Response:
             for d in sorted(build.dumps.values(), key=lambda d: d.filename)
         )
         resp = Response(body, mimetype="text/plain")
-        return finish(
-            resp, request, f"{store().version}-sums", store().modified, cfg().cache_max_age_s
-        )
+        return finish_data(resp, "sums")
     found = build.dumps.get(filename)
     if found is None:
         abort(404, f"No dump {filename!r}; the catalog at /id/katalog lists them.")
@@ -35,7 +35,7 @@ def dump(filename: str) -> Response:
     else:
         resp = Response(found.data, mimetype=found.media_type)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    resp = finish(resp, request, found.sha256, store().modified, cfg().cache_max_age_s)
+    resp = finish(resp, request, found.sha256, data_version()[1], cfg().cache_max_age_s)
     if "Content-Encoding" not in resp.headers:
         # Byte ranges (206, If-Range) so an interrupted download of a large dump resumes.
         resp = byte_ranges(resp, request, found.size)
@@ -56,9 +56,7 @@ def void(ext: str | None = None) -> Response:
 def _site_file(body: bytes, mimetype: str, name: str) -> Response:
     """A file of the build, validated by the data version like every answer."""
     resp = Response(body, mimetype=mimetype)
-    return finish(
-        resp, request, f"{store().version}-{name}", store().modified, cfg().cache_max_age_s
-    )
+    return finish_data(resp, name)
 
 
 @bp.route("/sitemap.xml")

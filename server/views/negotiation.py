@@ -16,6 +16,7 @@ from werkzeug.http import (
     unquote_etag,
 )
 
+from server import state
 from server.formats import BY_ACCEPTED, BY_NAME, HTML, OFFERED, RDF_FORMATS, RdfFormat
 
 LANGS = ("de", "en")
@@ -126,6 +127,13 @@ def gzip_wanted(accept_encoding: str | None) -> bool:
     q_gzip = named.get("gzip", star if star is not None else 0.0)
     q_identity = named.get("identity", star if star is not None else 0.0)
     return q_gzip > 0 and q_gzip >= q_identity
+
+
+def finish_data(resp: Response, tag: str) -> Response:
+    """:func:`finish` for an answer the data version fixes: ETag ``{version}-{tag}``,
+    Last-Modified the data's, the configured max-age."""
+    version, modified = state.data_version()
+    return finish(resp, request, f"{version}-{tag}", modified, state.config().cache_max_age_s)
 
 
 def finish(resp: Response, req: Request, etag: str, modified: object, max_age: int) -> Response:

@@ -6,42 +6,23 @@ trip, and the IRI names the thing while ``.ttl``/``.html`` URLs name documents.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template
 from werkzeug.exceptions import NotAcceptable
 
 from server import describe as description
 from server import queries
-from server.cache import AnswerCache
-from server.config import Config
 from server.describe import describe
-from server.formats import BY_SUFFIX, HTML, RDF_FORMATS, RdfFormat
+from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.namespaces import all_prefixes
 from server.pages import build_page, schema_org
 from server.serialize import serialize
-from server.site import SiteParts
+from server.state import answer_cache, data_version, site, store, super_properties, urls
+from server.state import config as cfg
 from server.store import Store
-from server.views.negotiation import choose_format, choose_lang, finish
+from server.views.negotiation import choose_format, choose_lang, finish_data
 
 bp = Blueprint("resource", __name__)
 MAX_PATH = 1024
-
-
-def cfg() -> Config:
-    return current_app.extensions["charta.config"]
-
-
-def store() -> Store:
-    return current_app.extensions["charta.store"]
-
-
-def answer_cache() -> AnswerCache[tuple[bytes, object]]:
-    """Finished answers as ``(body, what else the view needs)``, keyed by data version."""
-    return current_app.extensions["charta.cache"]
-
-
-def site() -> SiteParts:
-    """Dumps and catalog statistics for the store's current data version."""
-    return current_app.extensions["charta.site"].parts()
 
 
 def described(st: Store, iri: str) -> list:
@@ -49,45 +30,10 @@ def described(st: Store, iri: str) -> list:
     return description.relocate(describe(st, iri, site().stats), cfg().namespace, cfg().public_url)
 
 
-def local_link(iri: str) -> str:
-    """Our IRIs become paths on this server, so links work on any origin."""
-    ns = cfg().namespace
-    if iri.startswith(ns):
-        return "/" + iri[len(ns) :]
-    return iri
-
-
-def split_suffix(path: str) -> tuple[str, str | None]:
-    head, dot, ext = path.rpartition(".")
-    if dot and (ext in BY_SUFFIX or ext == "html") and "/" not in ext:
-        return head, ext
-    return path, None
-
-
-def alternates(path: str) -> str:
-    links = [f'</{path}.{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in RDF_FORMATS]
-    links.append(f'</{path}.html>; rel="alternate"; type="text/html"')
-    return ", ".join(links)
-
-
-def super_properties(st: Store) -> dict[str, set[str]]:
-    """rdfs:subPropertyOf from the store, computed once per data version."""
-    cache = current_app.extensions.setdefault("charta.supers", {})
-    if st.version not in cache:
-        rdfs = "http://www.w3.org/2000/01/rdf-schema#"
-        rows = st.select(f"SELECT ?sub ?sup WHERE {{ ?sub <{rdfs}subPropertyOf> ?sup }}")
-        supers: dict[str, set[str]] = {}
-        for r in rows:
-            supers.setdefault(r["sub"].value, set()).add(r["sup"].value)
-        cache.clear()
-        cache[st.version] = supers
-    return cache[st.version]
-
-
 def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]:
     """The extra data each kind of page shows beyond its statements."""
     ns = cfg().namespace
-    vocab = ns + "ontology#"
+    vocab = urls().vocabulary
     if kind in ("charta", "theme", "goal"):
         themes = queries.themes_and_goals(st, ns, lang)
         theme = next(
@@ -109,7 +55,7 @@ def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]
 def resource(rest: str) -> Response:
     if len(rest) > MAX_PATH:
         abort(400, f"Path longer than {MAX_PATH} characters.")
-    path, suffix = split_suffix("id/" + rest)
+    path, suffix = urls().split_suffix("id/" + rest)
     iri = cfg().namespace + path
     try:
         fmt: RdfFormat | str | None = choose_format(suffix)
@@ -117,7 +63,7 @@ def resource(rest: str) -> Response:
         fmt = None  # an unknown IRI is a 404 whatever the client accepts
     lang = choose_lang()
     st = store()
-    key = ("resource", st.version, path, getattr(fmt, "name", fmt), lang)
+    key = ("resource", data_version()[0], path, getattr(fmt, "name", fmt), lang)
     cached = answer_cache().get(key) if fmt is not None else None
     if cached is not None:
         return respond(path, fmt, suffix, cached[0], lang)  # type: ignore[arg-type]
@@ -146,9 +92,7 @@ def render(iri: str, path: str, triples: list, fmt: RdfFormat | str, lang: str) 
     """The body of one representation: an HTML page or a serialised RDF description."""
     st = store()
     if fmt == HTML:
-        page = build_page(
-            iri, triples, lang, cfg().namespace + "ontology#", local_link, super_properties(st)
-        )
+        page = build_page(iri, triples, lang, urls().vocabulary, urls().local, super_properties())
         names = [f"resource/{page.kind}.html", "resource/generic.html"]
         extra = kind_context(st, page.kind, iri, lang)
         body = render_template(
@@ -157,7 +101,7 @@ def render(iri: str, path: str, triples: list, fmt: RdfFormat | str, lang: str) 
             path=path,
             formats=RDF_FORMATS,
             max_incoming=description.MAX_INCOMING,
-            link=local_link,
+            link=urls().local,
             schema_org=schema_org,
             **extra,
         )
@@ -170,18 +114,17 @@ def respond(
     path: str, fmt: RdfFormat | str, suffix: str | None, body: bytes, lang: str
 ) -> Response:
     """Headers for one representation: type, validators, Content-Location, alternates."""
-    st = store()
     if fmt == HTML:
         resp = Response(body, mimetype="text/html")
         resp.vary.add("Accept-Language")
         resp.vary.add("Cookie")
-        etag = f"{st.version}-html-{lang}"
+        tag = f"html-{lang}"
     else:
         assert isinstance(fmt, RdfFormat)
         resp = Response(body, mimetype=fmt.media_type)
-        etag = f"{st.version}-{fmt.suffix}"
+        tag = fmt.suffix
     if suffix is None:
         ext = "html" if fmt == HTML else fmt.suffix  # type: ignore[union-attr]
         resp.headers["Content-Location"] = f"/{path}.{ext}"
-    resp.headers["Link"] = alternates(path)
-    return finish(resp, request, etag, st.modified, cfg().cache_max_age_s)
+    resp.headers["Link"] = urls().alternates(path)
+    return finish_data(resp, tag)

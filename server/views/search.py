@@ -6,8 +6,8 @@ import hashlib
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from server.views.negotiation import choose_lang, finish
-from server.views.resource import cfg, local_link, site, store
+from server.state import site, urls
+from server.views.negotiation import choose_lang, finish_data
 
 bp = Blueprint("search", __name__)
 MAX_QUERY = 200
@@ -22,7 +22,7 @@ def _hits(lang: str, limit: int) -> tuple[str, list[dict[str, str]]]:
     q = (request.args.get("q") or "")[:MAX_QUERY]
     hits = site().search.search(q, lang, limit)
     return q, [
-        {"iri": h.iri, "url": local_link(h.iri), "label": h.label, "matched": h.matched}
+        {"iri": h.iri, "url": urls().local(h.iri), "label": h.label, "matched": h.matched}
         for h in hits
     ]
 
@@ -38,13 +38,7 @@ def search_json() -> Response:
     q, hits = _hits(lang, limit)
     resp = jsonify({"query": q, "results": hits})
     resp.headers["Access-Control-Allow-Origin"] = "*"
-    return finish(
-        resp,
-        request,
-        f"{store().version}-s-{lang}-{limit}-{_key(q)}",
-        store().modified,
-        cfg().cache_max_age_s,
-    )
+    return finish_data(resp, f"s-{lang}-{limit}-{_key(q)}")
 
 
 @bp.route("/search")
@@ -55,10 +49,4 @@ def search_page() -> Response:
     q, hits = _hits(lang, 50)
     body = render_template("search.html", lang=lang, q=q, hits=hits)
     resp = Response(body, mimetype="text/html")
-    return finish(
-        resp,
-        request,
-        f"{store().version}-search-{lang}-{_key(q)}",
-        store().modified,
-        cfg().cache_max_age_s,
-    )
+    return finish_data(resp, f"search-{lang}-{_key(q)}")

@@ -21,8 +21,15 @@ from server.labels import LabelIndex, local_name
 from server.namespaces import all_prefixes
 from server.queries import organisation_tree, themes_and_goals
 from server.serialize import jsonld_context, serialize
-from server.views.negotiation import MIN_COMPRESSED, choose_format, choose_lang, finish, gzip_wanted
-from server.views.resource import alternates, cfg, local_link, split_suffix, store
+from server.state import config as cfg
+from server.state import store, urls
+from server.views.negotiation import (
+    MIN_COMPRESSED,
+    choose_format,
+    choose_lang,
+    finish_data,
+    gzip_wanted,
+)
 
 bp = Blueprint("site", __name__)
 
@@ -119,11 +126,9 @@ def landing() -> Response:
     lang = choose_lang()
     themes = themes_and_goals(store(), cfg().namespace, lang)
     orgs = organisation_tree(store(), lang)
-    body = render_template("landing.html", themes=themes, orgs=orgs, lang=lang, link=local_link)
+    body = render_template("landing.html", themes=themes, orgs=orgs, lang=lang, link=urls().local)
     resp = Response(body, mimetype="text/html")
-    return finish(
-        resp, request, f"{store().version}-landing-{lang}", store().modified, cfg().cache_max_age_s
-    )
+    return finish_data(resp, f"landing-{lang}")
 
 
 @bp.route("/context.jsonld")
@@ -133,9 +138,7 @@ def context() -> Response:
         json.dumps(jsonld_context(all_prefixes(cfg().namespace)), indent=1),
         mimetype="application/ld+json",
     )
-    return finish(
-        resp, request, f"{store().version}-context", store().modified, cfg().cache_max_age_s
-    )
+    return finish_data(resp, "context")
 
 
 @bp.route("/ontology")
@@ -144,7 +147,7 @@ def context() -> Response:
 def ontology(ext: str | None = None, version: str | None = None) -> Response:
     """The vocabulary; its version IRIs (``/ontology/1.0.0``) answer with the same document."""
     if version is not None:
-        version, ext = split_suffix(version)
+        version, ext = urls().split_suffix(version)
         known = (
             store().ask(
                 f"ASK {{ <{cfg().namespace}ontology> <http://www.w3.org/2002/07/owl#versionIRI> "
@@ -155,7 +158,7 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
         )
         if not known:
             abort(404, f"No version {version!r} of the vocabulary.")
-    _, suffix = split_suffix(f"ontology.{ext}" if ext else "ontology")
+    _, suffix = urls().split_suffix(f"ontology.{ext}" if ext else "ontology")
     if ext and suffix is None:
         abort(404, f"No document /ontology.{ext}.")
     base = cfg().namespace + "ontology"
@@ -168,15 +171,15 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
             "ontology.html", terms=_terms(triples, base, lang), lang=lang, formats=RDF_FORMATS
         )
         resp = Response(body, mimetype="text/html")
-        etag = f"{store().version}-ontology-{lang}"
+        tag = f"ontology-{lang}"
     else:
         assert isinstance(fmt, RdfFormat)
         resp = Response(
             serialize(triples, fmt, all_prefixes(cfg().namespace)), mimetype=fmt.media_type
         )
-        etag = f"{store().version}-ontology-{fmt.suffix}"
-    resp.headers["Link"] = alternates("ontology")
-    return finish(resp, request, etag, store().modified, cfg().cache_max_age_s)
+        tag = f"ontology-{fmt.suffix}"
+    resp.headers["Link"] = urls().alternates("ontology")
+    return finish_data(resp, tag)
 
 
 def _terms(triples: list[ox.Triple], base: str, lang: str) -> list[dict[str, object]]:
@@ -206,7 +209,7 @@ def _terms(triples: list[ox.Triple], base: str, lang: str) -> list[dict[str, obj
                 "label": labels.get(iri, lang) or local_name(iri),
                 "definition": d.get(lang) or d.get("de", ""),
                 "supers": [
-                    (local_link(x), labels.get(x, lang) or _curie(x)) for x in supers.get(iri, [])
+                    (urls().local(x), labels.get(x, lang) or _curie(x)) for x in supers.get(iri, [])
                 ],
             }
         )

@@ -20,7 +20,7 @@ from werkzeug.exceptions import (
 )
 
 from server import results
-from server.admission import Admission, AdmissionRefusedError
+from server.admission import AdmissionRefusedError
 from server.config import Config
 from server.errors import sparql_error
 from server.examples import EXAMPLES
@@ -31,9 +31,10 @@ from server.formats import HTML, RDF_FORMATS, TURTLE
 from server.namespaces import SD, VOID, all_prefixes
 from server.query_policy import check
 from server.serialize import serialize
+from server.state import admission, answer_cache, data_version, store, urls
+from server.state import config as cfg
 from server.store import QueryAnswer, QueryJob, QueryRefusedError, Store, StoreError
-from server.views.negotiation import best_match, choose_lang, finish
-from server.views.resource import answer_cache, cfg, store
+from server.views.negotiation import best_match, choose_lang, finish, finish_data
 
 bp = Blueprint("sparql", __name__)
 
@@ -61,8 +62,7 @@ def endpoint_url() -> str:
     Never the request's ``Host``: the description is cached publicly, and a
     forged Host header must not put another address into it.
     """
-    base = cfg().public_url or cfg().namespace
-    return base.rstrip("/") + "/sparql"
+    return urls().endpoint
 
 
 @bp.after_request
@@ -199,7 +199,7 @@ def sparql() -> Response:
         config.max_query_patterns,
     )
     st = store()
-    version = st.version  # read once: the cache key and the ETag must agree
+    version, modified = data_version()
     cache = answer_cache()
     key = ("sparql", version, job)
     cached = cache.get(key)
@@ -224,7 +224,7 @@ def sparql() -> Response:
             resp,
             request,
             f"{version}-q{key.hexdigest()[:16]}",
-            st.modified,
+            modified,
             config.cache_max_age_s,
         )
     resp.vary.add("Accept")
@@ -233,9 +233,8 @@ def sparql() -> Response:
 
 def _run(st: Store, job: QueryJob, config: Config) -> QueryAnswer:
     """Run an admitted query; every store error becomes the HTTP status that says what happened."""
-    admission: Admission = current_app.extensions["charta.admission"]
     try:
-        with admission.admit(request.remote_addr or "-"):
+        with admission().admit(request.remote_addr or "-"):
             return st.sparql(job, config.query_timeout_s)
     except AdmissionRefusedError as exc:
         raise _with_retry_after(exc.status, f"{exc}", exc.retry_after) from exc
@@ -265,9 +264,7 @@ def _service_description_or_editor() -> Response:
     fmt = RDF_BY_ACCEPTED[best]
     data = serialize(service_description(endpoint_url()), fmt, all_prefixes(cfg().namespace))
     resp = Response(data, mimetype=fmt.media_type)
-    return finish(
-        resp, request, f"{store().version}-sd-{fmt.suffix}", store().modified, cfg().cache_max_age_s
-    )
+    return finish_data(resp, f"sd-{fmt.suffix}")
 
 
 def service_description(endpoint: str) -> list:

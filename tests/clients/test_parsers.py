@@ -50,7 +50,7 @@ def rapper_count(data: bytes, parser: str, base: str) -> tuple[int, str]:
 def expected_triples(site: Site, path: str) -> int:
     """Distinct triples of the resource's representation, from the store itself."""
     with site.app.app_context():
-        return len(set(described(site.app.extensions["charta.store"], NS + path.lstrip("/"))))
+        return len(set(described(site.app.extensions["charta"].store, NS + path.lstrip("/"))))
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +80,7 @@ def test_rapper_strict_parses_every_resource_with_the_stores_triple_count(
 def test_rapper_strict_parses_every_dump_with_the_stores_triple_count(
     rapper: str, site: Site
 ) -> None:
-    total = len(set(site.app.extensions["charta.store"].triples()))
+    total = len(set(site.app.extensions["charta"].store.triples()))
     names = [line.split("  ", 1)[1] for line in site.get("/dumps/SHA256SUMS").decode().splitlines()]
     parsed = []
     for name in names:
@@ -150,7 +150,7 @@ def test_pyld_expands_and_compacts_every_resource_to_its_turtle_graph(
 def test_pyld_reads_the_jsonld_dump_as_the_store_holds_it(pyld, site: Site) -> None:
     doc = json.loads(site.get("/dumps/charta.jsonld"))
     g = _graph_of(pyld, pyld.expand(doc))
-    store = site.app.extensions["charta.store"]
+    store = site.app.extensions["charta"].store
     assert len(g) == len(set(store.triples()))
     REPORT["PyLD"] += f"; the JSON-LD dump: {len(g)} triples"
 

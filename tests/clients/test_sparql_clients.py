@@ -37,7 +37,7 @@ STORE_FORMATS = ("xml", "json", "csv", "tsv")
 @pytest.fixture(scope="session")
 def statements(site: Site) -> int:
     """How many statements the Charta has, as the store counts them."""
-    rows = site.app.extensions["charta.store"].select(SELECT)
+    rows = site.app.extensions["charta"].store.select(SELECT)
     assert rows
     return len(rows)
 

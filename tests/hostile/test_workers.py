@@ -34,7 +34,7 @@ def _app(**overrides: object):  # type: ignore[no-untyped-def]
 
 
 def _pool(app) -> QueryPool:  # type: ignore[no-untyped-def]
-    return app.extensions["charta.store"]._pool  # type: ignore[no-any-return]
+    return app.extensions["charta"].store._pool  # type: ignore[no-any-return]
 
 
 def test_a_worker_killed_between_queries_is_replaced_and_the_query_answered() -> None:

@@ -118,7 +118,7 @@ def test_load_replaces_the_data_and_the_etag_follows(
     assert after.headers["ETag"] != before.headers["ETag"]
     count = client.get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"})
     n = int(count.get_json()["results"]["bindings"][0]["n"]["value"])
-    assert n == len(list(app.extensions["charta.store"].triples()))  # no leftovers of the old load
+    assert n == len(list(app.extensions["charta"].store.triples()))  # no leftovers of the old load
 
 
 def test_cli_load_refuses_bad_data_and_reports_unreachable_servers(

@@ -1,0 +1,65 @@
+"""Every URL the site builds, in one place (as Datasette's ``Urls``), never from ``Host``.
+
+Our IRIs are names in the namespace (``https://w3id.org/charta-ruhr/id/charta``);
+each answers at its path on this server (``/id/charta``), and its formats at
+``/id/charta.ttl`` and so on. Links in pages are paths, so they work on any
+origin; absolute URLs (the SPARQL endpoint in the service description,
+download locations) use the configured public URL, else the namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.formats import BY_SUFFIX, RDF_FORMATS
+
+
+@dataclass(frozen=True)
+class Urls:
+    namespace: str
+    public_url: str | None = None
+
+    @property
+    def base(self) -> str:
+        """Where this server is reached from outside: the public URL, else the namespace."""
+        return self.public_url or self.namespace
+
+    @property
+    def vocabulary(self) -> str:
+        """The namespace of our own terms (``cgi:``)."""
+        return self.namespace + "ontology#"
+
+    def iri(self, path: str) -> str:
+        """The IRI a path of ours names (``id/charta`` -> ``{ns}id/charta``)."""
+        return self.namespace + path.lstrip("/")
+
+    def local(self, iri: str) -> str:
+        """Our IRIs become paths on this server, so links work on any origin."""
+        if iri.startswith(self.namespace):
+            return "/" + iri[len(self.namespace) :]
+        return iri
+
+    def absolute(self, path: str) -> str:
+        """A path of this server as an absolute URL, for answers read elsewhere."""
+        return self.base.rstrip("/") + "/" + path.lstrip("/")
+
+    @property
+    def endpoint(self) -> str:
+        return self.absolute("sparql")
+
+    @staticmethod
+    def split_suffix(path: str) -> tuple[str, str | None]:
+        """``id/charta.ttl`` -> (``id/charta``, ``ttl``); a dot in a name is not a suffix."""
+        head, dot, ext = path.rpartition(".")
+        if dot and (ext in BY_SUFFIX or ext == "html") and "/" not in ext:
+            return head, ext
+        return path, None
+
+    @staticmethod
+    def alternates(path: str) -> str:
+        """The ``Link`` header naming every format of a resource."""
+        links = [
+            f'</{path}.{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in RDF_FORMATS
+        ]
+        links.append(f'</{path}.html>; rel="alternate"; type="text/html"')
+        return ", ".join(links)
