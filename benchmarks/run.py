@@ -295,6 +295,7 @@ def measure_size(
     target: float, work: Path, duration: float, peers: tuple[str, ...], workers: int, reuse: bool
 ) -> dict:
     from server.build import SEARCH_FILE, build
+    from server.config import Config
     from server.search import SearchIndex
     from server.store.embedded import EmbeddedStore
     from server.store.persisted import write_store_dir
@@ -320,7 +321,9 @@ def measure_size(
         t0 = time.perf_counter()
         write_store_dir(project, NS, store_dir)
         r["persist_s"] = time.perf_counter() - t0
-        store = EmbeddedStore(project, NS, query_workers=1, store_dir=store_dir)
+        store = EmbeddedStore(
+            Config(root=project, namespace=NS, query_workers=1, store_dir=store_dir).validated()
+        )
         t0 = time.perf_counter()
         built = build(store, NS, None)
         built.search = SearchIndex(store, NS).to_json()  # as 'charta build' does
@@ -330,7 +333,9 @@ def measure_size(
         print(f"persist {r['persist_s']:.2f} s, build {r['build_s']:.2f} s", flush=True)
         marker.write_text(json.dumps(r))
     if not (dist / SEARCH_FILE).exists():  # prepared before builds saved the index
-        store = EmbeddedStore(project, NS, query_workers=1, store_dir=store_dir)
+        store = EmbeddedStore(
+            Config(root=project, namespace=NS, query_workers=1, store_dir=store_dir).validated()
+        )
         (dist / SEARCH_FILE).write_bytes(SearchIndex(store, NS).to_json())
         del store
     nt = here / "data.nt"

@@ -17,15 +17,8 @@ from server.store.remote import RemoteStore
 def make_store(config: Config) -> Store:
     """The one place that knows which store implementations exist."""
     if config.store_url:
-        return RemoteStore(config.store_url, config.namespace, config.remote_timeout_s)
-    return EmbeddedStore(
-        config.root,
-        config.namespace,
-        config.query_workers,
-        config.store_dir,
-        config.query_queue_s,
-        config.query_memory_mb,
-    )
+        return RemoteStore(config)
+    return EmbeddedStore(config)
 
 
 def create_app(config: Config | None = None) -> Flask:

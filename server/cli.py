@@ -6,6 +6,7 @@ input or bad usage (printed as ``file:line: what``).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -144,7 +145,7 @@ def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Pat
         if store_dir is not None:
             meta = write_store_dir(config.root, config.namespace, store_dir)
             click.echo(f"{store_dir} (persisted store, {meta.triples} triples)")
-        store = EmbeddedStore(config.root, config.namespace, query_workers=1, store_dir=store_dir)
+        store = EmbeddedStore(dataclasses.replace(config, query_workers=1, store_dir=store_dir))
         result = run_build(store, config.namespace, config.public_url)
         result.search = SearchIndex(store, config.namespace).to_json()
     except (SourceError, BuildError, StoreDirError) as exc:

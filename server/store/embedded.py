@@ -5,10 +5,10 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pyoxigraph as ox
 
+from server.config import Config
 from server.query_policy import check
 from server.sources import SOURCE_DIRS, fingerprint, parse_into, source_files
 from server.store import QueryAnswer, QueryJob
@@ -19,21 +19,14 @@ from server.store.sandbox import QueryPool
 class EmbeddedStore:
     """An in-memory Oxigraph store; fast enough to answer every page in process."""
 
-    def __init__(
-        self,
-        root: Path,
-        namespace: str,
-        query_workers: int = 2,
-        store_dir: Path | None = None,
-        queue_wait_s: float = 2.0,
-        query_memory_mb: int = 0,
-    ) -> None:
-        """Parse the Turtle sources into memory, or open ``store_dir`` read-only.
+    def __init__(self, config: Config) -> None:
+        """Parse the sources into memory, or open ``config.store_dir`` read-only.
 
         A persisted store must have been built from the checkout's current data
         (when the checkout has data): serving stale data under a fresh version
-        would make every ETag lie.
+        would make every ETag lie. The query workers get the same config whole.
         """
+        root, namespace, store_dir = config.root, config.namespace, config.store_dir
         if store_dir is not None:
             meta = read_meta(store_dir, namespace)
             check_fresh(store_dir, meta, root)
@@ -45,9 +38,7 @@ class EmbeddedStore:
                 parse_into(self._store, src.path, namespace)
             self.version, newest = fingerprint(root, namespace)
         self.modified = datetime.fromtimestamp(int(newest), UTC)
-        self._pool = QueryPool(
-            query_workers, root, namespace, store_dir, queue_wait_s, query_memory_mb
-        )
+        self._pool = QueryPool(config)
         weakref.finalize(self, self._pool.close)
 
     def __len__(self) -> int:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 
 from server import results
+from server.config import Config
 from server.namespaces import all_prefixes
 from server.query_policy import check
 from server.store import (
@@ -114,10 +115,13 @@ class RemoteStore:
     has one deadline and answers are parsed as they stream in.
     """
 
-    def __init__(self, query_url: str, namespace: str, timeout_s: float = 5.0) -> None:
+    def __init__(self, config: Config) -> None:
+        """Queries go to ``config.store_url``; our own (pages) wait ``config.remote_timeout_s``."""
+        assert config.store_url, "a remote store needs a store URL"
+        query_url, namespace = config.store_url, config.namespace
         self.query_url = query_url
         self.namespace = namespace
-        self.timeout_s = timeout_s
+        self.timeout_s = config.remote_timeout_s
         self._graph = data_graph(namespace)
         self._none = f"{namespace}graph/none"
         self._version: tuple[float, str, datetime] | None = None

@@ -25,6 +25,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from server.config import Config
 from server.store import (
     QueryAnswer,
     QueryJob,
@@ -110,9 +111,7 @@ def probe_isolation() -> str:
         proc.join(5)
 
 
-def _serve(
-    conn: Connection, root: str, namespace: str, store_dir: str | None, memory_mb: int = 0
-) -> None:
+def _serve(conn: Connection, config: Config) -> None:
     """Worker main loop: leave the network, load the data, then answer jobs until told to stop."""
     isolation = isolate_network()
     try:
@@ -128,15 +127,15 @@ def _serve(
     from server.store.evaluate import evaluate
     from server.store.persisted import open_read_only
 
-    if store_dir is not None:
-        store = open_read_only(Path(store_dir))
+    if config.store_dir is not None:
+        store = open_read_only(config.store_dir)
     else:
         store = ox.Store()
-        for src in source_files(Path(root), SOURCE_DIRS):
-            parse_into(store, src.path, namespace)
-    prefixes = all_prefixes(namespace)
-    if memory_mb > 0:
-        _limit_memory(memory_mb)
+        for src in source_files(config.root, SOURCE_DIRS):
+            parse_into(store, src.path, config.namespace)
+    prefixes = all_prefixes(config.namespace)
+    if config.query_memory_mb > 0:
+        _limit_memory(config.query_memory_mb)
         # Stopping a query at the cap is routine here, not a crash to debug.
         os.environ["RUST_BACKTRACE"] = "0"
     conn.send(("ready", len(store), isolation))
@@ -167,31 +166,15 @@ class _Worker:
 class QueryPool:
     """A fixed number of query workers, started on first use and kept at that number."""
 
-    def __init__(
-        self,
-        size: int,
-        root: Path,
-        namespace: str,
-        store_dir: Path | None = None,
-        queue_wait_s: float = 2.0,
-        memory_mb: int = 0,
-    ) -> None:
-        """``queue_wait_s`` bounds how long a query waits for a free worker;
-        ``memory_mb`` what one query may use beyond the data (0: no cap).
+    def __init__(self, config: Config) -> None:
+        """``config.query_workers`` workers; a query waits at most ``config.query_queue_s``
+        for a free one; each may use ``config.query_memory_mb`` beyond the data (0: no cap).
 
         A waiting query holds a web server thread; if it could wait for the
         whole query timeout, a handful of slow queries would leave no thread
         for pages. Past the wait it is answered 503 (try again).
         """
-        self._size = size
-        self._queue_wait_s = queue_wait_s
-        self._memory_mb = memory_mb
-        self._args = (
-            str(root),
-            namespace,
-            None if store_dir is None else str(store_dir),
-            memory_mb,
-        )
+        self._config = config
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = False
         self._closed = False
@@ -202,7 +185,7 @@ class QueryPool:
     def _spawn(self) -> _Worker:
         parent, child = _CTX.Pipe()
         proc = _CTX.Process(
-            target=_serve, args=(child, *self._args), daemon=True, name="charta-query"
+            target=_serve, args=(child, self._config), daemon=True, name="charta-query"
         )
         proc.start()
         child.close()
@@ -258,7 +241,7 @@ class QueryPool:
     def start(self) -> None:
         with self._lock:
             if not self._started:
-                for _ in range(self._size):
+                for _ in range(self._config.query_workers):
                     self._idle.put(self._spawn())
                 self._started = True
 
@@ -278,15 +261,15 @@ class QueryPool:
 
     def _take(self, deadline: float) -> _Worker:
         """A live idle worker; one that died while idle is replaced, not handed out."""
-        wait = min(deadline - time.monotonic(), self._queue_wait_s)
+        wait = min(deadline - time.monotonic(), self._config.query_queue_s)
         end = time.monotonic() + max(wait, 0.0)
         while True:
             try:
                 worker = self._idle.get(timeout=max(end - time.monotonic(), 0.001))
             except queue.Empty:
                 raise StoreUnavailableError(
-                    f"all {self._size} query workers are busy (waited {max(wait, 0):g} s); "
-                    "try again shortly"
+                    f"all {self._config.query_workers} query workers are busy "
+                    f"(waited {max(wait, 0):g} s); try again shortly"
                 ) from None
             if worker.process.is_alive():
                 return worker
@@ -322,7 +305,9 @@ class QueryPool:
                 status, payload = worker.conn.recv()
             except (OSError, EOFError):
                 code = self._discard(worker)
-                if self._memory_mb and code == -signal.SIGABRT:  # Rust: allocation failed
+                if (
+                    self._config.query_memory_mb and code == -signal.SIGABRT
+                ):  # Rust: allocation failed
                     raise self._memory_error() from None
                 crashes += 1
                 _log.error("a query worker died during a query (exit %s)", code)
@@ -347,7 +332,8 @@ class QueryPool:
 
     def _memory_error(self) -> QueryMemoryError:
         return QueryMemoryError(
-            f"the query needed more than {self._memory_mb} MB of memory and was stopped"
+            f"the query needed more than {self._config.query_memory_mb} MB of memory "
+            "and was stopped"
         )
 
     def close(self) -> None:

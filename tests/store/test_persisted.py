@@ -24,8 +24,10 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_persisted_store_holds_the_same_triples_and_version(store_dir: Path) -> None:
-    memory = EmbeddedStore(ROOT, NS, query_workers=1)
-    disk = EmbeddedStore(ROOT, NS, query_workers=1, store_dir=store_dir)
+    memory = EmbeddedStore(Config(root=ROOT, namespace=NS, query_workers=1).validated())
+    disk = EmbeddedStore(
+        Config(root=ROOT, namespace=NS, query_workers=1, store_dir=store_dir).validated()
+    )
     assert len(disk) == len(memory) > 1900
     assert set(disk.triples()) == set(memory.triples())
     assert (disk.version, disk.modified) == (memory.version, memory.modified)
@@ -49,7 +51,9 @@ def test_site_and_sparql_answer_from_the_persisted_store(store_dir: Path) -> Non
 
 
 def test_persisted_store_refuses_updates(store_dir: Path) -> None:
-    disk = EmbeddedStore(ROOT, NS, query_workers=1, store_dir=store_dir)
+    disk = EmbeddedStore(
+        Config(root=ROOT, namespace=NS, query_workers=1, store_dir=store_dir).validated()
+    )
     with pytest.raises(RuntimeError):
         disk._store.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
     answer = disk.sparql(QueryJob("ASK { <urn:a> ?p ?o }", "ASK", "json", 10), 5)
@@ -64,7 +68,9 @@ def test_stale_store_is_refused(store_dir: Path, project_copy: Path, tmp_path: P
         encoding="utf-8",
     )
     with pytest.raises(StoreDirError, match="built from other data"):
-        EmbeddedStore(project_copy, NS, query_workers=1, store_dir=out)
+        EmbeddedStore(
+            Config(root=project_copy, namespace=NS, query_workers=1, store_dir=out).validated()
+        )
     result = CliRunner().invoke(
         cli,
         ["serve", "--port", str(free_port()), "--store-dir", str(out)],
@@ -76,9 +82,18 @@ def test_stale_store_is_refused(store_dir: Path, project_copy: Path, tmp_path: P
 
 def test_other_namespace_and_non_store_folders_are_refused(store_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(StoreDirError, match="namespace"):
-        EmbeddedStore(ROOT, "https://example.org/other/", query_workers=1, store_dir=store_dir)
+        EmbeddedStore(
+            Config(
+                root=ROOT,
+                namespace="https://example.org/other/",
+                query_workers=1,
+                store_dir=store_dir,
+            ).validated()
+        )
     with pytest.raises(StoreDirError, match="not a persisted store"):
-        EmbeddedStore(ROOT, NS, query_workers=1, store_dir=tmp_path)
+        EmbeddedStore(
+            Config(root=ROOT, namespace=NS, query_workers=1, store_dir=tmp_path).validated()
+        )
     (tmp_path / "precious.txt").write_text("keep me")
     with pytest.raises(StoreDirError, match="not overwriting"):
         write_store_dir(ROOT, NS, tmp_path)
@@ -92,4 +107,11 @@ def test_build_writes_and_replaces_the_store(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert "persisted store" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "store"]
-    assert len(EmbeddedStore(ROOT, NS, query_workers=1, store_dir=store)) > 1900
+    assert (
+        len(
+            EmbeddedStore(
+                Config(root=ROOT, namespace=NS, query_workers=1, store_dir=store).validated()
+            )
+        )
+        > 1900
+    )
