@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
+from server.config import Config
 from server.formats import BY_SUFFIX, RdfFormat
 from server.namespaces import all_prefixes
 from server.store import Store
@@ -381,4 +382,25 @@ def load_build(out: Path) -> Build:
         result.sitemap_parts.append((out / f"sitemap-{n}.xml").read_bytes())
         n += 1
     result.robots = (out / "robots.txt").read_bytes()
+    return result
+
+
+def build_site(config: Config, store_dir: Path | None = None) -> Build:
+    """What ``charta build`` makes, from the checkout the config names: the persisted
+    store (when ``store_dir`` is given), the dumps, statistics and the search index.
+
+    The one recipe: the CLI and the benchmarks both call it, so they cannot drift.
+    Validation is the caller's (it decides how to report violations).
+    """
+    import dataclasses
+
+    from server.search import SearchIndex
+    from server.store.embedded import EmbeddedStore
+    from server.store.persisted import write_store_dir
+
+    if store_dir is not None:
+        write_store_dir(config.root, config.namespace, store_dir)
+    store = EmbeddedStore(dataclasses.replace(config, query_workers=1, store_dir=store_dir))
+    result = build(store, config.namespace, config.public_url)
+    result.search = SearchIndex(store, config.namespace).to_json()
     return result

@@ -6,7 +6,6 @@ input or bad usage (printed as ``file:line: what``).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -34,6 +33,26 @@ def _config(**overrides: object) -> Config:
 @click.version_option(package_name="charta")
 def cli() -> None:
     """Publish the Charta Grüne Infrastruktur Metropole Ruhr as linked open data."""
+
+
+def _require_conforming(config: Config, refusal: str, code: int) -> None:
+    """Validate the checkout; on violations print each as ``file:line: what`` and exit ``code``.
+
+    ``refusal`` starts the last line ("not built", "refusing to start", …); unreadable
+    input exits 2 as everywhere.
+    """
+    from server.validate import validate as run
+
+    try:
+        report = run(config.root, config.namespace)
+    except SourceError as exc:
+        fail(str(exc))
+    if report.conforms:
+        return
+    for finding in report.violations:
+        click.echo(finding.render(config.root), err=True)
+    click.echo(f"{refusal}: {len(report.violations)} violations (see 'charta validate')", err=True)
+    sys.exit(code)
 
 
 def _check_can_listen(host: str, port: int) -> None:
@@ -127,31 +146,19 @@ def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Pat
     if the data has violations. 'charta serve --dist-dir OUT' (or
     CHARTA_DIST_DIR=OUT) serves the result without rebuilding it.
     """
-    from server.build import BuildError
-    from server.build import build as run_build
-    from server.search import SearchIndex
-    from server.store.embedded import EmbeddedStore
-    from server.store.persisted import StoreDirError, write_store_dir
-    from server.validate import validate as run
+    from server.build import BuildError, build_site
+    from server.store.persisted import StoreDirError
 
     config = _config(namespace=namespace, public_url=base_url)
+    _require_conforming(config, "not built", 1)
     try:
-        report = run(config.root, config.namespace)
-        if not report.conforms:
-            click.echo(
-                f"not built: {len(report.violations)} violations (see 'charta validate')", err=True
-            )
-            sys.exit(1)
-        if store_dir is not None:
-            meta = write_store_dir(config.root, config.namespace, store_dir)
-            click.echo(f"{store_dir} (persisted store, {meta.triples} triples)")
-        store = EmbeddedStore(dataclasses.replace(config, query_workers=1, store_dir=store_dir))
-        result = run_build(store, config.namespace, config.public_url)
-        result.search = SearchIndex(store, config.namespace).to_json()
+        result = build_site(config, store_dir)
     except (SourceError, BuildError, StoreDirError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"{store_dir}: cannot write the store: {exc.strerror or exc}")
+    if store_dir is not None:
+        click.echo(f"{store_dir} (persisted store, {result.triples} triples)")
     try:
         written = result.write(out)
     except OSError as exc:
@@ -224,7 +231,6 @@ def serve(
     README's one command is a real deployment.
     """
     from server.store.persisted import StoreDirError, check_fresh, read_meta
-    from server.validate import validate as run
 
     config = _config(
         namespace=namespace,
@@ -243,14 +249,7 @@ def serve(
         except StoreDirError as exc:
             fail(f"refusing to start: {exc}")
     elif not config.store_url:
-        try:
-            report = run(config.root, config.namespace)
-        except SourceError as exc:
-            fail(str(exc))
-        if not report.conforms:
-            for finding in report.violations:
-                click.echo(finding.render(config.root), err=True)
-            fail(f"refusing to start: {len(report.violations)} violations (see 'charta validate')")
+        _require_conforming(config, "refusing to start", 2)
     where = config.store_url or (
         f"the persisted store {config.store_dir}" if config.store_dir else "the embedded store"
     )
@@ -299,18 +298,9 @@ def load(store_url: str, update_url: str | None, namespace: str | None) -> None:
     readers never see half a load.
     """
     from server.load import load as run_load
-    from server.validate import validate as run
 
     config = _config(namespace=namespace, store_url=store_url, store_update_url=update_url)
-    try:
-        report = run(config.root, config.namespace)
-    except SourceError as exc:
-        fail(str(exc))
-    if not report.conforms:
-        click.echo(
-            f"not loaded: {len(report.violations)} violations (see 'charta validate')", err=True
-        )
-        sys.exit(1)
+    _require_conforming(config, "not loaded", 1)
     try:
         result = run_load(config.root, config.namespace, store_url, config.store_update_url)
     except Exception as exc:  # the server's own words are the most useful message here
