@@ -22,16 +22,13 @@ import pyoxigraph as ox
 
 from server.config import Config
 from server.formats import BY_SUFFIX, RdfFormat
-from server.namespaces import all_prefixes
+from server.namespaces import DCAT, DCTERMS, FORMATS, RDF, VOID, XSD, all_prefixes
 from server.store import Store
 
-DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
-VOID = "http://rdfs.org/ns/void#"
+DCT = DCTERMS
 SPDX = "http://spdx.org/rdf/terms#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-FORMATS_NS = "http://www.w3.org/ns/formats/"
+RDF_TYPE = ox.NamedNode(str(RDF.type))
+FORMATS_NS = FORMATS
 #: The saved search index in a build folder; read by the server instead of rebuilding it.
 SEARCH_FILE = "search.json"
 FEATURE = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF_XML"}

@@ -1,9 +1,26 @@
-"""The standard vocabularies we use, as plain IRI strings and rdflib namespaces."""
+"""The standard vocabularies we use, declared once; every module imports them from here.
+
+Each is an rdflib ``Namespace``: a ``str`` (so ``SKOS + "notation"`` is the plain
+IRI string, and f-strings and ``startswith`` work) whose attributes are
+``URIRef``s (``SH.Violation``). rdflib's own closed namespaces are not used:
+``rdflib.namespace.SKOS + "x"`` is a ``URIRef``, which never equals a ``str``.
+"""
 
 from __future__ import annotations
 
 from rdflib import Namespace
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
+
+RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
+OWL = Namespace("http://www.w3.org/2002/07/owl#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+ORG = Namespace("http://www.w3.org/ns/org#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+VOID = Namespace("http://rdfs.org/ns/void#")
 
 SCHEMA = Namespace("http://schema.org/")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
@@ -14,6 +31,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
 PREFIXES: dict[str, str] = {
     "rdf": str(RDF),

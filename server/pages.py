@@ -9,11 +9,11 @@ import pyoxigraph as ox
 
 from server import describe
 from server.labels import LabelIndex, format_literal, local_name, standard_label
+from server.namespaces import DCTERMS, RDF, SCHEMA, SKOS
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-SOURCE = "http://purl.org/dc/terms/source"
-POSITION = "http://schema.org/position"
+RDF_TYPE = str(RDF.type)
+SOURCE = str(DCTERMS.source)
+POSITION = str(SCHEMA.position)
 
 #: Our class (local name) -> template; the first type that matches wins.
 KINDS = (
@@ -202,7 +202,7 @@ SCHEMA_TYPES = {
     "programme": "Project",
     "document": "DigitalDocument",
 }
-DCT = "http://purl.org/dc/terms/"
+DCT = DCTERMS
 
 
 def schema_org(page: Page) -> dict[str, object]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from server.namespaces import SKOS
 from server.store import Store
-
-SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 
 @dataclass

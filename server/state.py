@@ -18,11 +18,10 @@ from flask import Flask, current_app, g
 from server.admission import Admission
 from server.cache import AnswerCache
 from server.config import Config
+from server.namespaces import RDFS
 from server.site import Site, SiteParts
 from server.store import Store
 from server.urls import Urls
-
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
 
 @dataclass

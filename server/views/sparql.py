@@ -28,7 +28,7 @@ from server.formats import ALIASES as RDF_ALIASES
 from server.formats import BY_ACCEPTED as RDF_BY_ACCEPTED
 from server.formats import BY_NAME as RDF_BY_NAME
 from server.formats import HTML, RDF_FORMATS, TURTLE
-from server.namespaces import SD, VOID, all_prefixes
+from server.namespaces import FORMATS, SD, VOID, all_prefixes
 from server.query_policy import check
 from server.serialize import serialize
 from server.state import admission, answer_cache, data_version, store, urls
@@ -47,7 +47,6 @@ RESULT_TYPES = {f.media_type: f for f in results.RESULTS_FORMATS} | {
 #: For ``*/*`` the first wins: JSON for results, Turtle for graphs.
 RESULT_OFFER = (results.JSON.media_type, *list(RESULT_TYPES)[1:], HTML)
 GRAPH_OFFER = (TURTLE.media_type, *(f.media_type for f in RDF_FORMATS[1:]), *RDF_ALIASES, HTML)
-FORMATS = "http://www.w3.org/ns/formats/"
 CORS_EXPOSED = "X-Charta-Truncated, X-Charta-Rows, Warning, Content-Type, ETag"
 
 
