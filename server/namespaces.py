@@ -33,6 +33,15 @@ DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
+#: The predicates that name a thing, best first: what pages, descriptions and
+#: links show as its label.
+LABEL_PREDICATES: tuple[str, ...] = (
+    SKOS + "prefLabel",
+    RDFS + "label",
+    DCTERMS + "title",
+    FOAF + "name",
+)
+
 PREFIXES: dict[str, str] = {
     "rdf": str(RDF),
     "rdfs": str(RDFS),
