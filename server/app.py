@@ -6,7 +6,7 @@ import gc
 
 from flask import Flask
 
-from server import state
+from server import i18n, state
 from server.config import Config
 from server.labels import date_text, wraplines
 from server.store import Store
@@ -40,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
         store.warm_up()
     app.jinja_env.filters["date_text"] = date_text
     app.jinja_env.filters["wraplines"] = wraplines
+    i18n.init_app(app)
 
     from server import errors, security_headers
     from server.views import catalog, resource, search, site, sparql

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Flask, Response, render_template, request
+from flask_babel import force_locale
 from werkzeug.exceptions import (
     BadRequest,
     GatewayTimeout,
@@ -15,6 +16,7 @@ from werkzeug.exceptions import (
 )
 
 from server.formats import HTML, OFFERED
+from server.i18n import DEFAULT_LANG
 from server.store import (
     QueryMemoryError,
     QueryRefusedError,
@@ -82,7 +84,12 @@ def error_response(exc: HTTPException) -> Response:
         rdf.headers["Vary"] = "Accept"
         return rdf
     if wanted == HTML:
-        body = render_template("error.html", code=code, name=exc.name, description=exc.description)
+        # Error pages stay German whatever the reader asked for, as they always were:
+        # their name and description are Werkzeug's English, unmarked.
+        with force_locale(DEFAULT_LANG):
+            body = render_template(
+                "error.html", code=code, name=exc.name, description=exc.description
+            )
         resp = Response(body, status=code, mimetype="text/html")
     else:
         resp = Response(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.i18n import N_
+
 PROLOGUE = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
@@ -19,16 +21,15 @@ PREFIX schema: <http://schema.org/>
 @dataclass(frozen=True)
 class Example:
     key: str
-    title_de: str
-    title_en: str
+    #: English; the message id of its translations (server/translations/).
+    title: str
     query: str
 
 
 EXAMPLES: tuple[Example, ...] = (
     Example(
         "themes",
-        "Leitthemen und Oberziele der Charta",
-        "The charter's themes and goals",
+        N_("The charter's themes and goals"),
         PROLOGUE
         + """
 SELECT ?nr ?leitthema ?oberziel WHERE {
@@ -40,8 +41,7 @@ SELECT ?nr ?leitthema ?oberziel WHERE {
     ),
     Example(
         "beratungsfolge",
-        "Wer hat DS 085/23 wann beraten?",
-        "Who consulted DS 085/23, and when?",
+        N_("Who consulted DS 085/23, and when?"),
         PROLOGUE
         + """
 SELECT ?datum ?gremium ?rolle ?status WHERE {
@@ -54,8 +54,7 @@ SELECT ?datum ?gremium ?rolle ?status WHERE {
     ),
     Example(
         "beschluesse",
-        "Beschlüsse und Ereignisse rund um die Charta",
-        "Decisions and events around the charter",
+        N_("Decisions and events around the charter"),
         PROLOGUE
         + """
 SELECT ?datum ?ereignis ?gremium ?quelle WHERE {
@@ -67,8 +66,7 @@ SELECT ?datum ?ereignis ?gremium ?quelle WHERE {
     ),
     Example(
         "offensive",
-        "Bestandteile der Offensive Grüne Infrastruktur 2030",
-        "Parts of the Offensive Grüne Infrastruktur 2030",
+        N_("Parts of the Offensive Grüne Infrastruktur 2030"),
         PROLOGUE
         + """
 SELECT ?bestandteil ?teil WHERE {
@@ -79,8 +77,7 @@ SELECT ?bestandteil ?teil WHERE {
     ),
     Example(
         "kommunen",
-        "Kommunen des Kreises Unna mit amtlichem Schlüssel",
-        "Municipalities of the District of Unna with official keys",
+        N_("Municipalities of the District of Unna with official keys"),
         PROLOGUE
         + """
 SELECT ?kommune ?ags WHERE {
@@ -90,8 +87,7 @@ SELECT ?kommune ?ags WHERE {
     ),
     Example(
         "quellen",
-        "Wie viele Aussagen stammen aus welcher Quelle?",
-        "How many resources come from which source?",
+        N_("How many resources come from which source?"),
         PROLOGUE
         + """
 SELECT ?quelle (COUNT(DISTINCT ?s) AS ?ressourcen) WHERE {

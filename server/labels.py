@@ -1,4 +1,5 @@
-"""Turning triples into what people read: labels in their language, German dates."""
+"""Turning triples into what people read: labels in their language, dates and values in its
+conventions (Babel's CLDR data, the patterns from the catalogues)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pyoxigraph as ox
+from babel.dates import format_date, format_skeleton
+from babel.numbers import get_decimal_symbol
+
+from server.i18n import translations
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 LABEL_PREDICATES = (
@@ -14,34 +19,6 @@ LABEL_PREDICATES = (
     "http://www.w3.org/2000/01/rdf-schema#label",
     "http://purl.org/dc/terms/title",
     "http://xmlns.com/foaf/0.1/name",
-)
-MONTHS_DE = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
-MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 )
 
 
@@ -86,26 +63,26 @@ def local_name(iri: str) -> str:
 
 
 def format_literal(lit: ox.Literal, lang: str) -> str:
-    """Dates the way readers of each language write them; other values as they are."""
+    """Dates, booleans and decimals the way readers of each language write them (patterns
+    from the catalogue, names and symbols from CLDR); other values as they are."""
     dt = lit.datatype.value if lit.datatype else ""
+    _ = translations(lang).gettext
     if dt == XSD + "date":
         try:
             d = date.fromisoformat(lit.value)
         except ValueError:
             return lit.value
-        if lang == "en":
-            return f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}"
-        return f"{d.day:02d}.{d.month:02d}.{d.year}"
+        # Translators: a full date as a CLDR pattern (Babel's format_date), here
+        # "23 September 2022"; German pages write "23.09.2022" (dd.MM.y).
+        return format_date(d, _("d MMMM y"), locale=lang)
     if dt == XSD + "gYearMonth":
-        year, _, month = lit.value.partition("-")
-        if month.isdigit() and 1 <= int(month) <= 12:
-            names = MONTHS_EN if lang == "en" else MONTHS_DE
-            return f"{names[int(month) - 1]} {year}"
+        year, _sep, month = lit.value.partition("-")
+        if year.isdigit() and month.isdigit() and 1 <= int(month) <= 12:
+            return format_skeleton("yMMMM", date(int(year), int(month), 1), locale=lang)
     if dt == XSD + "boolean":
-        yes = lit.value in ("true", "1")
-        return ("yes" if yes else "no") if lang == "en" else ("ja" if yes else "nein")
-    if dt == XSD + "decimal" and lang == "de":
-        return lit.value.replace(".", ",")
+        return _("yes") if lit.value in ("true", "1") else _("no")
+    if dt == XSD + "decimal":
+        return lit.value.replace(".", get_decimal_symbol(lang))
     return lit.value
 
 

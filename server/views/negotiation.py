@@ -18,8 +18,8 @@ from werkzeug.http import (
 
 from server import state
 from server.formats import BY_ACCEPTED, BY_NAME, HTML, OFFERED, RDF_FORMATS, RdfFormat
+from server.i18n import DEFAULT_LANG, LANGS
 
-LANGS = ("de", "en")
 _RDF_MEDIA_TYPES = frozenset(f.media_type for f in RDF_FORMATS)
 
 
@@ -59,7 +59,7 @@ def _best_offered(accept: str) -> str | None:
 @lru_cache(maxsize=512)
 def _best_lang(accept_language: str) -> str:
     parsed = parse_accept_header(accept_language, LanguageAccept)
-    return parsed.best_match(LANGS, default="de") or "de"
+    return parsed.best_match(LANGS, default=DEFAULT_LANG) or DEFAULT_LANG
 
 
 @lru_cache(maxsize=64)

@@ -28,6 +28,7 @@ from server.formats import ALIASES as RDF_ALIASES
 from server.formats import BY_ACCEPTED as RDF_BY_ACCEPTED
 from server.formats import BY_NAME as RDF_BY_NAME
 from server.formats import HTML, RDF_FORMATS, TURTLE
+from server.i18n import translations
 from server.namespaces import FORMATS, SD, VOID, all_prefixes
 from server.query_policy import check
 from server.serialize import serialize
@@ -311,6 +312,9 @@ def _editor(query: str | None) -> Response:
         "sparql.html",
         lang=lang,
         examples=EXAMPLES,
+        # Translated here, not with _() in the template: a translation from a variable
+        # would be marked safe there, and these are plain text.
+        titles={e.key: translations(lang).gettext(e.title) for e in EXAMPLES},
         examples_json=examples_json,
         query=query,
         timeout=f"{cfg().query_timeout_s:g}",
