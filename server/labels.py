@@ -163,6 +163,26 @@ STANDARD_LABELS: dict[str, tuple[str, str]] = {
         "Datum",
         "activity date",
     ),
+    "http://data.europa.eu/eli/eli-draft-legislation-ontology#decision_outcome": (
+        "Beschlussergebnis",
+        "decision outcome",
+    ),
+    "http://data.europa.eu/eli/eli-draft-legislation-ontology#decided_on_a_realization_of": (
+        "beschlossenes Dokument",
+        "decided on",
+    ),
+    "http://purl.org/dc/terms/temporal": ("Zeitraum", "period"),
+    "http://purl.org/dc/terms/extent": ("Umfang", "extent"),
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#value": ("Wert", "value"),
+    "http://www.w3.org/2000/01/rdf-schema#seeAlso": ("siehe auch", "see also"),
+    "http://www.w3.org/2004/02/skos/core#scopeNote": ("Anmerkung", "scope note"),
+    "http://www.w3.org/ns/dcat#startDate": ("Beginn", "start"),
+    "http://www.w3.org/ns/dcat#endDate": ("Ende", "end"),
+    "http://www.w3.org/ns/adms#identifier": ("Identifikator", "identifier (ADMS)"),
+    "http://schema.org/caption": ("Bildunterschrift", "caption"),
+    "http://schema.org/pageStart": ("Seite", "page"),
+    "http://schema.org/subEvent": ("Teilereignis", "sub-event"),
+    "http://schema.org/superEvent": ("Teilereignis von", "sub-event of"),
 }
 
 
