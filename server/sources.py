@@ -1,5 +1,10 @@
 """Finding and parsing the project's Turtle files, with ``file:line`` errors.
 
+Below ``data/`` the register's CSV tables count as a source too: their CSVW
+metadata file (``csv-metadata.json``) is listed after the Turtle files, and
+parsing it converts the tables (``server.register``), so every loader (embedded
+store, query workers, build, load, validate) sees the same RDF.
+
 pyoxigraph parses first because it reports the line and column of a syntax
 error (rdflib does not); rdflib then builds the graphs pyshacl needs.
 """
@@ -15,6 +20,8 @@ import pyoxigraph as ox
 import rdflib
 
 SOURCE_DIRS = ("ontology", "data")
+#: The register's CSVW metadata (server/register.py); its tables lie beside it.
+METADATA = "csv-metadata.json"
 SHAPES_DIR = "shapes"
 
 
@@ -51,7 +58,24 @@ def source_files(root: Path, roles: Iterable[str] = (*SOURCE_DIRS, SHAPES_DIR)) 
         if not folder.is_dir():
             raise SourceError(folder, None, "folder missing (expected ontology/, data/, shapes/)")
         files.extend(SourceFile(p, role) for p in sorted(folder.rglob("*.ttl")))
+        if role == "data":  # after the Turtle: the tables refer to it
+            files.extend(SourceFile(p, role) for p in sorted(folder.rglob(METADATA)))
     return files
+
+
+def is_register(path: Path) -> bool:
+    """True for the CSVW metadata of the register tables."""
+    return Path(path).name == METADATA
+
+
+def register_triples(path: Path, base: str) -> list[ox.Triple]:
+    """The RDF of the register tables described by ``path``; rows with problems give none."""
+    from server.register import RegisterError, convert
+
+    try:
+        return convert(path, base).triples
+    except RegisterError as exc:
+        raise SourceError(exc.path, exc.line, exc.message) from exc
 
 
 _LINE = re.compile(r"line (\d+)(?: column (\d+))?")
@@ -71,7 +95,14 @@ def _read(path: Path) -> bytes:
 
 
 def parse_into(store: ox.Store, path: Path, base: str, graph: ox.NamedNode | None = None) -> None:
-    """Parse one Turtle file into a pyoxigraph store, raising :class:`SourceError`."""
+    """Parse one Turtle file (or the register tables) into a pyoxigraph store, raising
+    :class:`SourceError`."""
+    if is_register(path):
+        target = graph or ox.DefaultGraph()
+        store.extend(
+            ox.Quad(t.subject, t.predicate, t.object, target) for t in register_triples(path, base)
+        )
+        return
     data = _read(path)
     try:
         store.bulk_load(
@@ -86,6 +117,11 @@ def parse_into(store: ox.Store, path: Path, base: str, graph: ox.NamedNode | Non
 
 def _parse(path: Path, base: str) -> tuple[list[ox.Quad], dict[str, str]]:
     """Quads and prefixes of one Turtle file, or :class:`SourceError` with its line."""
+    if is_register(path):
+        return [
+            ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+            for t in register_triples(path, base)
+        ], {}
     data = _read(path)
     try:
         parser = ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base)
@@ -155,7 +191,13 @@ def fingerprint(root: Path, namespace: str) -> tuple[str, float]:
     digest = hashlib.sha256(namespace.encode())
     newest = 0.0
     for src in source_files(root, SOURCE_DIRS):
-        digest.update(src.path.name.encode())
-        digest.update(src.path.read_bytes())
-        newest = max(newest, src.path.stat().st_mtime)
+        paths = [src.path]
+        if is_register(src.path):
+            from server.register import table_paths
+
+            paths += [p for p in table_paths(src.path) if p.is_file()]
+        for path in paths:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+            newest = max(newest, path.stat().st_mtime)
     return digest.hexdigest()[:20], newest

@@ -1,5 +1,11 @@
 """``charta validate``: SHACL conformance plus dangling links in our namespace.
 
+The register's CSV tables (data/register/, CSVW) are checked twice: against
+their metadata (a wrong date, a value not in the list, a missing column, an id
+or Oberziel that does not exist), and, as RDF, with the same shapes as the
+Turtle. Either kind of finding names the cell: ``data/register/x.csv:LINE:COLUMN``
+(LINE the line in the file, the header being line 1; COLUMN the header name).
+
 A dangling link is an IRI we mint (``{ns}id/…``, ``{ns}ontology…``) that the
 data uses but never describes; it would 404 when dereferenced, so it counts as
 a violation. Documents the server serves (``/dumps/…``, ``/sparql``, the site
@@ -18,7 +24,16 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from server.namespaces import SH
-from server.sources import SHAPES_DIR, SOURCE_DIRS, rdflib_graph, source_files
+from server.register import Conversion
+from server.sources import (
+    SHAPES_DIR,
+    SOURCE_DIRS,
+    SourceError,
+    _rdflib_term,
+    is_register,
+    rdflib_graph,
+    source_files,
+)
 
 
 @dataclass(frozen=True)
@@ -31,10 +46,24 @@ class Finding:
     path: str | None
     messages: dict[str, str]
     file: str | None
+    #: For the register tables: the line in the file and the column's header name.
+    line: int | None = None
+    column: str | None = None
 
     def render(self, root: Path) -> str:
-        """A short readable block: where, what, and the message in de and en."""
+        """A short readable block: where, what, and the message in de and en.
+
+        A finding in a register table starts ``file.csv:LINE:COLUMN: message``.
+        """
         where = _relative(self.file, root) if self.file else "(unknown file)"
+        if self.line is not None:
+            first = f"{where}:{self.line}:{self.column}: {self.messages.get('de', '')}"
+            lines = [first, f"  en: {self.messages.get('en', '')}"]
+            if self.focus:
+                lines.append(
+                    f"  {self.severity}: <{self.focus}>" + (f" {self.path}" if self.path else "")
+                )
+            return "\n".join(lines)
         name = f'"{self.label}" ' if self.label else ""
         lines = [f"{where}: {self.severity}: {name}<{self.focus}>"]
         if self.path:
@@ -62,6 +91,31 @@ class Report:
         return not self.violations
 
 
+def _cell(
+    conversions: list[Conversion],
+    focus: rdflib.term.Node | None,
+    path: rdflib.term.Node | None,
+    value: rdflib.term.Node | None = None,
+) -> tuple[Path, int, str] | None:
+    """The register cell a SHACL result or a link points at: the cell that stated
+    ``focus path``, or that links ``focus`` to ``value``, or the focus's row."""
+    if not isinstance(focus, URIRef):
+        return None
+    for conv in conversions:
+        if isinstance(path, URIRef) and (str(focus), str(path)) in conv.origin:
+            return conv.origin[(str(focus), str(path))]
+        if value is not None:
+            for t in conv.triples:
+                if t.subject.value == str(focus) and t.object.value == str(value):
+                    key = (t.subject.value, t.predicate.value)
+                    if key in conv.origin and conv.origin[key][2]:
+                        return conv.origin[key]
+        if str(focus) in conv.rows:
+            file, line = conv.rows[str(focus)]
+            return file, line, "id"
+    return None
+
+
 def _relative(file: str, root: Path) -> str:
     try:
         return str(Path(file).resolve().relative_to(Path(root).resolve()))
@@ -71,12 +125,36 @@ def _relative(file: str, root: Path) -> str:
 
 def load_graphs(root: Path, base: str) -> tuple[rdflib.Graph, rdflib.Graph, dict[URIRef, str]]:
     """Data graph (ontology + data), shapes graph, and which file describes each subject."""
+    data, shapes, origin, _ = load_all(root, base)
+    return data, shapes, origin
+
+
+def load_all(
+    root: Path, base: str
+) -> tuple[rdflib.Graph, rdflib.Graph, dict[URIRef, str], list[Conversion]]:
+    """As :func:`load_graphs`, plus the conversion of each set of register tables."""
+    from server.register import RegisterError, convert
+
     data = rdflib.Graph()
     shapes = rdflib.Graph()
     origin: dict[URIRef, str] = {}
+    conversions: list[Conversion] = []
     for src in source_files(root, (*SOURCE_DIRS, SHAPES_DIR)):
         if src.role == SHAPES_DIR:
             rdflib_graph(src.path, base, into=shapes)
+            continue
+        if is_register(src.path):
+            try:
+                conv = convert(src.path, base, root=Path(root))
+            except RegisterError as exc:
+                raise SourceError(exc.path, exc.line, exc.message) from exc
+            conversions.append(conv)
+            data.addN(
+                (_rdflib_term(t.subject), _rdflib_term(t.predicate), _rdflib_term(t.object), data)
+                for t in conv.triples
+            )
+            for subject, (file, _) in conv.rows.items():
+                origin.setdefault(URIRef(subject), str(file))
             continue
         g = rdflib_graph(src.path, base)
         for s in g.subjects(unique=True):
@@ -85,7 +163,7 @@ def load_graphs(root: Path, base: str) -> tuple[rdflib.Graph, rdflib.Graph, dict
         data.addN((s, p, o, data) for s, p, o in g)
         for prefix, ns in g.namespaces():
             data.bind(prefix, ns, override=False)
-    return data, shapes, origin
+    return data, shapes, origin, conversions
 
 
 def label_of(graph: rdflib.Graph, node: rdflib.term.Node) -> str | None:
@@ -123,8 +201,25 @@ def dangling_links(graph: rdflib.Graph, namespace: str) -> Iterable[tuple[URIRef
 
 def validate(root: Path, namespace: str) -> Report:
     """Run SHACL and the dangling-link check; raises SourceError on unreadable input."""
-    data, shapes, origin = load_graphs(root, namespace)
-    report = Report(triples=len(data), files=len(source_files(root)))
+    data, shapes, origin, conversions = load_all(root, namespace)
+    report = Report(
+        triples=len(data),
+        files=len(source_files(root)) + sum(len(c.tables) for c in conversions),
+    )
+    for conv in conversions:
+        for problem in conv.problems:
+            report.findings.append(
+                Finding(
+                    severity="Violation",
+                    focus="",
+                    label=None,
+                    path=None,
+                    messages={"de": problem.de, "en": problem.en},
+                    file=str(problem.file),
+                    line=problem.line,
+                    column=problem.column,
+                )
+            )
     conforms, results, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
     )
@@ -137,6 +232,7 @@ def validate(root: Path, namespace: str) -> Report:
             for msg in results.objects(result, SH.resultMessage):
                 lang = msg.language if isinstance(msg, Literal) and msg.language else ""
                 messages.setdefault(lang, str(msg))
+            cell = _cell(conversions, focus, path)
             report.findings.append(
                 Finding(
                     severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
@@ -144,10 +240,15 @@ def validate(root: Path, namespace: str) -> Report:
                     label=label_of(data, focus) if focus is not None else None,
                     path=_short(data, path),
                     messages=messages,
-                    file=origin.get(focus) if isinstance(focus, URIRef) else None,
+                    file=str(cell[0])
+                    if cell
+                    else (origin.get(focus) if isinstance(focus, URIRef) else None),
+                    line=cell[1] if cell else None,
+                    column=cell[2] if cell else None,
                 )
             )
     for user, iri in dangling_links(data, namespace):
+        cell = _cell(conversions, user, None, iri)
         report.findings.append(
             Finding(
                 severity="Violation",
@@ -159,8 +260,10 @@ def validate(root: Path, namespace: str) -> Report:
                     "aber nirgends beschrieben.",
                     "en": f"Dangling link: <{iri}> is used by <{user}> but never described.",
                 },
-                file=origin.get(user),
+                file=str(cell[0]) if cell else origin.get(user),
+                line=cell[1] if cell else None,
+                column=cell[2] if cell else None,
             )
         )
-    report.findings.sort(key=lambda f: (f.file or "", f.focus, f.path or ""))
+    report.findings.sort(key=lambda f: (f.file or "", f.line or 0, f.focus, f.path or ""))
     return report
