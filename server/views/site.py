@@ -198,6 +198,11 @@ def _terms(triples: list[ox.Triple], base: str, lang: str) -> list[dict[str, obj
             supers.setdefault(s, []).append(t.object.value)
         elif p.endswith("#type") and t.object.value.startswith("http://www.w3.org/2002/07/owl#"):
             kinds[s] = "class" if t.object.value.endswith("Class") else "property"
+        elif (
+            p.endswith("#type")
+            and t.object.value == "http://www.w3.org/2000/01/rdf-schema#Datatype"
+        ):
+            kinds[s] = "datatype"  # the schemes of our identifiers' notations
     terms = []
     for iri in sorted(kinds, key=lambda i: (kinds[i], local_name(i).casefold())):
         d = defs.get(iri, {})
