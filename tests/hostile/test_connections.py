@@ -61,7 +61,10 @@ def served(
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        servers.wait_until_responds(f"http://127.0.0.1:{port}/robots.txt")
+        try:  # validation and two workers' start-up take long on a loaded machine
+            servers.wait_until_responds(f"http://127.0.0.1:{port}/robots.txt", 180)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; charta serve said:\n{log.read_text()[-3000:]}") from exc
         for _ in range(8):  # both workers have answered GET / once
             get_root(port)
         yield Served(port, log)
