@@ -1,4 +1,4 @@
-"""The application factory; ``gunicorn 'server.app:create_app()'`` runs it in production."""
+"""The application factory; `charta serve` runs it under granian (server/http_server.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     i18n.init_app(app)
 
     from server import errors, security_headers
-    from server.views import catalog, resource, search, site, sparql
+    from server.views import catalog, register, resource, search, site, sparql
 
     errors.init_app(app)
     security_headers.init_app(app)
@@ -52,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(register.bp)
     if not config.testing:
         # What exists now (modules, templates, the app) lives as long as the
         # process: kept out of the cyclic collector, a full collection no

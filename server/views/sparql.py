@@ -172,6 +172,8 @@ def sparql() -> Response:
     text, default_graphs, named_graphs = _request_text()
     config = cfg()
     if text is None:
+        if request.method == "POST":  # a POST is a query (or a broken body): never the description
+            abort(400, "No query in the request: send query=… (form) or the query text itself.")
         return _service_description_or_editor()
     try:
         checked = check(

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.live
 CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CHEAP = "ASK { ?s ?p ?o }"
 RUN_S = 5.0
-TIMEOUT_S = 3
+TIMEOUT_S = 6
 
 
 @pytest.fixture(
@@ -140,7 +140,8 @@ def test_pages_stay_fast_and_excess_sparql_is_refused_quickly(
     refused = [(t, h) for status, t, h in tally.answers if status == 503]
     assert refused, "8 clients on 2 x 2 query places: some must be refused"
     for seconds, headers in refused:
-        assert seconds < 2.0 + 1.0, seconds  # CHARTA_QUERY_QUEUE_S, not the query timeout
+        # CHARTA_QUERY_QUEUE_S (2 s) plus slack for a loaded machine, well below the timeout
+        assert seconds < 2.0 + 2.5 < TIMEOUT_S, seconds
         assert headers.get("retry-after")
 
 

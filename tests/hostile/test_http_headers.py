@@ -325,3 +325,16 @@ def test_the_service_description_names_the_configured_endpoint_not_host(
     endpoints = {str(o) for o in g.objects(None, sd.endpoint)}
     assert endpoints and not any("evil.example" in e for e in endpoints), endpoints
     assert b"evil.example" not in r.data
+
+
+def test_a_post_without_a_query_is_400_not_the_service_description(client: FlaskClient) -> None:
+    """A broken chunked form reaches the app as an empty form; it answered 200 with the
+    service description, as if the client had asked for it."""
+    for kwargs in (
+        {"data": {}, "content_type": "application/x-www-form-urlencoded"},
+        {"data": "", "content_type": "application/x-www-form-urlencoded"},
+        {"data": {"format": "json"}, "content_type": "application/x-www-form-urlencoded"},
+    ):
+        r = client.post("/sparql", **kwargs)  # type: ignore[arg-type]
+        assert r.status_code == 400, r.data
+        assert b"No query" in r.data
