@@ -305,7 +305,7 @@ _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 def _sitemap(
     triples: list[ox.Triple], namespace: str, site: str, max_urls: int | None = None
 ) -> tuple[bytes, list[bytes]]:
-    """Every resource page plus the landing page, vocabulary and query editor.
+    """Every resource page plus the landing page, vocabulary, query editor and register.
 
     Up to ``max_urls`` URLs ``sitemap.xml`` lists them; beyond, it is a sitemap
     index of ``sitemap-1.xml``, ``sitemap-2.xml``, … with at most ``max_urls`` each
@@ -318,7 +318,7 @@ def _sitemap(
             if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(namespace + "id/")
         }
     )
-    urls = ["", "ontology", "sparql", *paths]
+    urls = ["", "ontology", "sparql", "register", *paths]
     max_urls = max_urls or SITEMAP_MAX_URLS
     if len(urls) <= max_urls:
         return _urlset(site, urls), []

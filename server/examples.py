@@ -86,6 +86,39 @@ SELECT ?kommune ?ags WHERE {
 } ORDER BY ?ags""",
     ),
     Example(
+        "beitritte",
+        N_("Who has joined the charter, by which body and paper?"),
+        PROLOGUE
+        + """PREFIX adms: <http://www.w3.org/ns/adms#>
+
+# The register's joinings in standard terms: schema:agent the institution,
+# schema:object the charter, adms:status how far it got, prov:used the paper.
+SELECT ?institution ?stand ?datum ?gremium ?vorlage WHERE {
+  ?charta skos:prefLabel "Charta Grüne Infrastruktur Metropole Ruhr"@de .
+  ?beitritt schema:object ?charta ; schema:agent ?i ; adms:status ?s .
+  ?i skos:prefLabel ?institution . FILTER(lang(?institution) = "de")
+  ?s skos:prefLabel ?stand . FILTER(lang(?stand) = "de")
+  OPTIONAL { ?beitritt dcterms:date ?datum }
+  OPTIONAL { ?beitritt prov:wasAssociatedWith ?g . FILTER(?g != ?i)
+             ?g skos:prefLabel ?gremium . FILTER(lang(?gremium) = "de") }
+  OPTIONAL { ?beitritt prov:used ?p . ?p dcterms:identifier ?vorlage }
+} ORDER BY ?datum ?institution""",
+    ),
+    Example(
+        "massnahmen",
+        N_("Measures of the register: programme, place and state"),
+        PROLOGUE
+        + """PREFIX adms: <http://www.w3.org/ns/adms#>
+
+SELECT ?massnahme ?programm ?ort ?stand ?quelle WHERE {
+  ?m a schema:Project ; adms:status ?s ; dcterms:isPartOf ?p ; dcterms:source ?quelle ;
+     skos:prefLabel ?massnahme .
+  ?p skos:prefLabel ?programm . FILTER(lang(?programm) = "de")
+  ?s skos:prefLabel ?stand . FILTER(lang(?stand) = "de")
+  OPTIONAL { ?m schema:location ?ort }
+} ORDER BY ?programm ?massnahme""",
+    ),
+    Example(
         "quellen",
         N_("How many resources come from which source?"),
         PROLOGUE

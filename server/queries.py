@@ -211,3 +211,149 @@ def organisation_tree(store: Store, lang: str) -> list[OrgNode]:
         else:
             roots.append(node)
     return roots
+
+
+@dataclass
+class Link:
+    """A linked resource: its IRI and label (the IRI itself where it has none), and the
+    label's language where it is not the page's (for a ``lang`` attribute)."""
+
+    iri: str
+    label: str
+    lang: str | None = None
+
+
+def _tagged(var: str, lang: str) -> str:
+    """:func:`_label`, and ``?{var}G`` the label's language tag ("" for an IRI)."""
+    return f"{_label(var, lang)} BIND(LANG(?{var}L) AS ?{var}G)"
+
+
+def _link(v: dict[str, str], var: str, lang: str) -> Link | None:
+    if var not in v:
+        return None
+    tag = v.get(var + "G") or None
+    return Link(v[var], v[var + "L"], tag if tag != lang else None)
+
+
+@dataclass
+class Joining:
+    """One row of the register: an institution's joining of the Charta (cgi:Beitritt)."""
+
+    iri: str
+    label: str
+    institution: Link
+    #: The institution's kind (id/werteliste/organisationsart/…) and its notation.
+    kind: Link | None
+    kind_key: str | None
+    body: Link | None
+    date: str | None
+    status: Link
+    status_key: str
+    paper: Link | None
+    paper_number: str | None
+    paper_url: str | None
+    sources: list[Link] = field(default_factory=list)
+
+
+def joinings(store: Store, vocab: str, lang: str, institution: str | None = None) -> list[Joining]:
+    """Every joining of the register (or of one institution), by institution and date.
+
+    One row per joining and source; the sources are gathered here rather than
+    with GROUP_CONCAT, so every store answers alike.
+    """
+    only = f"VALUES ?i {{ <{institution}> }}" if institution else ""
+    rows = store.select(f"""{PREFIXES}
+        SELECT ?b ?bL ?bG ?i ?iL ?iG ?k ?kL ?kG ?kn ?g ?gL ?gG ?date ?s ?sL ?sG ?sn
+               ?p ?pL ?pG ?pn ?pu ?q ?qL ?qG WHERE {{
+          {only}
+          ?b a <{vocab}Beitritt> ; <{vocab}institution> ?i ; <{vocab}beitrittsstatus> ?s .
+          ?s skos:notation ?sn .
+          OPTIONAL {{ ?i <{vocab}organisationsart> ?k . ?k skos:notation ?kn .
+                      {_tagged("k", lang)} }}
+          OPTIONAL {{ ?b <{vocab}gremium> ?g . {_tagged("g", lang)} }}
+          OPTIONAL {{ ?b dcterms:date ?date }}
+          OPTIONAL {{ ?b <{vocab}vorlage> ?p . {_tagged("p", lang)}
+                      OPTIONAL {{ ?p dcterms:identifier ?pn }}
+                      OPTIONAL {{ ?p <http://xmlns.com/foaf/0.1/page> ?pu }} }}
+          OPTIONAL {{ ?b dcterms:source ?q . {_tagged("q", lang)} }}
+          {_tagged("b", lang)} {_tagged("i", lang)} {_tagged("s", lang)}
+        }} ORDER BY ?iL ?date ?b ?q""")
+    found: dict[str, Joining] = {}
+    for r in rows:
+        v = {k: t.value for k, t in r.items()}
+        j = found.get(v["b"])
+        if j is None:
+            institution_link = _link(v, "i", lang)
+            status_link = _link(v, "s", lang)
+            assert institution_link is not None and status_link is not None
+            j = found[v["b"]] = Joining(
+                iri=v["b"],
+                label=v["bL"],
+                institution=institution_link,
+                kind=_link(v, "k", lang),
+                kind_key=v.get("kn"),
+                body=_link(v, "g", lang),
+                date=v.get("date"),
+                status=status_link,
+                status_key=v["sn"],
+                paper=_link(v, "p", lang),
+                paper_number=v.get("pn"),
+                paper_url=v.get("pu"),
+            )
+        source = _link(v, "q", lang)
+        if source is not None and all(s.iri != source.iri for s in j.sources):
+            j.sources.append(source)
+    return list(found.values())
+
+
+@dataclass
+class Concept:
+    """A concept of a value set, in the set's order: notation, IRI, label."""
+
+    key: str
+    iri: str
+    label: str
+
+
+def value_set(store: Store, scheme: str, lang: str) -> list[Concept]:
+    """The concepts of a value set (``id/werteliste/…``) in their order (schema:position)."""
+    rows = store.select(f"""{PREFIXES}
+        SELECT ?c ?cL ?n ?pos WHERE {{
+          ?c skos:inScheme <{scheme}> ; skos:notation ?n .
+          OPTIONAL {{ ?c schema:position ?pos }}
+          {_label("c", lang)}
+        }} ORDER BY ?pos ?n""")
+    return [Concept(r["n"].value, r["c"].value, r["cL"].value) for r in rows]
+
+
+@dataclass
+class Measure:
+    iri: str
+    label: str
+    #: The title's language where it is not the page's (titles are German).
+    lang: str | None
+    status: str | None
+    lead: Link | None
+
+
+def measures(
+    store: Store, vocab: str, lang: str, *, lead: str | None = None, goal: str | None = None
+) -> list[Measure]:
+    """Measures (cgi:Massnahme) of one lead organisation or towards one Oberziel, by title."""
+    where = f"?m <{vocab}traeger> <{lead}> ." if lead else f"?m <{vocab}oberziel> <{goal}> ."
+    rows = store.select(f"""{PREFIXES}
+        SELECT ?m ?mL ?mG ?sL ?t ?tL ?tG WHERE {{
+          ?m a <{vocab}Massnahme> . {where}
+          OPTIONAL {{ ?m <{vocab}massnahmenstatus> ?s . {_label("s", lang)} }}
+          OPTIONAL {{ ?m <{vocab}traeger> ?t . {_tagged("t", lang)} }}
+          {_tagged("m", lang)}
+        }} ORDER BY ?mL ?m""")
+    out: dict[str, Measure] = {}
+    for r in rows:
+        v = {k: t.value for k, t in r.items()}
+        title = _link(v, "m", lang)
+        assert title is not None
+        out.setdefault(
+            v["m"], Measure(v["m"], title.label, title.lang, v.get("sL"), _link(v, "t", lang))
+        )
+    return list(out.values())

@@ -22,7 +22,9 @@ Beyond csv2rdf, and declared where it applies (docs/editing.md):
   "theme numeral.position" (``I.1``), resolved to the Oberziel's IRI from the
   Turtle data (the goals carry no notation of their own, docs/model.md);
 - the standard super-terms of our classes and properties (rdfs:subClassOf,
-  rdfs:subPropertyOf in ontology/) are stated too, as for the Turtle data.
+  rdfs:subPropertyOf in ontology/) are stated too, as for the Turtle data;
+- joinings and consultations, which have no name column, get a skos:prefLabel
+  built from their row (:func:`_derived_labels`), so pages name them.
 """
 
 from __future__ import annotations
@@ -297,11 +299,19 @@ def convert(metadata: Path, namespace: str, root: Path | None = None) -> Convers
                     )
                 seen.add(value)
             keys[table.url.string] = seen
+    # id -> name of institutionen.csv, for the labels of joinings and consultations
+    names = {
+        raw.get("id", ""): raw.get("name", "")
+        for table, _, good in rows_of
+        if table.url.string == INSTITUTIONS
+        for _, _, raw in good
+    }
     for table, path, good in rows_of:
         bad = _check_references(table, path, good, keys, ctx, out)
         for line, values, raw in good:
             if line not in bad:
                 _row_triples(table, path, line, values, raw, expander, ctx, out)
+                _derived_labels(table, path, line, values, raw, names, expander, out)
     out.triples = _with_super_terms(out.triples, ctx)
     return out
 
@@ -539,6 +549,57 @@ def _row_triples(
                 emit(subject, prop, ox.NamedNode(expander.iri(value_url, cell)), col.name)
             else:
                 emit(subject, prop, _literal(item, col), col.name)
+
+
+#: The tables whose rows the labels below are made from (docs/editing.md).
+INSTITUTIONS = "institutionen.csv"
+JOININGS = "beitritte.csv"
+CONSULTATIONS = "beratungen.csv"
+
+
+def _derived_labels(
+    table: Any,
+    path: Path,
+    line: int,
+    values: dict[str, Any],
+    raw: dict[str, str],
+    names: dict[str, str],
+    expander: _Expander,
+    out: Conversion,
+) -> None:
+    """A skos:prefLabel (de, en) for a joining or a consultation, whose rows name none.
+
+    Derived from the row alone, nothing invented: the institution's (or the
+    body's) name as institutionen.csv spells it (German; the English label keeps
+    it, as the tables hold no English names), and for a consultation its date.
+    "Beitritt: Regionalverband Ruhr"@de / "Joining: Regionalverband Ruhr"@en;
+    "Beratung: Rat der Stadt Herne, 13.06.2023"@de / "Consultation: Rat der
+    Stadt Herne, 13 June 2023"@en. Measures have their title (titel).
+    """
+    from babel.dates import format_date
+
+    url = table.url.string
+    cells = {k: v for k, v in raw.items() if v}  # the row's subject, as _row_triples makes it
+    subject = expander.iri(table.tableSchema.aboutUrl, cells)
+    if url == JOININGS:
+        column, name = "institution", names.get(raw.get("institution", ""))
+        de, en = f"Beitritt: {name}", f"Joining: {name}"
+    elif url == CONSULTATIONS:
+        column, name = "gremium", names.get(raw.get("gremium", ""))
+        day = values.get("datum")
+        if not isinstance(day, date):
+            return
+        day = day.date() if isinstance(day, datetime) else day
+        de = f"Beratung: {name}, {format_date(day, 'dd.MM.y', locale='de')}"
+        en = f"Consultation: {name}, {format_date(day, 'd MMMM y', locale='en')}"
+    else:
+        return
+    if not name:
+        return
+    label = ox.NamedNode(SKOS + "prefLabel")
+    for text, lang in ((de, "de"), (en, "en")):
+        out.triples.append(ox.Triple(ox.NamedNode(subject), label, ox.Literal(text, language=lang)))
+    out.origin.setdefault((subject, label.value), (path, line, column))
 
 
 def _is_date(schema: Any, name: str) -> bool:

@@ -13,7 +13,7 @@ from server import describe as description
 from server import queries
 from server.describe import describe
 from server.formats import HTML, RDF_FORMATS, RdfFormat
-from server.namespaces import all_prefixes
+from server.namespaces import ORG, RDF, all_prefixes
 from server.pages import build_page, schema_org
 from server.serialize import serialize
 from server.state import answer_cache, data_version, site, store, super_properties, urls
@@ -39,9 +39,16 @@ def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]
         theme = next(
             (t for t in themes if t.iri == iri or any(g.iri == iri for g in t.goals)), None
         )
-        return {"themes": themes, "theme": theme}
+        extra: dict[str, object] = {"themes": themes, "theme": theme}
+        if kind == "goal":
+            extra["measures"] = queries.measures(st, vocab, lang, goal=iri)
+        return extra
     if kind == "body":
-        return {"activities": queries.activities_of(st, iri, lang)}
+        return {
+            "activities": queries.activities_of(st, iri, lang),
+            "joinings": queries.joinings(st, vocab, lang, institution=iri),
+            "measures": queries.measures(st, vocab, lang, lead=iri),
+        }
     if kind == "paper":
         return {"steps": queries.beratungsfolge(st, iri, lang, vocab)}
     if kind == "programme":
@@ -93,6 +100,8 @@ def render(iri: str, path: str, triples: list, fmt: RdfFormat | str, lang: str) 
     st = store()
     if fmt == HTML:
         page = build_page(iri, triples, lang, urls().vocabulary, urls().local, super_properties())
+        if page.kind == "generic" and str(ORG.Organization) in page.objects.get(str(RDF.type), []):
+            page.kind = "body"  # an institution only the register tables describe (Dortmund)
         names = [f"resource/{page.kind}.html", "resource/generic.html"]
         extra = kind_context(st, page.kind, iri, lang)
         body = render_template(

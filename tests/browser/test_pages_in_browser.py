@@ -30,6 +30,7 @@ PAGES = {
     "document": "/id/quelle/ds-085-23",
     "section": "/id/abschnitt/ds-085-23/1",
     "catalog": "/id/katalog",
+    "register": "/register",
     "value-set": "/id/werteliste/beratungsrolle",
     "vocabulary": "/ontology",
     "search": "/search?q=gruen",
@@ -204,7 +205,7 @@ def test_paper_timeline_and_body_tree(page, site_url: str) -> None:
     assert tree.locator("li:has-text('Kreis Unna') li").count() >= 14  # 4 bodies + 10 Kommunen
 
 
-@pytest.mark.parametrize("kind", ["landing", "charta", "paper", "sparql"])
+@pytest.mark.parametrize("kind", ["landing", "charta", "paper", "sparql", "register"])
 def test_phone_width_has_no_horizontal_scrolling(browser, site_url: str, kind: str) -> None:
     context = browser.new_context(locale="de-DE", viewport={"width": 375, "height": 800})
     pg = context.new_page()

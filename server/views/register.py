@@ -1,0 +1,209 @@
+"""The register of the Charta: every joining (cgi:Beitritt) as one table, and its exports.
+
+``/register`` is a page (German/English) that filters and sorts by plain links
+and a GET form (``?status=beschlossen&art=kreis&sort=datum``), so it works
+without JavaScript; ``/register.csv`` and ``/register.json`` give the same rows
+(the same parameters apply). The rows come from SPARQL over the store
+(:func:`server.queries.joinings`), computed once per data version and language;
+every answer carries the data version's ETag (:func:`finish_data`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from server import queries
+from server.queries import Concept, Joining
+from server.state import answer_cache, data_version, store, urls
+from server.views.negotiation import choose_lang, finish_data
+
+bp = Blueprint("register", __name__)
+
+#: ``?sort=`` keys and what they sort by; dates and names missing sort last.
+SORTS: dict[str, Callable[[Joining], tuple]] = {
+    "institution": lambda j: (j.institution.label.casefold(), j.date or "9999"),
+    "art": lambda j: (
+        j.kind is None,
+        (j.kind.label if j.kind else "").casefold(),
+        j.institution.label.casefold(),
+    ),
+    "gremium": lambda j: (
+        j.body is None,
+        (j.body.label if j.body else "").casefold(),
+        j.institution.label.casefold(),
+    ),
+    "datum": lambda j: (j.date is None, j.date or "", j.institution.label.casefold()),
+    "status": lambda j: (j.status_key, j.institution.label.casefold()),
+}
+DEFAULT_SORT = "institution"
+#: The export's columns, in this order (CSV header; JSON keys).
+COLUMNS = (
+    "beitritt",
+    "institution",
+    "institution_name",
+    "art",
+    "gremium",
+    "gremium_name",
+    "datum",
+    "status",
+    "vorlage",
+    "vorlage_kennung",
+    "vorlage_url",
+    "quelle",
+)
+
+
+@dataclass
+class Register:
+    """All joinings of one data version in one language, and the value sets they use."""
+
+    rows: list[Joining]
+    states: list[Concept]
+    kinds: list[Concept]
+
+
+def _register(lang: str) -> Register:
+    key = ("register", data_version()[0], lang)
+    cached = answer_cache().get(key)
+    if cached is not None:
+        return cached[1]  # type: ignore[return-value]
+    st = store()
+    found = Register(
+        queries.joinings(st, urls().vocabulary, lang),
+        queries.value_set(st, urls().iri("id/werteliste/beitrittsstatus"), lang),
+        queries.value_set(st, urls().iri("id/werteliste/organisationsart"), lang),
+    )
+    answer_cache().put(key, (b"", found))
+    return found
+
+
+@dataclass(frozen=True)
+class Choice:
+    status: str | None
+    kind: str | None
+    sort: str
+
+
+def _choice(reg: Register) -> Choice:
+    """The filter and sort asked for; an unknown value is a 400 naming the known ones."""
+    status = request.args.get("status") or None
+    kind = request.args.get("art") or None
+    sort = request.args.get("sort") or DEFAULT_SORT
+    known_states = [c.key for c in reg.states]
+    known_kinds = [c.key for c in reg.kinds]
+    if status is not None and status not in known_states:
+        abort(400, f"Unknown status {status!r}. Known: {', '.join(known_states)}")
+    if kind is not None and kind not in known_kinds:
+        abort(400, f"Unknown art {kind!r}. Known: {', '.join(known_kinds)}")
+    if sort not in SORTS:
+        abort(400, f"Unknown sort {sort!r}. Known: {', '.join(SORTS)}")
+    return Choice(status, kind, sort)
+
+
+def _selected(reg: Register, choice: Choice) -> list[Joining]:
+    rows = [
+        j
+        for j in reg.rows
+        if (choice.status is None or j.status_key == choice.status)
+        and (choice.kind is None or j.kind_key == choice.kind)
+    ]
+    return sorted(rows, key=SORTS[choice.sort])
+
+
+def _query(choice: Choice, **change: str | None) -> str:
+    """``?status=…&art=…&sort=…`` for a link, with ``change`` applied; defaults left out."""
+    values = {"status": choice.status, "art": choice.kind, "sort": choice.sort, **change}
+    if values["sort"] == DEFAULT_SORT:
+        values["sort"] = None
+    text = urlencode({k: v for k, v in values.items() if v})
+    return "?" + text if text else ""
+
+
+@bp.route("/register")
+def register_page() -> Response:
+    lang = choose_lang()
+    reg = _register(lang)
+    choice = _choice(reg)
+    key = ("register-page", data_version()[0], lang, choice)
+    cached = answer_cache().get(key)
+    if cached is None:
+        rows = _selected(reg, choice)
+        state_counts = Counter(j.status_key for j in reg.rows)
+        kind_counts = Counter(j.kind_key for j in reg.rows if j.kind_key)
+        body = render_template(
+            "register.html",
+            lang=lang,
+            rows=rows,
+            total=len(reg.rows),
+            states=[(c, state_counts[c.key]) for c in reg.states],
+            kinds=[(c, kind_counts[c.key]) for c in reg.kinds if kind_counts[c.key]],
+            choice=choice,
+            sorts=list(SORTS),
+            query=lambda **change: _query(choice, **change),
+            link=urls().local,
+        ).encode("utf-8")
+        answer_cache().put(key, (body, None))
+    else:
+        body = cached[0]
+    resp = Response(body, mimetype="text/html")
+    suffix = _query(choice).lstrip("?")
+    return finish_data(resp, f"register-{lang}-{suffix}")
+
+
+def _record(j: Joining) -> dict[str, object]:
+    """One joining as an export row: IRIs for resources, notations for value-set entries."""
+    return {
+        "beitritt": j.iri,
+        "institution": j.institution.iri,
+        "institution_name": j.institution.label,
+        "art": j.kind_key,
+        "gremium": j.body.iri if j.body else None,
+        "gremium_name": j.body.label if j.body else None,
+        "datum": j.date,
+        "status": j.status_key,
+        "vorlage": j.paper.iri if j.paper else None,
+        "vorlage_kennung": j.paper_number,
+        "vorlage_url": j.paper_url,
+        "quelle": [s.iri for s in j.sources],
+    }
+
+
+@bp.route("/register.<ext>")
+def register_export(ext: str) -> Response:
+    """The same rows as the page, as CSV (UTF-8, header row) or as a JSON list of objects.
+
+    Names are German (the register's language); ``art`` and ``status`` are the
+    notations of the tables' value lists (docs/editing.md).
+    """
+    if ext not in ("csv", "json"):
+        abort(404, f"No export /register.{ext}; there are /register.csv and /register.json.")
+    reg = _register("de")
+    choice = _choice(reg)
+    records = [_record(j) for j in _selected(reg, choice)]
+    if ext == "json":
+        resp = Response(
+            json.dumps(records, ensure_ascii=False, indent=1) + "\n",
+            mimetype="application/json",
+        )
+    else:
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for r in records:
+            writer.writerow(
+                " ".join(r[c]) if c == "quelle" else (r[c] or "")  # type: ignore[arg-type]
+                for c in COLUMNS
+            )
+        resp = Response(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+        resp.headers["Content-Disposition"] = 'inline; filename="register.csv"'
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    suffix = _query(choice).lstrip("?")
+    return finish_data(resp, f"register-{ext}-{suffix}")
