@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests import servers
-from tests.conftest import ROOT, free_port
+from tests.conftest import NS, ROOT, free_port
 
 pytestmark = pytest.mark.live
 
@@ -42,8 +42,15 @@ def port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     port = free_port()
     log = tmp_path_factory.mktemp(f"fair-{request.param}") / "serve.log"
     cmd = [sys.executable, "-m", "server", "serve", "--port", str(port), "--workers", "2"]
+    own = None
     if request.param == "oxigraph":
-        cmd += ["--store", request.getfixturevalue("oxigraph_server")]
+        # A server of its own: Oxigraph's --timeout-s does not stop every runaway query
+        # (seen computing for minutes), and the shared one must stay quick for the rest.
+        from server.load import load
+
+        own = servers.oxigraph(tmp_path_factory.mktemp("fair-oxigraph"), free_port()).start()
+        load(ROOT, NS, own.query_url, None)
+        cmd += ["--store", own.query_url]
     env = {**os.environ, "CHARTA_QUERY_TIMEOUT_S": str(TIMEOUT_S), "CHARTA_ANSWER_CACHE_MB": "0"}
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -55,6 +62,8 @@ def port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     finally:
         proc.terminate()
         proc.wait(30)
+        if own is not None:
+            own.stop()
     assert "Traceback" not in log.read_text(errors="replace")
 
 
