@@ -20,21 +20,41 @@ def jsonld_context(prefixes: dict[str, str]) -> dict[str, object]:
     return {"@context": dict(sorted(prefixes.items()))}
 
 
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def rdflib_term(
+    t: ox.NamedNode | ox.BlankNode | ox.Literal, typed_strings: bool = False
+) -> rdflib.term.Node:
+    """One pyoxigraph term as rdflib's; the one conversion of the package.
+
+    A plain string is ``"x"^^xsd:string`` in RDF 1.1 either way, but rdflib's own
+    parser leaves it untyped, so SHACL data is converted that way
+    (``typed_strings=False``); the JSON-LD answers keep the explicit type they
+    always had (``True``), so their bytes and ETags do not change.
+    """
+    if isinstance(t, ox.NamedNode):
+        return rdflib.URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return rdflib.BNode(t.value)  # the store's label: the same in every format
+    if t.language:
+        return rdflib.Literal(t.value, lang=t.language)
+    if t.datatype.value == XSD_STRING and not typed_strings:
+        return rdflib.Literal(t.value)
+    return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value))
+
+
 def to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
-    """Copy pyoxigraph triples into an rdflib graph (for JSON-LD and SHACL)."""
+    """Copy pyoxigraph triples into an rdflib graph (for JSON-LD)."""
     g = rdflib.Graph()
-
-    def term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
-        if isinstance(t, ox.NamedNode):
-            return rdflib.URIRef(t.value)
-        if isinstance(t, ox.BlankNode):
-            return rdflib.BNode(t.value)  # the store's label: the same in every format
-        if t.language:
-            return rdflib.Literal(t.value, lang=t.language)
-        return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value))
-
     for t in triples:
-        g.add((term(t.subject), term(t.predicate), term(t.object)))  # type: ignore[arg-type]
+        g.add(
+            (
+                rdflib_term(t.subject, True),  # type: ignore[arg-type]
+                rdflib_term(t.predicate, True),
+                rdflib_term(t.object, True),  # type: ignore[arg-type]
+            )
+        )
     return g
 
 

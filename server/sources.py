@@ -19,6 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
+from server.serialize import rdflib_term
+
 SOURCE_DIRS = ("ontology", "data")
 #: The register's CSVW metadata (server/register.py); its tables lie beside it.
 METADATA = "csv-metadata.json"
@@ -138,22 +140,6 @@ def check_syntax(path: Path, base: str) -> None:
     _parse(path, base)
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    datatype = term.datatype.value
-    if datatype == _XSD_STRING:  # rdflib's own parser leaves plain strings untyped
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype))
-
-
 def rdflib_graph(path: Path, base: str, into: rdflib.Graph | None = None) -> rdflib.Graph:
     """Parse one file into an rdflib graph (``into``, or a new one) for pyshacl.
 
@@ -170,7 +156,7 @@ def rdflib_graph(path: Path, base: str, into: rdflib.Graph | None = None) -> rdf
     def conv(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
         node = terms.get(t)
         if node is None:
-            node = terms[t] = _rdflib_term(t)
+            node = terms[t] = rdflib_term(t)
         return node
 
     graph.addN(

@@ -25,11 +25,11 @@ from rdflib.namespace import RDFS, SKOS
 
 from server.namespaces import SH
 from server.register import Conversion
+from server.serialize import rdflib_term
 from server.sources import (
     SHAPES_DIR,
     SOURCE_DIRS,
     SourceError,
-    _rdflib_term,
     is_register,
     rdflib_graph,
     source_files,
@@ -150,7 +150,7 @@ def load_all(
                 raise SourceError(exc.path, exc.line, exc.message) from exc
             conversions.append(conv)
             data.addN(
-                (_rdflib_term(t.subject), _rdflib_term(t.predicate), _rdflib_term(t.object), data)
+                (rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object), data)
                 for t in conv.triples
             )
             for subject, (file, _) in conv.rows.items():
