@@ -307,6 +307,54 @@ def joinings(store: Store, vocab: str, lang: str, institution: str | None = None
 
 
 @dataclass
+class JoiningStep:
+    """A consultation of a joining's resolution: a step of the register's timeline."""
+
+    iri: str
+    joining: str
+    date: str
+    body: Link | None
+    #: The consultation's role (id/werteliste/beratungsrolle/…) and its notation.
+    role: Link | None
+    role_key: str | None
+    #: The decision's outcome (id/werteliste/beschlussergebnis/…), where the source states one.
+    outcome: Link | None
+
+
+def joining_steps(store: Store, vocab: str, lang: str) -> list[JoiningStep]:
+    """Every dated consultation of a joining, by date: linked to the joining (the register's
+    tables) or to the joining's resolution paper (the seed's Beratungsfolge)."""
+    eli = "http://data.europa.eu/eli/eli-draft-legislation-ontology#"
+    rows = store.select(f"""{PREFIXES}
+        SELECT DISTINCT ?c ?b ?date ?g ?gL ?gG ?r ?rL ?rG ?rn ?o ?oL ?oG WHERE {{
+          ?b a <{vocab}Beitritt> .
+          {{ ?c <{vocab}beitritt> ?b }}
+          UNION {{ ?b <{vocab}vorlage> ?p . ?c a <https://schema.oparl.org/1.1/Consultation> ;
+                   prov:used ?p }}
+          ?c dcterms:date ?date .
+          OPTIONAL {{ ?c <{vocab}gremium> ?g . {_tagged("g", lang)} }}
+          OPTIONAL {{ ?c dcterms:type ?r . ?r skos:notation ?rn . {_tagged("r", lang)} }}
+          OPTIONAL {{ ?c <{eli}decision_outcome> ?o . {_tagged("o", lang)} }}
+        }} ORDER BY ?date ?c""")
+    found: dict[str, JoiningStep] = {}
+    for r in rows:
+        v = {k: t.value for k, t in r.items()}
+        found.setdefault(
+            v["c"],
+            JoiningStep(
+                iri=v["c"],
+                joining=v["b"],
+                date=v["date"],
+                body=_link(v, "g", lang),
+                role=_link(v, "r", lang),
+                role_key=v.get("rn"),
+                outcome=_link(v, "o", lang),
+            ),
+        )
+    return list(found.values())
+
+
+@dataclass
 class Concept:
     """A concept of a value set, in the set's order: notation, IRI, label."""
 

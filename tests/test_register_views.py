@@ -305,3 +305,85 @@ def test_a_goal_page_lists_the_measures_towards_it(project_copy: Path) -> None:
         other.find("h2", string="Maßnahmen zu diesem Oberziel").find_next_sibling("p").a["href"]
         == "/register"
     )
+
+
+def timeline(soup: BeautifulSoup) -> list[tuple[str, str, str, str, bool]]:
+    """The timeline's entries: date, institution, body, what (role or joining), decides."""
+    out = []
+    for li in soup.select("ol.timeline > li"):
+        links = li.find_all("a")
+        out.append(
+            (
+                li.time["datetime"],
+                links[0].get_text(),
+                links[1].get_text(),
+                links[2].get_text(),
+                "decides" in (li.get("class") or []),
+            )
+        )
+    return out
+
+
+def test_the_timeline_puts_joinings_and_consultations_in_date_order(
+    client: FlaskClient,
+) -> None:
+    soup = page(client)
+    heading = soup.find("h2", id="timeline")
+    assert heading.get_text() == "Zeitleiste"
+    ol = heading.find_next_sibling("ol")
+    assert "timeline" in ol["class"] and ol["aria-labelledby"] == "timeline"
+    entries = timeline(soup)
+    dates = [e[0] for e in entries]
+    assert dates == sorted(dates)
+    # the Ruhrparlament's decision has no consultation on record: the joining is the entry
+    assert entries[0] == ("2022-09-23", "Regionalverband Ruhr", "Ruhrparlament", "Beitritt", True)
+    first = soup.select_one("ol.timeline > li")
+    assert first.time.get_text() == "23.09.2022"
+    assert first.find_all("a")[2]["href"] == "/id/beitritt/regionalverband-ruhr-2022-09-23"
+    # Herne's six consultations (data/register/beratungen.csv), the council's decision once
+    herne = [e for e in entries if e[1] == "Herne"]
+    assert len(herne) == 6
+    assert herne[-1] == ("2023-06-13", "Herne", "Rat der Stadt Herne", "Entscheidung", True)
+    assert [e[4] for e in herne].count(True) == 1
+    assert ("2023-06-06", "Herne", "Naturschutzbeirat", "Beratung", False) in herne  # no role
+    assert "Vorberatung, beschlossen" in soup.select("ol.timeline > li")[1].get_text()
+    # Kreis Unna's proposal: the consultations of DS 085/23, without an outcome (none known)
+    unna = [e for e in entries if e[1] == "Kreis Unna"]
+    assert [(e[0], e[2], e[3]) for e in unna] == [
+        (
+            "2023-05-17",
+            "Ausschuss für Wirtschaftsförderung, Kreis- und Regionalentwicklung",
+            "Empfehlungsbeschluss",
+        ),
+        ("2023-06-12", "Kreisausschuss", "Empfehlungsbeschluss"),
+        ("2023-06-13", "Kreistag", "Entscheidung"),
+    ]
+    # Kamen has neither a date nor a consultation: named below the timeline, not in it
+    assert "Kamen" not in {e[1] for e in entries}
+    note = ol.find_next_sibling("p")
+    assert note.get_text(" ", strip=True) == "Ohne bekanntes Datum: Kamen"
+
+
+def test_the_timeline_follows_the_filter_and_speaks_english(client: FlaskClient) -> None:
+    decided = timeline(page(client, "status=beschlossen&sort=datum"))
+    assert {e[1] for e in decided} == {"Regionalverband Ruhr", "Herne"}
+    assert len(decided) == 7
+    soup = page(client, lang="en")
+    assert soup.find("h2", id="timeline").get_text() == "Timeline"
+    entries = timeline(soup)
+    assert entries[0] == (
+        "2022-09-23",
+        "Ruhr Regional Association",
+        "Ruhr Parliament",
+        "joining",
+        True,
+    )
+    assert soup.select_one("ol.timeline > li time").get_text() == "23 September 2022"
+    assert ("2023-06-13", "Herne", "Herne City Council", "Decision", True) in entries
+    # German-only names keep their language (WCAG 3.1.2)
+    assert soup.select_one("ol.timeline").find("a", string="Naturschutzbeirat")["lang"] == "de"
+    empty = page(client, "status=in-beratung")
+    assert empty.select_one("ol.timeline") is None
+    assert (
+        "Kein Beitritt dieser Auswahl" in empty.find("h2", id="timeline").find_next("p").get_text()
+    )

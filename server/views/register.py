@@ -3,7 +3,8 @@
 ``/register`` is a page (German/English) that filters and sorts by plain links
 and a GET form (``?status=beschlossen&art=kreis&sort=datum``), so it works
 without JavaScript; ``/register.csv`` and ``/register.json`` give the same rows
-(the same parameters apply). The rows come from SPARQL over the store
+(the same parameters apply). Below the table, a timeline puts the joinings and their
+consultations in date order. The rows come from SPARQL over the store
 (:func:`server.queries.joinings`), computed once per data version and language;
 every answer carries the data version's ETag (:func:`finish_data`).
 """
@@ -21,7 +22,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, render_template, request
 
 from server import queries
-from server.queries import Concept, Joining
+from server.queries import Concept, Joining, JoiningStep
 from server.state import answer_cache, data_version, store, urls
 from server.views.negotiation import choose_lang, finish_data
 
@@ -68,6 +69,8 @@ class Register:
     rows: list[Joining]
     states: list[Concept]
     kinds: list[Concept]
+    #: The dated consultations of every joining, by date.
+    steps: list[JoiningStep]
 
 
 def _register(lang: str) -> Register:
@@ -80,6 +83,7 @@ def _register(lang: str) -> Register:
         queries.joinings(st, urls().vocabulary, lang),
         queries.value_set(st, urls().iri("id/werteliste/beitrittsstatus"), lang),
         queries.value_set(st, urls().iri("id/werteliste/organisationsart"), lang),
+        queries.joining_steps(st, urls().vocabulary, lang),
     )
     answer_cache().put(key, (b"", found))
     return found
@@ -118,6 +122,44 @@ def _selected(reg: Register, choice: Choice) -> list[Joining]:
     return sorted(rows, key=SORTS[choice.sort])
 
 
+@dataclass(frozen=True)
+class Event:
+    """An entry of the timeline: a consultation of a joining, or a dated joining itself."""
+
+    date: str
+    joining: Joining
+    step: JoiningStep | None
+
+    @property
+    def decides(self) -> bool:
+        """The deciding consultation, or the joining's own date (the date of its decision)."""
+        return self.step is None or self.step.role_key == "entscheidung"
+
+
+def _timeline(reg: Register, rows: list[Joining]) -> tuple[list[Event], list[Joining]]:
+    """The shown joinings' consultations and dates in date order, and the joinings without any.
+
+    A joining's own date is an entry unless one of its consultations already is that
+    decision (the same date and body), so no decision is listed twice.
+    """
+    shown = {j.iri: j for j in rows}
+    events = [Event(s.date, shown[s.joining], s) for s in reg.steps if s.joining in shown]
+    for j in rows:
+        if j.date and not any(
+            e.joining is j
+            and e.date == j.date
+            and e.step is not None
+            and (e.step.body.iri if e.step.body else None) == (j.body.iri if j.body else None)
+            for e in events
+        ):
+            events.append(Event(j.date, j, None))
+    events.sort(
+        key=lambda e: (e.date, e.joining.institution.label.casefold(), e.step.iri if e.step else "")
+    )
+    dated = {e.joining.iri for e in events}
+    return events, [j for j in rows if j.iri not in dated]
+
+
 def _query(choice: Choice, **change: str | None) -> str:
     """``?status=…&art=…&sort=…`` for a link, with ``change`` applied; defaults left out."""
     values = {"status": choice.status, "art": choice.kind, "sort": choice.sort, **change}
@@ -138,6 +180,7 @@ def register_page() -> Response:
         rows = _selected(reg, choice)
         state_counts = Counter(j.status_key for j in reg.rows)
         kind_counts = Counter(j.kind_key for j in reg.rows if j.kind_key)
+        events, undated = _timeline(reg, rows)
         body = render_template(
             "register.html",
             lang=lang,
@@ -146,6 +189,8 @@ def register_page() -> Response:
             states=[(c, state_counts[c.key]) for c in reg.states],
             kinds=[(c, kind_counts[c.key]) for c in reg.kinds if kind_counts[c.key]],
             choice=choice,
+            events=events,
+            undated=sorted(undated, key=lambda j: j.institution.label.casefold()),
             sorts=list(SORTS),
             query=lambda **change: _query(choice, **change),
             link=urls().local,
