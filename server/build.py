@@ -219,8 +219,18 @@ def _metadata(
         and t.object.datatype is not None
         and t.object.datatype.value == XSD + "date"
     )
+    # Coverage and VoID count the dumped triples: they describe the datasets the
+    # dumps are distributions of, not a dataset with other distributions (the register's exports).
+    dumped = {dump.distribution for dump in result.dumps.values()}
+    with_dumps = {
+        r["d"].value
+        for r in store.select(f"SELECT ?d ?x WHERE {{ ?d <{DCAT}distribution> ?x }}")
+        if r["x"].value in dumped
+    }
     for d in datasets:
         add(d, DCT + "modified", day)
+        if d.value not in with_dumps:
+            continue
         if dates:
             period = ox.BlankNode("temporal-coverage")
             add(d, DCT + "temporal", period)

@@ -131,7 +131,8 @@ def test_distribution_without_licence_is_caught(client: FlaskClient, shapes: rdf
 def test_harvest_follows_every_distribution_and_the_service(client: FlaskClient) -> None:
     g = harvest_catalog(client)
     catalog = rdflib.URIRef(CATALOG)
-    (dataset,) = g.objects(catalog, DCAT.dataset)
+    dataset = rdflib.URIRef(NS + "id/datensatz/charta")
+    assert (catalog, DCAT.dataset, dataset) in g
     assert g.value(dataset, DCTERMS.publisher) is not None
     void = rdflib.Graph().parse(
         data=client.get("/.well-known/void", headers={"Accept": "text/turtle"}).data,
@@ -171,6 +172,39 @@ def test_harvest_follows_every_distribution_and_the_service(client: FlaskClient)
         local(endpoint), query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}
     )
     assert int(answer.get_json()["results"]["bindings"][0]["n"]["value"]) == expected_triples
+
+
+def test_the_register_is_a_dataset_of_its_own(client: FlaskClient, shapes: rdflib.Graph) -> None:
+    """data/katalog-register.ttl: /register's CSV and JSON exports, harvested like the dumps."""
+    g = harvest_catalog(client)
+    register = rdflib.URIRef(NS + "id/datensatz/register")
+    assert set(g.objects(rdflib.URIRef(CATALOG), DCAT.dataset)) == {
+        rdflib.URIRef(NS + "id/datensatz/charta"),
+        register,
+    }
+    assert (register, RDF.type, DCAT.Dataset) in g
+    assert str(g.value(register, DCAT.landingPage)) == NS + "register"
+    assert client.get(local(str(g.value(register, DCAT.landingPage)))).status_code == 200
+    formats = {}
+    for dist in g.objects(register, DCAT.distribution):
+        url = str(g.value(dist, DCAT.downloadURL))
+        assert str(g.value(dist, DCAT.accessURL)) == url
+        assert str(g.value(dist, DCTERMS.license)) == "http://dcat-ap.de/def/licenses/cc-by/4.0"
+        r = client.get(local(url))
+        assert r.status_code == 200
+        assert r.mimetype == str(g.value(dist, DCAT.mediaType)).rsplit("media-types/", 1)[1]
+        formats[url.rsplit("/", 1)[1]] = str(g.value(dist, DCTERMS.format)).rsplit("/", 1)[1]
+        # computed answers, not files of the build: no size or checksum to go stale
+        assert g.value(dist, DCAT.byteSize) is None and g.value(dist, SPDX.checksum) is None
+    assert formats == {"register.csv": "CSV", "register.json": "JSON"}
+    # VoID and the temporal coverage count the dumps: only the knowledge graph has them
+    assert g.value(register, VOID.triples) is None and g.value(register, DCTERMS.temporal) is None
+    found = violations(g, shapes)
+    assert found == []
+    # the shapes do check the register's parts: a distribution without an access URL is caught
+    csv_dist = rdflib.URIRef(NS + "id/distribution/register-csv")
+    g.remove((csv_dist, DCAT.accessURL, None))
+    assert (str(csv_dist), str(DCAT.accessURL)) in {(f, p) for f, p, _ in violations(g, shapes)}
 
 
 def test_void_is_counted_from_the_data(client: FlaskClient) -> None:
