@@ -110,10 +110,18 @@ def tool_version(cmd: list[str]) -> str:
     return text.splitlines()[0] if text else "?"
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Each client, its version and what it checked; Lighthouse's scores per page."""
-    if not REPORT:
+@pytest.fixture(scope="session", autouse=True)
+def _report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """At the end: each client, its version and what it checked; Lighthouse's scores.
+
+    A fixture, not ``pytest_terminal_summary``: pytest calls that hook only in
+    the root conftest.
+    """
+    yield
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if not REPORT or capture is None:
         return
-    terminalreporter.section("third-party clients")
-    for name in sorted(REPORT):
-        terminalreporter.write_line(f"{name}: {REPORT[name]}")
+    with capture.global_and_fixture_disabled():
+        print("\n=== third-party clients ===")
+        for name in sorted(REPORT):
+            print(f"{name}: {REPORT[name]}")
