@@ -158,12 +158,6 @@ def test_pyld_reads_the_jsonld_dump_as_the_store_holds_it(pyld, site: Site) -> N
 # ---------------------------------------------------------------- owlready2 + HermiT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19 item 2: ontology/charta.ttl also types its version IRI as an owl:Ontology, "
-    "so owlready2 takes ontology/1.0.0# as the ontology IRI (fix pending: another engineer is "
-    "editing ontology/)",
-)
 def test_owlready2_finds_every_term_and_hermit_finds_the_vocabulary_consistent(
     site: Site,
 ) -> None:
@@ -194,12 +188,26 @@ def test_owlready2_finds_every_term_and_hermit_finds_the_vocabulary_consistent(
     assert terms
     missing_terms = [name for name in sorted(terms) if getattr(onto, name, None) is None]
     assert missing_terms == []
+    # HermiT reasons over the OWL 2 datatype map only; our identifier schemes
+    # (rdfs:Datatype terms, issue 14) are outside it, so the ranges naming them
+    # (which constrain literals only) are left out of its consistency check.
+    schemes = {
+        q.subject.value
+        for q in ox.parse(site.get("/ontology.nt"), format=ox.RdfFormat.N_TRIPLES)
+        if q.predicate.value.endswith("#type")
+        and q.object.value == "http://www.w3.org/2000/01/rdf-schema#Datatype"
+    }
     with onto:
+        for prop in onto.data_properties():
+            named = [getattr(r, "iri", None) or str(r) for r in prop.range]
+            if any(n in schemes for n in named):
+                prop.range = []
         owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
     assert list(world.inconsistent_classes()) == []
     counts = {k: sum(1 for v in terms.values() if v == k) for k in ("classes", "properties")}
     REPORT["owlready2"] = (
         f"{version('owlready2')} with its HermiT on "
         f"{tool_version(['java', '-version'])}: loaded /ontology.rdf, found "
-        f"{counts['classes']} classes and {counts['properties']} properties by name; consistent"
+        f"{counts['classes']} classes and {counts['properties']} properties by name; consistent "
+        f"(the ranges naming our {len(schemes)} identifier datatypes, outside OWL 2's map, left out)"
     )
