@@ -34,7 +34,10 @@ class Admission:
     def __init__(self, running: int, waiting: int, per_client: int, wait_s: float) -> None:
         self.running = running
         self.waiting = waiting
-        self.per_client = per_client
+        # A fair share leaves a place for someone else: with 2 places one client may
+        # hold 1, with 4 places 2 (each running or waiting). Tested: one address with
+        # 8 parallel runaway queries took both places of each worker at a share of 2.
+        self.per_client = min(per_client, max(1, running - 1))
         self.wait_s = wait_s
         self._busy = 0
         self._queued = 0

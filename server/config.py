@@ -79,8 +79,8 @@ class Config:
     )
     sparql_per_client: int = _setting(
         2,
-        "SPARQL queries one client address may run at once in a web worker; more get 429, "
-        "so one client cannot take every query worker.",
+        "SPARQL queries one client address may run or queue at once in a web worker (at most "
+        "query_workers - 1, so a place stays free for others); more get 429.",
     )
     query_workers: int = _setting(
         2, "Processes that evaluate /sparql queries for the embedded store."
