@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 from server.formats import BY_SUFFIX, RDF_FORMATS
 
+#: IRIs that were renamed: they answer 301 with the new one, so old links keep working
+#: (IRIs are forever) while the data names only the new. The data service's IRI ended
+#: in /sparql, which link-traversal clients (Comunica) take for an endpoint and POST to.
+MOVED: dict[str, str] = {"id/dienst/sparql": "id/dienst/sparql-endpunkt"}
+
 
 @dataclass(frozen=True)
 class Urls:

@@ -183,7 +183,9 @@ def test_catalog_download_and_endpoint_urls_follow_the_public_url() -> None:
 def test_without_a_public_url_locations_stay_in_the_namespace(client: FlaskClient) -> None:
     nt = client.get("/id/katalog.nt").get_data(as_text=True)
     values = re.findall(r"<http://www.w3.org/ns/dcat#downloadURL> <([^>]+)>", nt)
-    assert values and all(v.startswith(NS + "dumps/") for v in values)
+    # The dumps and the register's exports (issue 17), all under the namespace.
+    assert values and all(v.startswith(NS) for v in values)
+    assert any(v.startswith(NS + "dumps/") for v in values)
 
 
 @pytest.mark.parametrize(
@@ -215,3 +217,24 @@ def test_select_with_only_rdf_types_accepted_is_still_406(client: FlaskClient) -
         headers={"Accept": "text/turtle"},
     )
     assert r.status_code == 406
+
+
+def test_no_iri_of_the_data_looks_like_an_endpoint_but_is_not(client: FlaskClient) -> None:
+    """Item 4: the data service's IRI ended in /sparql and answered POST with 405;
+    Comunica's link traversal took it for an endpoint. Only the endpoint itself may."""
+    dump = client.get("/dumps/charta.nt.gz")
+    assert dump.status_code == 200 and "Content-Encoding" not in dump.headers
+    text = gzip.decompress(dump.data).decode()
+    iris = set(re.findall(r"<([^>]+)>", text))
+    looks = {i for i in iris if i.rstrip("/").endswith("/sparql")}
+    assert looks <= {NS + "sparql"}, looks
+    service = client.get("/id/dienst/sparql-endpunkt", headers={"Accept": "text/turtle"})
+    assert service.status_code == 200 and b"DataService" in service.data
+
+
+@pytest.mark.parametrize("suffix", ["", ".ttl", ".jsonld"])
+def test_the_old_service_iri_is_moved_permanently(client: FlaskClient, suffix: str) -> None:
+    """IRIs are forever: the old one answers 301 with the new, in the same format."""
+    r = client.get(f"/id/dienst/sparql{suffix}")
+    assert r.status_code == 301
+    assert r.headers["Location"] == f"/id/dienst/sparql-endpunkt{suffix}"

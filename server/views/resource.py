@@ -6,7 +6,7 @@ trip, and the IRI names the thing while ``.ttl``/``.html`` URLs name documents.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, redirect, render_template
 from werkzeug.exceptions import NotAcceptable
 
 from server import describe as description
@@ -19,6 +19,7 @@ from server.serialize import serialize
 from server.state import answer_cache, data_version, site, store, super_properties, urls
 from server.state import config as cfg
 from server.store import Store
+from server.urls import MOVED
 from server.views.negotiation import choose_format, choose_lang, finish_data
 
 bp = Blueprint("resource", __name__)
@@ -63,6 +64,9 @@ def resource(rest: str) -> Response:
     if len(rest) > MAX_PATH:
         abort(400, f"Path longer than {MAX_PATH} characters.")
     path, suffix = urls().split_suffix("id/" + rest)
+    if path in MOVED:
+        new = "/" + MOVED[path] + (f".{suffix}" if suffix else "")
+        return redirect(new, code=301)
     iri = cfg().namespace + path
     try:
         fmt: RdfFormat | str | None = choose_format(suffix)
