@@ -44,7 +44,8 @@ class Config:
     public_url: str | None = _setting(
         None,
         "URL this server is reached at, if not the namespace (e.g. http://localhost:8080/). "
-        "Links in pages and the catalog then point here. Default: the request's own origin.",
+        "The sitemap, robots.txt, the catalog's download and endpoint URLs and the service "
+        "description then point here. Default: the namespace (pages link by path either way).",
     )
     store_url: str | None = _setting(
         None, "SPARQL 1.1 query endpoint of a remote store; unset means the embedded store."
