@@ -47,7 +47,14 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from server.load import load
     from tests import servers
 
-    server = servers.oxigraph(tmp_path_factory.mktemp("oxigraph"), free_port()).start()
+    for attempt in range(5):  # as for Virtuoso: a free port may be taken before it binds
+        server = servers.oxigraph(tmp_path_factory.mktemp("oxigraph"), free_port())
+        try:
+            server.start()
+            break
+        except servers.ServerExitedError:
+            if attempt == 4:
+                raise
     load(ROOT, NS, server.query_url, None)
     yield server.query_url
     server.stop()
@@ -63,8 +70,17 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if servers.virtuoso_required():
             pytest.fail("virtuoso-t is missing: .ci/run installs virtuoso-opensource")
         pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
-    sql_port = free_port()
-    server = servers.virtuoso(tmp_path_factory.mktemp("virtuoso"), free_port(), sql_port).start()
+    # A free port can be taken again before the server binds it (the hostile tests open
+    # hundreds of loopback connections, each on an ephemeral port): try fresh ports.
+    for attempt in range(5):
+        sql_port = free_port()
+        server = servers.virtuoso(tmp_path_factory.mktemp("virtuoso"), free_port(), sql_port)
+        try:
+            server.start()
+            break
+        except servers.ServerExitedError:
+            if attempt == 4:
+                raise
     servers.grant_virtuoso_updates(sql_port)
     load(ROOT, NS, server.query_url, None)
     yield server.query_url

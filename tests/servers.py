@@ -22,10 +22,18 @@ VIRTUOSO = shutil.which("virtuoso-t")
 ISQL = shutil.which("isql-vt")
 
 
-def wait_until_responds(url: str, seconds: float = 60.0) -> None:
-    """Poll until the server answers any HTTP status (it is up)."""
+class ServerExitedError(RuntimeError):
+    """The server process ended before it answered (a port taken, a bad setting)."""
+
+
+def wait_until_responds(
+    url: str, seconds: float = 60.0, proc: subprocess.Popen | None = None
+) -> None:
+    """Poll until the server answers any HTTP status (it is up); fail at once if ``proc`` ends."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ServerExitedError(f"{url}: the server exited ({proc.returncode}) before answering")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -52,7 +60,7 @@ class ServerProcess:
         log = (self.workdir / f"{self.name}.out").open("ab")
         self.proc = subprocess.Popen(self.command, cwd=self.workdir, stdout=log, stderr=log)
         log.close()
-        wait_until_responds(self.ready_url)
+        wait_until_responds(self.ready_url, proc=self.proc)
         return self
 
     def stop(self) -> None:

@@ -105,7 +105,9 @@ def charta_serve(
         proc = subprocess.Popen(
             cmd,
             cwd=ROOT,
-            env={**os.environ, **(env or {})},
+            # Three query workers, so one address may hold two SPARQL places (the fair
+            # share is at most query_workers - 1): the sweeps send two at a time.
+            env={**os.environ, "CHARTA_QUERY_WORKERS": "3", **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
