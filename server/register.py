@@ -196,20 +196,16 @@ def _read_lines(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 
 def _check_file(path: Path, delimiter: str) -> None:
     """UTF-8 and the right separator, or :class:`RegisterError` (the file is unreadable)."""
+    from server.sources import SourceError, read_utf8  # sources imports this module
+
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RegisterError(path, None, f"cannot read: {exc.strerror or exc}") from exc
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise RegisterError(
+        data = read_utf8(
             path,
-            line,
-            f"not UTF-8 (byte 0x{data[exc.start]:02x}); save as 'CSV UTF-8' "
-            "(LibreOffice: character set Unicode (UTF-8)) / nicht UTF-8: als „CSV UTF-8“ speichern",
-        ) from exc
+            "; save as 'CSV UTF-8' (LibreOffice: character set Unicode (UTF-8)) / "
+            "nicht UTF-8: als „CSV UTF-8“ speichern",
+        )
+    except SourceError as exc:
+        raise RegisterError(path, exc.line, exc.message) from exc
     first = data.decode("utf-8-sig").split("\n", 1)[0]
     if delimiter not in first:
         other = next((d for d in ";\t" if d in first), None)

@@ -83,7 +83,9 @@ def register_triples(path: Path, base: str) -> list[ox.Triple]:
 _LINE = re.compile(r"line (\d+)(?: column (\d+))?")
 
 
-def _read(path: Path) -> bytes:
+def read_utf8(path: Path, hint: str = "") -> bytes:
+    """The file's bytes if they are UTF-8, else :class:`SourceError` at the first bad line;
+    ``hint`` (how to save it right) is added to that message."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -92,7 +94,8 @@ def _read(path: Path) -> bytes:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise SourceError(path, line, f"not UTF-8 (byte 0x{data[exc.start]:02x})") from exc
+        message = f"not UTF-8 (byte 0x{data[exc.start]:02x}){hint}"
+        raise SourceError(path, line, message) from exc
     return data
 
 
@@ -105,7 +108,7 @@ def parse_into(store: ox.Store, path: Path, base: str, graph: ox.NamedNode | Non
             ox.Quad(t.subject, t.predicate, t.object, target) for t in register_triples(path, base)
         )
         return
-    data = _read(path)
+    data = read_utf8(path)
     try:
         store.bulk_load(
             data, format=ox.RdfFormat.TURTLE, base_iri=base, to_graph=graph or ox.DefaultGraph()
@@ -124,7 +127,7 @@ def _parse(path: Path, base: str) -> tuple[list[ox.Quad], dict[str, str]]:
             ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
             for t in register_triples(path, base)
         ], {}
-    data = _read(path)
+    data = read_utf8(path)
     try:
         parser = ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base)
         quads = list(parser)
