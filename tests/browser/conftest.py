@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +11,7 @@ import pytest
 
 from server.config import Config
 from tests.conftest import ROOT, free_port
+from tests.tools import missing, npm_ci
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -21,30 +20,15 @@ VNU = HERE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (.ci/run installs it)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def browser_tools() -> None:
     """axe-core and vnu-jar from the npm registry, installed on first use (package-lock.json)."""
     if not Path(CHROMIUM).exists():
-        _missing("Chromium is not installed (apt-get install chromium)")
+        missing("Chromium is not installed (apt-get install chromium)")
     if not shutil.which("java"):
-        _missing("java is not installed (the Nu Html Checker runs on it)")
+        missing("java is not installed (the Nu Html Checker runs on it)")
     if not (AXE.exists() and VNU.exists()):
-        npm = shutil.which("npm")
-        if npm is None:
-            _missing("npm is not installed")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=HERE,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+        npm_ci(HERE)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ Each tool's version is collected and printed at the end of the run.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -23,19 +22,13 @@ from flask import Flask
 
 from server.config import Config
 from tests.conftest import ROOT, free_port
+from tests.tools import missing, npm_ci
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LIGHTHOUSE = HERE / "node_modules" / ".bin" / "lighthouse"
 #: What each client checked and its version, printed in the terminal summary.
 REPORT: dict[str, str] = {}
-
-
-def missing(reason: str) -> None:
-    """Fail in CI (which installs every tool), skip on a machine without it."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (.ci/run installs it)")
-    pytest.skip(reason)
 
 
 @dataclass(frozen=True)
@@ -102,16 +95,7 @@ def lighthouse_tool() -> Path:
     if not Path(CHROMIUM).exists():
         missing("Chromium is not installed (apt-get install chromium)")
     if not LIGHTHOUSE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            missing("npm is not installed")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-            cwd=HERE,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+        npm_ci(HERE)
     return LIGHTHOUSE
 
 
