@@ -20,7 +20,7 @@ import re
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -29,7 +29,7 @@ import pytest
 from server.config import Config
 from server.query_policy import check
 from server.store import QueryRefusedError
-from tests.hostile._serve import Answer, Served, charta_serve
+from tests.hostile._serve import Answer, Served
 
 pytestmark = pytest.mark.live
 
@@ -175,17 +175,6 @@ def sweep(name: str) -> list[Probe]:
 
 
 PROBES = {name: sweep(name) for name in CONSTRUCTS}
-
-
-@pytest.fixture(
-    scope="module", params=["embedded", pytest.param("oxigraph", marks=pytest.mark.remote)]
-)
-def served(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Served]:
-    store = request.getfixturevalue("oxigraph_server") if request.param == "oxigraph" else None
-    with charta_serve(tmp_path_factory.mktemp(f"nesting-{request.param}"), store) as served:
-        yield served
 
 
 def test_the_sweep_is_bounded_and_reaches_both_limits() -> None:

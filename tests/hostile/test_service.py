@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile._serve import Listener, Served, charta_serve, closed_port_like
+from tests.hostile._serve import Listener, Served, closed_port_like
 
 pytestmark = pytest.mark.live
 
@@ -269,17 +269,6 @@ def listener() -> Iterator[Listener]:
     canary = Listener()
     yield canary
     canary.close()
-
-
-@pytest.fixture(
-    scope="module", params=["embedded", pytest.param("oxigraph", marks=pytest.mark.remote)]
-)
-def served(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Served]:
-    store = request.getfixturevalue("oxigraph_server") if request.param == "oxigraph" else None
-    with charta_serve(tmp_path_factory.mktemp(f"service-{request.param}"), store) as served:
-        yield served
 
 
 def test_corpus_is_large_and_aims_at_the_listener() -> None:
