@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from server.config import DEFAULT_NAMESPACE, Config
 
@@ -94,6 +96,19 @@ def backend_config(request: pytest.FixtureRequest, **overrides: object) -> Confi
     if request.param != "embedded":
         values["store_url"] = request.getfixturevalue(f"{request.param}_server")
     return Config(**values).validated()  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest) -> Flask:
+    """The app on each backend, one per test module (a module may define its own)."""
+    from server.app import create_app
+
+    return create_app(backend_config(request))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -9,12 +9,10 @@ import re
 import pyshacl
 import pytest
 import rdflib
-from flask import Flask
 from flask.testing import FlaskClient
 from rdflib.namespace import DCAT, DCTERMS, RDF, VOID
 
-from server.app import create_app
-from tests.conftest import BACKENDS, EXTERNAL, NS, ROOT, backend_config
+from tests.conftest import EXTERNAL, NS, ROOT
 
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 CATALOG = NS + "id/katalog"
@@ -24,16 +22,6 @@ PARSERS = {
     "application/ld+json": "json-ld",
     "application/rdf+xml": "xml",
 }
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def app(request: pytest.FixtureRequest) -> Flask:
-    return create_app(backend_config(request))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def local(url: str) -> str:

@@ -10,18 +10,7 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.app import create_app
-from tests.conftest import BACKENDS, NS, backend_config
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def app(request: pytest.FixtureRequest) -> Flask:
-    return create_app(backend_config(request))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+from tests.conftest import NS
 
 
 def page(client: FlaskClient, path: str, lang: str = "de") -> BeautifulSoup:

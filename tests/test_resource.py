@@ -18,17 +18,7 @@ from server.app import create_app
 from server.config import Config
 from server.describe import describe
 from server.formats import RDF_FORMATS
-from tests.conftest import BACKENDS, NS, ROOT, backend_config
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def app(request: pytest.FixtureRequest) -> Flask:
-    return create_app(backend_config(request))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+from tests.conftest import NS, ROOT
 
 
 def all_resources(app: Flask) -> list[str]:

@@ -30,11 +30,6 @@ def app(request: pytest.FixtureRequest) -> Flask:
     )
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def bindings(r) -> list[dict]:
     return r.get_json()["results"]["bindings"]
 
@@ -45,7 +40,9 @@ def test_get_form_post_and_direct_post_agree(client: FlaskClient) -> None:
     c = client.post("/sparql", data=Q.encode(), content_type="application/sparql-query")
     assert a.status_code == b.status_code == c.status_code == 200
     assert bindings(a) == bindings(b) == bindings(c)
-    assert len(bindings(a)) == 11  # the Charta, the Produkthaushalt and 9 value sets (2 of the register)
+    assert (
+        len(bindings(a)) == 11
+    )  # the Charta, the Produkthaushalt and 9 value sets (2 of the register)
 
 
 @pytest.mark.parametrize(

@@ -18,25 +18,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import rdflib
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 from werkzeug.http import http_date, parse_date
 from werkzeug.test import TestResponse
 
-from server.app import create_app
 from server.errors import _rdf_error
-from tests.conftest import BACKENDS, backend_config
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def app(request: pytest.FixtureRequest) -> Flask:
-    return create_app(backend_config(request))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def vary(headers: Headers) -> set[str]:
