@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -41,10 +40,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import Load, free_port, wrk  # noqa: E402  (the same wrk runs as benchmarks/run.py)
+
+ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 HOSTILE = 200
 TURTLE = {"Accept": "text/turtle"}
@@ -53,12 +56,6 @@ STALLED = (
     b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     b"Content-Type: application/sparql-query\r\nContent-Length: 1000\r\n\r\nA"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def command(server: str, port: int) -> list[str]:
@@ -108,39 +105,9 @@ def running(server: str) -> Iterator[int]:
         log.close()
 
 
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
-
-
-def _ms(text: str) -> float:
-    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if not m:
-        raise ValueError(text)
-    return float(m.group(1)) * _UNITS[m.group(2)]
-
-
-@dataclass(frozen=True)
-class Load:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    note: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.rps:,.0f} req/s, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms{self.note}"
-        )
-
-
-def wrk(url: str, duration: int, headers: dict[str, str]) -> Load:
-    cmd = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency", url]
-    for name, value in headers.items():
-        cmd += ["-H", f"{name}: {value}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    return Load(rps, p50, p99, f", {errors.group(0)}" if errors else "")
+def load_text(load: Load) -> str:
+    errors = f", {load.errors} errors" if load.errors else ""
+    return f"{load.rps:,.0f} req/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms{errors}"
 
 
 class Hostile:
@@ -256,17 +223,17 @@ def main() -> None:
         ports = {name: stack.enter_context(running(name)) for name in names}
         for port in ports.values():  # warm-up: the answer cache, both workers
             for path, headers in workloads.values():
-                wrk(f"http://127.0.0.1:{port}{path}", 2, headers)
+                wrk(f"http://127.0.0.1:{port}", [(path, headers)], 8, 2)
         loads: dict[tuple[str, str], list[Load]] = {}
         for _ in range(args.rounds):
             for name, port in ports.items():
                 for what, (path, headers) in workloads.items():
-                    load = wrk(f"http://127.0.0.1:{port}{path}", args.duration, headers)
+                    load = wrk(f"http://127.0.0.1:{port}", [(path, headers)], 8, args.duration)
                     loads.setdefault((name, what), []).append(load)
         for (name, what), runs in loads.items():
             best = max(runs, key=lambda r: r.rps)
             rates = ", ".join(f"{r.rps:,.0f}" for r in runs)
-            print(f"{name}: {what}: best {best} (rounds: {rates} req/s)")
+            print(f"{name}: {what}: best {load_text(best)} (rounds: {rates} req/s)")
         for name, port in ports.items():
             print(f"{name}: GET / alone: {probe(port, args.probe)}")
             for kind in ("idle", "slow", "stalled-body"):
