@@ -49,14 +49,9 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from server.load import load
     from tests import servers
 
-    for attempt in range(5):  # as for Virtuoso: a free port may be taken before it binds
-        server = servers.oxigraph(tmp_path_factory.mktemp("oxigraph"), free_port())
-        try:
-            server.start()
-            break
-        except servers.ServerExitedError:
-            if attempt == 4:
-                raise
+    server = servers.start_on_fresh_ports(
+        lambda: servers.oxigraph(tmp_path_factory.mktemp("oxigraph"), free_port())
+    )
     load(ROOT, NS, server.query_url, None)
     yield server.query_url
     server.stop()
@@ -72,18 +67,14 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if servers.virtuoso_required():
             pytest.fail("virtuoso-t is missing: .ci/run installs virtuoso-opensource")
         pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
-    # A free port can be taken again before the server binds it (the hostile tests open
-    # hundreds of loopback connections, each on an ephemeral port): try fresh ports.
-    for attempt in range(5):
-        sql_port = free_port()
-        server = servers.virtuoso(tmp_path_factory.mktemp("virtuoso"), free_port(), sql_port)
-        try:
-            server.start()
-            break
-        except servers.ServerExitedError:
-            if attempt == 4:
-                raise
-    servers.grant_virtuoso_updates(sql_port)
+    ports: list[int] = []
+
+    def make() -> servers.ServerProcess:
+        ports[:] = [free_port(), free_port()]  # SQL, HTTP
+        return servers.virtuoso(tmp_path_factory.mktemp("virtuoso"), ports[1], ports[0])
+
+    server = servers.start_on_fresh_ports(make)
+    servers.grant_virtuoso_updates(ports[0])
     load(ROOT, NS, server.query_url, None)
     yield server.query_url
     server.stop()

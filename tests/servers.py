@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,9 @@ def wait_until_responds(
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise ServerExitedError(f"{url}: the server exited ({proc.returncode}) before answering")
+            raise ServerExitedError(
+                f"{url}: the server exited ({proc.returncode}) before answering"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -72,6 +75,20 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
+
+
+def start_on_fresh_ports(make: Callable[[], ServerProcess], attempts: int = 5) -> ServerProcess:
+    """Start the server ``make`` builds (on ports it picks), trying again with a new one
+    when it exits before answering: a free port can be taken before the server binds it
+    (the hostile tests open hundreds of loopback connections, each on an ephemeral port)."""
+    for attempt in range(attempts):
+        server = make()
+        try:
+            return server.start()
+        except ServerExitedError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def oxigraph(workdir: Path, port: int, timeout_s: int = 5) -> ServerProcess:
