@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -180,3 +181,22 @@ def closed_port_like(port: int) -> int:
                 if s.connect_ex(("127.0.0.1", candidate)) != 0:
                     return candidate
     raise RuntimeError("no closed port found")
+
+
+def get_root(port: int, headers: dict[str, str] | None = None) -> float:
+    """One ``GET /`` on a new connection; its time in seconds (it must be a 200)."""
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/", headers=headers or {})
+        resp = conn.getresponse()
+        resp.read()
+    finally:
+        conn.close()
+    assert resp.status == 200
+    return time.perf_counter() - t0
+
+
+def p95_ms(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1e3

@@ -10,7 +10,6 @@ is recorded (``record_property``), never asserted beyond a generous 2 s per requ
 
 from __future__ import annotations
 
-import http.client
 import os
 import select
 import socket
@@ -27,6 +26,7 @@ import pytest
 
 from tests import servers
 from tests.conftest import ROOT, free_port
+from tests.hostile._serve import get_root, p95_ms
 
 pytestmark = pytest.mark.live
 
@@ -73,20 +73,6 @@ def served(
         proc.wait(30)
 
 
-def get_root(port: int) -> float:
-    """One ``GET /`` on a new connection; its time in seconds (it must be a 200)."""
-    t0 = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", "/")
-        resp = conn.getresponse()
-        resp.read()
-    finally:
-        conn.close()
-    assert resp.status == 200
-    return time.perf_counter() - t0
-
-
 def probe(port: int, seconds: float) -> list[float]:
     times = []
     end = time.monotonic() + seconds
@@ -94,11 +80,6 @@ def probe(port: int, seconds: float) -> list[float]:
         times.append(get_root(port))
         time.sleep(0.03)
     return times
-
-
-def p95_ms(times: list[float]) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1e3
 
 
 @contextmanager

@@ -26,6 +26,7 @@ import pytest
 
 from tests import servers
 from tests.conftest import NS, ROOT, free_port
+from tests.hostile._serve import get_root, p95_ms
 
 pytestmark = pytest.mark.live
 
@@ -86,19 +87,6 @@ def ask(port: int, query: str, source: str) -> tuple[int, float, dict[str, str]]
         conn.close()
 
 
-def get_root(port: int) -> float:
-    t0 = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", "/", headers={"Accept": "text/html"})
-        resp = conn.getresponse()
-        resp.read()
-    finally:
-        conn.close()
-    assert resp.status == 200
-    return time.perf_counter() - t0
-
-
 @dataclass
 class Tally:
     answers: list[tuple[int, float, dict[str, str]]] = field(default_factory=list)
@@ -123,11 +111,6 @@ def hammer(port: int, sources: list[str], per_source: int, stop: threading.Event
     return tally
 
 
-def p95_ms(times: list[float]) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1e3
-
-
 def test_pages_stay_fast_and_excess_sparql_is_refused_quickly(
     port: int, record_property: pytest.RecordProperty
 ) -> None:
@@ -137,7 +120,7 @@ def test_pages_stay_fast_and_excess_sparql_is_refused_quickly(
     pages: list[float] = []
     end = time.monotonic() + RUN_S
     while time.monotonic() < end:
-        pages.append(get_root(port))
+        pages.append(get_root(port, {"Accept": "text/html"}))
         time.sleep(0.05)
     stop.set()
     time.sleep(TIMEOUT_S + 1)  # let the last runaway queries end
