@@ -287,12 +287,3 @@ def _syntax_error(root: tree_sitter.Node, source: bytes) -> str:
         if node.has_error:
             stack.extend(reversed(node.children))
     return "syntax error"
-
-
-@lru_cache(maxsize=512)
-def star_order(text: str) -> tuple[str, ...] | None:
-    """``SELECT *`` column order of a text that passed :func:`check` (or None)."""
-    try:
-        return _check_parsed(decode_escapes(text), 1 << 30, 1 << 30).star_order
-    except QueryRefused:
-        return None

@@ -15,8 +15,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from server.query_policy import star_order
-
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
@@ -167,10 +165,9 @@ def write_ask(value: bool, fmt: ResultsFormat) -> bytes:
     return f"{text}\n".encode()
 
 
-def column_order(variables: list[str], query: str) -> list[str]:
+def column_order(variables: list[str], order: tuple[str, ...] | None) -> list[str]:
     """``SELECT *`` columns in the order the query names them, on every backend
     (Oxigraph sorts them by name, Virtuoso keeps the query's order)."""
-    order = star_order(query)
     if not order:
         return variables
     rank = {name: i for i, name in enumerate(order)}

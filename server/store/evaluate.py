@@ -20,7 +20,9 @@ from server.store import QueryAnswer, QueryJob, QuerySyntaxError
 Writer = Callable[[int, bool], bytes]
 
 
-def evaluate(store: ox.Store, job: QueryJob, prefixes: dict[str, str]) -> QueryAnswer:
+def evaluate(
+    store: ox.Store, job: QueryJob, prefixes: dict[str, str], order: tuple[str, ...] | None
+) -> QueryAnswer:
     """Run ``job`` on ``store`` and make its answer (see :func:`answer`)."""
     kwargs: dict[str, object] = {}
     if job.default_graphs:
@@ -31,13 +33,14 @@ def evaluate(store: ox.Store, job: QueryJob, prefixes: dict[str, str]) -> QueryA
         result = store.query(job.query, **kwargs)  # type: ignore[arg-type]
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from exc
-    return answer(result, job, prefixes)
+    return answer(result, job, prefixes, order)
 
 
 def answer(
     result: ox.QueryBoolean | ox.QuerySolutions | Iterable[ox.Triple],
     job: QueryJob,
     prefixes: dict[str, str],
+    order: tuple[str, ...] | None = None,
     cut_short: Callable[[], bool] = lambda: False,
 ) -> QueryAnswer:
     """At most ``job.max_rows`` rows or triples in ``job.max_answer_bytes``; says if more existed.
@@ -50,7 +53,7 @@ def answer(
         return QueryAnswer(results.write_ask(bool(result), fmt), fmt.media_type, False, 1)
     if isinstance(result, ox.QuerySolutions):
         fmt = results.BY_NAME[job.result_format]
-        variables = results.column_order([v.value for v in result.variables], job.query)
+        variables = results.column_order([v.value for v in result.variables], order)
         rows = [[sol[v] for v in variables] for sol in _until_broken(result, job.max_rows + 1)]
 
         def write_rows(n: int, truncated: bool) -> bytes:

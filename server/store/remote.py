@@ -291,7 +291,7 @@ class RemoteStore:
             if graph:
                 fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
                 triples = (q.triple for q in ox.parse(body, format=fmt))
-                made = answer(triples, job, all_prefixes(self.namespace), lambda: body.cut)
+                made = answer(triples, job, all_prefixes(self.namespace), None, lambda: body.cut)
             else:
                 parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
                 if job.form == "ASK":
@@ -299,7 +299,7 @@ class RemoteStore:
                     value = results.write_ask(_boolean(parsed), out)
                     made = QueryAnswer(value, out.media_type, False, 1)
                 else:
-                    made = answer(parsed, job, {}, lambda: body.cut)
+                    made = answer(parsed, job, {}, checked.star_order, lambda: body.cut)
         except SyntaxError as exc:
             raise StoreUnavailableError(
                 f"{self.query_url} sent an unreadable answer: {exc}"

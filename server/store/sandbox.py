@@ -145,8 +145,8 @@ def _serve(conn: Connection, config: Config) -> None:
             return
         try:
             # again, in the process that runs it
-            check(job.query, job.max_bytes, job.max_depth, job.max_patterns)
-            conn.send(("ok", evaluate(store, job, prefixes)))
+            checked = check(job.query, job.max_bytes, job.max_depth, job.max_patterns)
+            conn.send(("ok", evaluate(store, job, prefixes, checked.star_order)))
         except QueryRefusedError as exc:
             conn.send(("refused", (exc.status, str(exc))))
         except QuerySyntaxError as exc:
