@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -102,20 +104,34 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@contextmanager
+def on_socket(make_app: Callable[[str], Callable[..., Any]]) -> Iterator[str]:
+    """Serve the WSGI app ``make_app(url)`` builds, threaded, on loopback; yield its URL.
+
+    The socket is bound first, on a port the kernel picks, and the app is built for
+    that address: no free port to lose to another process in between.
+    """
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, lambda environ, start: [], threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    server.app = make_app(url)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
     """The app on a real socket (threaded), for clients that need one: SPARQLWrapper, browsers."""
-    from werkzeug.serving import make_server
-
     from server.app import create_app
 
     config = backend_config(request, testing=False, max_rows=500, query_workers=2)
-    app = create_app(config)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with on_socket(lambda url: create_app(config)) as url:
+        yield url
 
 
 _BY_BACKEND: dict[str, dict[str, int]] = {}

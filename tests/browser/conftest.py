@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from server.config import Config
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, on_socket
 from tests.tools import missing, npm_ci
 
 HERE = Path(__file__).resolve().parent
@@ -34,16 +33,11 @@ def browser_tools() -> None:
 @pytest.fixture(scope="session")
 def site_url() -> Iterator[str]:
     """The app on the embedded store, on a real socket for the browser."""
-    from werkzeug.serving import make_server
-
     from server.app import create_app
 
-    app = create_app(Config(root=ROOT, query_workers=2).validated())
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    config = Config(root=ROOT, query_workers=2).validated()
+    with on_socket(lambda url: create_app(config)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

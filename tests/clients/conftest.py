@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import pytest
 from flask import Flask
 
 from server.config import Config
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, on_socket
 from tests.tools import missing, npm_ci
 
 HERE = Path(__file__).resolve().parent
@@ -61,19 +60,18 @@ def _crawl_friendly(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def site() -> Iterator[Site]:
     """The app on a real socket, its public URL its own address."""
-    from werkzeug.serving import make_server
-
     from server.app import create_app
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    config = Config(root=ROOT, query_workers=2, public_url=url + "/").validated()
-    app = create_app(config)
-    server = make_server("127.0.0.1", port, _crawl_friendly(app), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(url, app)
-    server.shutdown()
+    apps: list[Flask] = []
+
+    def make(url: str):  # type: ignore[no-untyped-def]
+        apps.append(
+            create_app(Config(root=ROOT, query_workers=2, public_url=url + "/").validated())
+        )
+        return _crawl_friendly(apps[0])
+
+    with on_socket(make) as url:
+        yield Site(url, apps[0])
 
 
 def sitemap_paths(site: Site) -> list[str]:
