@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from server.config import Config
 from server.formats import BY_SUFFIX, RdfFormat
 from server.namespaces import DCAT, DCTERMS, FORMATS, RDF, VOID, XSD, all_prefixes
+from server.serialize import value_of
 from server.store import Store
 
 DCT = DCTERMS
@@ -159,7 +160,9 @@ def build(store: Store, namespace: str, base_url: str | None = None) -> Build:
             data = ntriples(triples)
         else:  # pyoxigraph keeps input order, so sorted triples give the same bytes every time
             readable = {k: v for k, v in prefixes.items() if k != "id"}
-            data = ox.serialize(triples, format=fmt.ox_format, prefixes=readable)
+            made = ox.serialize(triples, format=fmt.ox_format, prefixes=readable)
+            assert made is not None  # no output file given: the bytes are returned
+            data = made
         if gz:
             data = gzip.compress(data, compresslevel=9, mtime=0)
         result.dumps[filename] = Dump.of(filename, fmt, gz, dist, data)
@@ -202,13 +205,18 @@ def _metadata(
         add(dist, DCT + "modified", day)
 
     datasets = [
-        r["d"]
+        d
         for r in store.select(
             f"SELECT ?d WHERE {{ ?d a <{DCAT}Dataset> . "
             f'FILTER(STRSTARTS(STR(?d), "{namespace}")) }}'
         )
+        if isinstance(d := r["d"], ox.NamedNode)
     ]
-    catalogs = [r["c"] for r in store.select(f"SELECT ?c WHERE {{ ?c a <{DCAT}Catalog> }}")]
+    catalogs = [
+        c
+        for r in store.select(f"SELECT ?c WHERE {{ ?c a <{DCAT}Catalog> }}")
+        if isinstance(c := r["c"], ox.NamedNode)
+    ]
     for c in catalogs:
         add(c, DCT + "modified", day)
     dates = sorted(
@@ -360,9 +368,9 @@ def load_build(out: Path) -> Build:
     dists, sizes = {}, {}
     for t in result.metadata:  # the distribution of each dump is named by its checksum
         if t.predicate.value == SPDX + "checksum":
-            dists[t.object.value] = t.subject.value
+            dists[value_of(t.object)] = value_of(t.subject)
         elif t.predicate.value == DCAT + "byteSize":
-            sizes[t.subject.value] = int(t.object.value)
+            sizes[value_of(t.subject)] = int(value_of(t.object))
     sums = (out / "dumps" / "SHA256SUMS").read_text().splitlines()
     for line in sums:
         digest, filename = line.split("  ", 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -22,7 +22,7 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _config(**overrides: object) -> Config:
+def _config(**overrides: Any) -> Config:
     try:
         return Config.from_env(**overrides)
     except (ValueError, TypeError) as exc:

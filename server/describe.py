@@ -112,6 +112,8 @@ class Statistics:
     def __init__(self, triples: list[ox.Triple]) -> None:
         self._by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
         for t in dict.fromkeys(triples):  # each statement once, in order
+            if isinstance(t.subject, ox.Triple):
+                raise TypeError(f"quoted triple in the data: {t}")
             self._by_subject.setdefault(t.subject, []).append(t)
 
     def about(self, subjects: set[ox.NamedNode | ox.BlankNode]) -> list[ox.Triple]:

@@ -77,7 +77,7 @@ def lang_name(lang: str) -> str:
     """A language's name in itself ("Deutsch", "English"), from CLDR."""
     from babel import Locale
 
-    return Locale.parse(lang).get_display_name(lang).capitalize()
+    return (Locale.parse(lang).get_display_name(lang) or lang).capitalize()
 
 
 # Maintaining the catalogues: the commands below, also run by tests/test_translations.py.
@@ -91,7 +91,7 @@ def extract() -> str:
     from babel.messages.pofile import write_po
 
     with BABEL_CFG.open(encoding="utf-8") as f:
-        method_map, options_map = parse_mapping_cfg(f)
+        method_map, options_map = parse_mapping_cfg(f)  # type: ignore[no-untyped-call]
     catalog = Catalog(project="charta", fuzzy=False)
     found = extract_from_dir(
         str(ROOT / "server"),

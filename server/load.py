@@ -57,7 +57,8 @@ def _leftovers(query_url: str, prefix: str, timeout: float) -> list[str]:
         rows = sw.queryAndConvert()["results"]["bindings"]  # type: ignore[index, call-overload]
     except Exception:  # best effort: a server that cannot list graphs keeps its leftovers
         return []
-    return [r["g"]["value"] for r in rows if r.get("g", {}).get("value", "").startswith(prefix)]
+    graphs = [r.get("g", {}).get("value", "") for r in rows if isinstance(r, dict)]
+    return [g for g in graphs if isinstance(g, str) and g.startswith(prefix)]
 
 
 def load(

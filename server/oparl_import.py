@@ -175,7 +175,7 @@ class Client:
         raise OParlImportError(f"{url}: {reason}, still after {p.retries} retries")
 
     def _backoff(self, attempt: int, reason: str) -> float:
-        wait = self.politeness.backoff_s * 2 ** (attempt - 1)
+        wait: float = self.politeness.backoff_s * 2.0 ** (attempt - 1)
         retry_after, self._retry_after = self._retry_after, ""
         if retry_after.isdigit():  # the server's own wish, within reason
             wait = max(wait, min(float(retry_after), 60.0))
@@ -212,7 +212,7 @@ class Client:
             self.warn(url, f"HTTP {answer.status} for an object the server links to; skipped")
             self._objects[url] = None
             return None
-        data = self.json(url, answer)
+        data: dict[str, Any] | None = self.json(url, answer)
         if not isinstance(data, dict):
             if required:
                 raise OParlImportError(f"{url}: not an OParl object")
@@ -643,13 +643,13 @@ class Importer:
         # Papers already in the register are read again: a decision is recorded on the
         # meeting's agenda item, which need not change the paper's 'modified'.
         for pid in sorted(known - set(papers) - deleted):
-            paper = self.client.object(pid)
-            if paper is None:
+            again = self.client.object(pid)
+            if again is None:
                 continue  # warned; its rows stay as they are
-            if paper.get("deleted"):
+            if again.get("deleted"):
                 deleted.add(pid)
             else:
-                papers[pid] = paper
+                papers[pid] = again
         for pid in sorted(deleted & known):
             self._remove_paper(pid)
         for pid in sorted(papers):
@@ -791,8 +791,9 @@ class Importer:
         existing: Row | None,
     ) -> Row:
         deciding = [(r, auth) for r, auth in rows if auth]
-        decided = [(r, outcome(r["ergebnis"])) for r, _ in deciding]
-        decided = [(r, o) for r, o in decided if o]
+        decided: list[tuple[Row, str]] = [
+            (r, o) for r, _ in deciding if (o := outcome(r["ergebnis"]))
+        ]
         if decided:
             last, status = max(decided, key=lambda d: (d[0]["datum"], d[0]["oparl_id"]))
             gremium, datum = last["gremium"], last["datum"]
@@ -828,8 +829,9 @@ class Importer:
         for file in files:
             if isinstance(file, dict) and not file.get("deleted"):
                 for key in ("accessUrl", "downloadUrl"):
-                    if isinstance(file.get(key), str) and file[key].strip():
-                        return file[key].strip()
+                    link = file.get(key)
+                    if isinstance(link, str) and link.strip():
+                        return link.strip()
         web = paper.get("web")
         return web if isinstance(web, str) and web else pid
 
@@ -999,7 +1001,8 @@ def _unique(base: str, taken: set[str]) -> str:
 
 
 def _body_matches(body: dict[str, Any], wanted: str) -> bool:
-    url = body.get("id") if isinstance(body.get("id"), str) else ""
+    found = body.get("id")
+    url = found if isinstance(found, str) else ""
     names = {fold(_text(body.get("shortName"))), fold(_text(body.get("name")))}
     return wanted in (url, url.rstrip("/").rsplit("/", 1)[-1]) or fold(wanted) in names
 

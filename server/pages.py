@@ -10,6 +10,7 @@ import pyoxigraph as ox
 from server import describe
 from server.labels import LabelIndex, format_literal, local_name, standard_label
 from server.namespaces import DCTERMS, RDF, SCHEMA, SKOS
+from server.serialize import plain, value_of
 
 RDF_TYPE = str(RDF.type)
 SOURCE = str(DCTERMS.source)
@@ -127,17 +128,17 @@ def build_page(
     for t in triples:
         p = t.predicate.value
         if t.subject == subject:
-            objects.setdefault(p, []).append(t.object.value)
+            objects.setdefault(p, []).append(value_of(t.object))
             if p == RDF_TYPE:
-                types.append(value(t.object))
+                types.append(value(plain(t.object)))
                 continue
             if p == SOURCE:
-                sources.append(value(t.object))
+                sources.append(value(plain(t.object)))
                 continue
             if p in (SKOS + "prefLabel",) and isinstance(t.object, ox.Literal):
                 continue
             row = out.setdefault(p, Row(p, prop_label(p)))
-            row.values.append(value(t.object))
+            row.values.append(value(plain(t.object)))
         elif t.object == subject and isinstance(t.subject, ox.NamedNode):
             row = inc.setdefault(p, Row(p, prop_label(p)))
             row.values.append(value(t.subject))
@@ -174,7 +175,7 @@ def _positions(triples: list[ox.Triple]) -> dict[str, int]:
     for t in triples:
         if t.predicate.value == POSITION and isinstance(t.object, ox.Literal):
             try:
-                out[t.subject.value] = int(t.object.value)
+                out[value_of(t.subject)] = int(value_of(t.object))
             except ValueError:
                 continue
     return out
@@ -187,8 +188,8 @@ def _drop_repeated(rows: dict[str, Row], supers: dict[str, set[str]]) -> None:
         for sup in supers.get(sub, ()):
             covered.setdefault(sup, set()).update((v.text, v.href) for v in row.values)
     for sup, shown in covered.items():
-        row = rows.get(sup)
-        if row is not None and {(v.text, v.href) for v in row.values} <= shown:
+        shown_row = rows.get(sup)
+        if shown_row is not None and {(v.text, v.href) for v in shown_row.values} <= shown:
             del rows[sup]
 
 

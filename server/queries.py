@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+
 from server.namespaces import SKOS
-from server.store import Store
+from server.store import Store, Term
 
 
 @dataclass
@@ -65,7 +67,7 @@ def _label(var: str, lang: str) -> str:
       BIND(COALESCE(?{var}L1, ?{var}L2, STR(?{var})) AS ?{var}L)"""
 
 
-def _plain(rows: list[dict]) -> list[dict[str, str]]:
+def _plain(rows: list[dict[str, Term]]) -> list[dict[str, str]]:
     return [{k: v.value for k, v in r.items()} for r in rows]
 
 
@@ -95,7 +97,7 @@ def activities_of(store: Store, iri: str, lang: str) -> list[Activity]:
                 r["a"].value,
                 r["aL"].value,
                 d.value if d is not None else None,
-                d.datatype.value if d is not None and d.datatype else None,
+                d.datatype.value if isinstance(d, ox.Literal) else None,
                 r["kL"].value if "kL" in r else None,
             )
         )

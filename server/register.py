@@ -241,14 +241,14 @@ class _Expander:
         from csvw.metadata import NAMESPACES
 
         self.namespace = namespace
-        self.prefixes = NAMESPACES
+        self.prefixes: dict[str, str] = NAMESPACES
 
     def iri(self, template: Any, values: dict[str, str]) -> str:
         raw = str(template.uri) if hasattr(template, "uri") else str(template)
         if ":" in raw and raw.split(":", 1)[0] in self.prefixes and "{" not in raw:
             prefix, local = raw.split(":", 1)
             return self.prefixes[prefix] + local
-        expanded = template.expand(**values) if hasattr(template, "expand") else raw
+        expanded = str(template.expand(**values)) if hasattr(template, "expand") else raw
         head = expanded.split(":", 1)[0]
         if ":" in expanded and head in self.prefixes and not expanded.startswith(head + "://"):
             return self.prefixes[head] + expanded.split(":", 1)[1]
@@ -484,7 +484,7 @@ def _literal(value: Any, col: Any) -> ox.Literal:
 
 
 def _explicit(iri: str, col: Any) -> str:
-    return urljoin(col._namespace, iri)  # set in _row_triples
+    return urljoin(str(col._namespace), iri)  # set in _row_triples
 
 
 def _row_triples(
@@ -499,14 +499,10 @@ def _row_triples(
 ) -> None:
     schema = table.tableSchema
     template_values = {
-        k: (
-            _canonical(v.date() if isinstance(v, datetime) and _is_date(schema, k) else v)
-            if v is not None and not isinstance(v, list)
-            else None
-        )
+        k: _canonical(v.date() if isinstance(v, datetime) and _is_date(schema, k) else v)
         for k, v in values.items()
+        if v is not None and not isinstance(v, list)
     }
-    template_values = {k: v for k, v in template_values.items() if v is not None}
     row_subject = expander.iri(schema.aboutUrl, template_values) if schema.aboutUrl else None
 
     def emit(s: str, p: str, o: ox.NamedNode | ox.Literal, column: str) -> None:

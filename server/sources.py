@@ -54,7 +54,7 @@ def source_files(root: Path, roles: Iterable[str] = (*SOURCE_DIRS, SHAPES_DIR)) 
     root = Path(root)
     if not root.is_dir():
         raise SourceError(root, None, "no such folder")
-    files = []
+    files: list[SourceFile] = []
     for role in roles:
         folder = root / role
         if not folder.is_dir():

@@ -25,7 +25,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from server.namespaces import SH
 from server.register import Conversion
-from server.serialize import rdflib_term
+from server.serialize import plain, rdflib_term, value_of
 from server.sources import (
     SHAPES_DIR,
     SOURCE_DIRS,
@@ -106,8 +106,8 @@ def _cell(
             return conv.origin[(str(focus), str(path))]
         if value is not None:
             for t in conv.triples:
-                if t.subject.value == str(focus) and t.object.value == str(value):
-                    key = (t.subject.value, t.predicate.value)
+                if value_of(t.subject) == str(focus) and value_of(t.object) == str(value):
+                    key = (value_of(t.subject), t.predicate.value)
                     if key in conv.origin and conv.origin[key][2]:
                         return conv.origin[key]
         if str(focus) in conv.rows:
@@ -150,7 +150,12 @@ def load_all(
                 raise SourceError(exc.path, exc.line, exc.message) from exc
             conversions.append(conv)
             data.addN(
-                (rdflib_term(t.subject), rdflib_term(t.predicate), rdflib_term(t.object), data)
+                (
+                    rdflib_term(plain(t.subject)),
+                    rdflib_term(t.predicate),
+                    rdflib_term(plain(t.object)),
+                    data,
+                )
                 for t in conv.triples
             )
             for subject, (file, _) in conv.rows.items():

@@ -75,19 +75,28 @@ class QueryAnswer:
     cut_by: str | None = None
 
 
+#: A bound term of a SELECT row (the store holds no quoted triples).
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
 class Store(Protocol):
     """A read-only view of the knowledge graph."""
 
-    #: Changes whenever the data changes; used for ETags.
-    version: str
-    #: When the data last changed; used for Last-Modified.
-    modified: datetime
+    @property
+    def version(self) -> str:
+        """Changes whenever the data changes; used for ETags."""
+        ...
+
+    @property
+    def modified(self) -> datetime:
+        """When the data last changed; used for Last-Modified."""
+        ...
 
     def construct(self, query: str) -> list[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE query and return its triples."""
         ...
 
-    def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+    def select(self, query: str) -> list[dict[str, Term]]:
         """Run a SELECT query; each row maps variable names to bound terms."""
         ...
 

@@ -15,6 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -290,10 +291,12 @@ class RemoteStore:
         try:
             if graph:
                 fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
-                triples = (q.triple for q in ox.parse(body, format=fmt))
+                triples = (q.triple for q in ox.parse(cast(IO[bytes], body), format=fmt))
                 made = answer(triples, job, all_prefixes(self.namespace), None, lambda: body.cut)
             else:
-                parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+                parsed = ox.parse_query_results(
+                    cast(IO[bytes], body), format=ox.QueryResultsFormat.JSON
+                )
                 if job.form == "ASK":
                     out = results.BY_NAME[job.result_format]
                     value = results.write_ask(_boolean(parsed), out)

@@ -253,7 +253,8 @@ def byte_ranges(resp: Response, req: Request, length: int) -> Response:
     # 416; it gets the decided range and no If-Range to judge again.
     environ = {k: v for k, v in req.environ.items() if k != "HTTP_IF_RANGE"}
     environ["HTTP_RANGE"] = spec
-    return resp.make_conditional(environ, accept_ranges=True, complete_length=length)
+    resp.make_conditional(environ, accept_ranges=True, complete_length=length)
+    return resp
 
 
 def _if_range_holds(value: str | None, resp: Response) -> bool:

@@ -29,7 +29,7 @@ from server.views.negotiation import choose_lang, finish_data
 bp = Blueprint("register", __name__)
 
 #: ``?sort=`` keys and what they sort by; dates and names missing sort last.
-SORTS: dict[str, Callable[[Joining], tuple]] = {
+SORTS: dict[str, Callable[[Joining], tuple[bool | str, ...]]] = {
     "institution": lambda j: (j.institution.label.casefold(), j.date or "9999"),
     "art": lambda j: (
         j.kind is None,

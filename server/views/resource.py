@@ -6,7 +6,10 @@ trip, and the IRI names the thing while ``.ttl``/``.html`` URLs name documents.
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template
+from flask.typing import ResponseReturnValue
+from jinja2 import Template
 from werkzeug.exceptions import NotAcceptable
 
 from server import describe as description
@@ -26,7 +29,7 @@ bp = Blueprint("resource", __name__)
 MAX_PATH = 1024
 
 
-def described(st: Store, iri: str) -> list:
+def described(st: Store, iri: str) -> list[ox.Triple]:
     """The resource's triples, download and endpoint URLs pointing where this server is reached."""
     return description.relocate(describe(st, iri, site().stats), cfg().namespace, cfg().public_url)
 
@@ -60,7 +63,7 @@ def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]
 
 
 @bp.route("/id/<path:rest>")
-def resource(rest: str) -> Response:
+def resource(rest: str) -> ResponseReturnValue:
     if len(rest) > MAX_PATH:
         abort(400, f"Path longer than {MAX_PATH} characters.")
     path, suffix = urls().split_suffix("id/" + rest)
@@ -92,21 +95,21 @@ def resource(rest: str) -> Response:
 
 
 def represent(
-    iri: str, path: str, triples: list, fmt: RdfFormat | str, suffix: str | None
+    iri: str, path: str, triples: list[ox.Triple], fmt: RdfFormat | str, suffix: str | None
 ) -> Response:
     """One resource in one format, with validators and alternates."""
     lang = choose_lang()
     return respond(path, fmt, suffix, render(iri, path, triples, fmt, lang), lang)
 
 
-def render(iri: str, path: str, triples: list, fmt: RdfFormat | str, lang: str) -> bytes:
+def render(iri: str, path: str, triples: list[ox.Triple], fmt: RdfFormat | str, lang: str) -> bytes:
     """The body of one representation: an HTML page or a serialised RDF description."""
     st = store()
     if fmt == HTML:
         page = build_page(iri, triples, lang, urls().vocabulary, urls().local, super_properties())
         if page.kind == "generic" and str(ORG.Organization) in page.objects.get(str(RDF.type), []):
             page.kind = "body"  # an institution only the register tables describe (Dortmund)
-        names = [f"resource/{page.kind}.html", "resource/generic.html"]
+        names: list[str | Template] = [f"resource/{page.kind}.html", "resource/generic.html"]
         extra = kind_context(st, page.kind, iri, lang)
         body = render_template(
             names,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, render_template, request
@@ -20,7 +21,7 @@ from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.labels import LabelIndex, local_name
 from server.namespaces import all_prefixes
 from server.queries import organisation_tree, themes_and_goals
-from server.serialize import jsonld_context, serialize
+from server.serialize import jsonld_context, serialize, value_of
 from server.state import config as cfg
 from server.state import store, urls
 from server.views.negotiation import (
@@ -111,7 +112,8 @@ def static(filename: str) -> Response:
     resp.headers["Cache-Control"] = IMMUTABLE if fingerprinted else REVALIDATE
     if found.gzipped is not None:
         resp.vary.add("Accept-Encoding")
-    return resp.make_conditional(request)
+    resp.make_conditional(request)
+    return resp
 
 
 @bp.record_once
@@ -182,25 +184,27 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
     return finish_data(resp, tag)
 
 
-def _terms(triples: list[ox.Triple], base: str, lang: str) -> list[dict[str, object]]:
+def _terms(triples: list[ox.Triple], base: str, lang: str) -> list[dict[str, Any]]:
     """One entry per class and property: anchor, label, definition, superterms."""
     labels = LabelIndex.of(triples)
     defs: dict[str, dict[str, str]] = {}
     supers: dict[str, list[str]] = {}
     kinds: dict[str, str] = {}
     for t in triples:
-        s, p = t.subject.value, t.predicate.value
+        s, p = value_of(t.subject), t.predicate.value
         if not s.startswith(base + "#"):
             continue
         if p.endswith("core#definition") and isinstance(t.object, ox.Literal):
             defs.setdefault(s, {})[t.object.language or ""] = t.object.value
         elif p.endswith(("#subClassOf", "#subPropertyOf")):
-            supers.setdefault(s, []).append(t.object.value)
-        elif p.endswith("#type") and t.object.value.startswith("http://www.w3.org/2002/07/owl#"):
-            kinds[s] = "class" if t.object.value.endswith("Class") else "property"
+            supers.setdefault(s, []).append(value_of(t.object))
+        elif p.endswith("#type") and value_of(t.object).startswith(
+            "http://www.w3.org/2002/07/owl#"
+        ):
+            kinds[s] = "class" if value_of(t.object).endswith("Class") else "property"
         elif (
             p.endswith("#type")
-            and t.object.value == "http://www.w3.org/2000/01/rdf-schema#Datatype"
+            and value_of(t.object) == "http://www.w3.org/2000/01/rdf-schema#Datatype"
         ):
             kinds[s] = "datatype"  # the schemes of our identifiers' notations
     terms = []

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from typing import cast
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from werkzeug.exceptions import (
     HTTPException,
@@ -206,7 +208,7 @@ def sparql() -> Response:
     key = ("sparql", version, job)
     cached = cache.get(key)
     if cached is not None:
-        answer = cached[1]
+        answer = cast(QueryAnswer, cached[1])
     else:
         answer = _run(st, job, config)
         cache.put(key, (answer.body, answer))
@@ -221,11 +223,11 @@ def sparql() -> Response:
         )
         resp.headers["Warning"] = f'199 charta "Result truncated to {limit}"'
     if request.method in ("GET", "HEAD"):
-        key = hashlib.sha256(f"{fmt}\0{text}\0{default_graphs}\0{named_graphs}".encode())
+        digest = hashlib.sha256(f"{fmt}\0{text}\0{default_graphs}\0{named_graphs}".encode())
         return finish(
             resp,
             request,
-            f"{version}-q{key.hexdigest()[:16]}",
+            f"{version}-q{digest.hexdigest()[:16]}",
             modified,
             config.cache_max_age_s,
         )
@@ -269,7 +271,7 @@ def _service_description_or_editor() -> Response:
     return finish_data(resp, f"sd-{fmt.suffix}")
 
 
-def service_description(endpoint: str) -> list:
+def service_description(endpoint: str) -> list[ox.Triple]:
     """sd:Service for this endpoint: language, result formats, limits, the default dataset."""
     import pyoxigraph as ox
 
