@@ -18,7 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
-from server.sources import SOURCE_DIRS, fingerprint, parse_into, source_files
+from server.sources import fingerprint, load_sources, release_graphs
 from server.store.remote import data_graph, meta_graph
 
 CHUNK = 5000
@@ -61,36 +61,49 @@ def _leftovers(query_url: str, prefix: str, timeout: float) -> list[str]:
     return [g for g in graphs if isinstance(g, str) and g.startswith(prefix)]
 
 
+def _lines(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> list[str]:
+    """One graph as sorted N-Triples lines, ready for INSERT DATA."""
+    return sorted(f"{q.triple} ." for q in store.quads_for_pattern(None, None, None, graph))
+
+
 def load(
     root: Path, namespace: str, query_url: str, update_url: str | None, timeout: float = 120.0
 ) -> LoadResult:
     """Load everything; raises SPARQLWrapper/urllib errors if the server refuses."""
     update_url = update_url or default_update_url(query_url)
     store = ox.Store()
-    for src in source_files(root, SOURCE_DIRS):
-        parse_into(store, src.path, namespace)
-    lines = sorted(f"{q.triple} ." for q in store)
+    load_sources(store, root, namespace)
+    lines = _lines(store, ox.DefaultGraph())
+    # Each release's frozen state goes into the graph its IRI names (the remote
+    # store reads it there), moved in with the data in the same final update.
+    releases = [(g.value, _lines(store, g)) for g, _ in release_graphs(root, namespace)]
     version, newest = fingerprint(root, namespace)
     graph = data_graph(namespace)
     tmp = f"{graph}-loading-{version}"
-    for stale in _leftovers(query_url, f"{graph}-loading-", timeout):
-        _update(update_url, f"DROP SILENT GRAPH <{stale}>", timeout)
-    _update(update_url, f"DROP SILENT GRAPH <{tmp}>", timeout)
+    parts = [(tmp, graph, lines)] + [(f"{g}-loading-{version}", g, ls) for g, ls in releases]
+    for prefix in {f"{target}-loading-" for _, target, _ in parts}:
+        for stale in _leftovers(query_url, prefix, timeout):
+            _update(update_url, f"DROP SILENT GRAPH <{stale}>", timeout)
     try:
-        for start in range(0, len(lines), CHUNK):
-            body = "\n".join(lines[start : start + CHUNK])
-            _update(update_url, f"INSERT DATA {{ GRAPH <{tmp}> {{\n{body}\n}} }}", timeout)
+        for part_tmp, _, part in parts:
+            _update(update_url, f"DROP SILENT GRAPH <{part_tmp}>", timeout)
+            for start in range(0, len(part), CHUNK):
+                body = "\n".join(part[start : start + CHUNK])
+                _update(update_url, f"INSERT DATA {{ GRAPH <{part_tmp}> {{\n{body}\n}} }}", timeout)
     except BaseException:  # Ctrl-C or a refused chunk: leave nothing half-written behind
         try:
-            _update(update_url, f"DROP SILENT GRAPH <{tmp}>", timeout)
+            for part_tmp, _, _ in parts:
+                _update(update_url, f"DROP SILENT GRAPH <{part_tmp}>", timeout)
         except Exception:
-            pass  # the server is gone; the next load drops the leftover first
+            pass  # the server is gone; the next load drops the leftovers first
         raise
+    moves = "".join(
+        f"MOVE SILENT GRAPH <{part_tmp}> TO GRAPH <{target}> ;\n" for part_tmp, target, _ in parts
+    )
     modified = datetime.fromtimestamp(int(newest), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _update(
         update_url,
-        f"""MOVE SILENT GRAPH <{tmp}> TO GRAPH <{graph}> ;
-DROP SILENT GRAPH <{meta_graph(namespace)}> ;
+        f"""{moves}DROP SILENT GRAPH <{meta_graph(namespace)}> ;
 INSERT DATA {{ GRAPH <{meta_graph(namespace)}> {{
   <{graph}> <{namespace}ontology#version> "{version}" ;
     <http://purl.org/dc/terms/modified> "{modified}"^^<http://www.w3.org/2001/XMLSchema#dateTime> .

@@ -21,7 +21,13 @@ import rdflib
 
 from server.serialize import rdflib_term
 
-SOURCE_DIRS = ("ontology", "data")
+SOURCE_DIRS = ("ontology", "data", "releases")
+#: Folders a checkout may lack: before its first release there is no ``releases/``.
+OPTIONAL_DIRS = ("releases",)
+#: Inside ``releases/<version>/``: the release's catalog description (a source, loaded
+#: into the default graph with the data) and its frozen N-Triples dump (its own graph).
+RELEASE_DESCRIPTION = "release.ttl"
+RELEASE_DUMP = "dumps/charta.nt"
 #: The register's CSVW metadata (server/register.py); its tables lie beside it.
 METADATA = "csv-metadata.json"
 SHAPES_DIR = "shapes"
@@ -58,7 +64,14 @@ def source_files(root: Path, roles: Iterable[str] = (*SOURCE_DIRS, SHAPES_DIR)) 
     for role in roles:
         folder = root / role
         if not folder.is_dir():
+            if role in OPTIONAL_DIRS:
+                continue
             raise SourceError(folder, None, "folder missing (expected ontology/, data/, shapes/)")
+        if role == "releases":  # the frozen dumps are graphs of their own, not sources
+            files.extend(
+                SourceFile(p, role) for p in sorted(folder.glob(f"*/{RELEASE_DESCRIPTION}"))
+            )
+            continue
         files.extend(SourceFile(p, role) for p in sorted(folder.rglob("*.ttl")))
         if role == "data":  # after the Turtle: the tables refer to it
             files.extend(SourceFile(p, role) for p in sorted(folder.rglob(METADATA)))
@@ -138,11 +151,6 @@ def _parse(path: Path, base: str) -> tuple[list[ox.Quad], dict[str, str]]:
     return quads, dict(parser.prefixes)
 
 
-def check_syntax(path: Path, base: str) -> None:
-    """Raise :class:`SourceError` if the file is not readable, valid Turtle."""
-    _parse(path, base)
-
-
 def rdflib_graph(path: Path, base: str, into: rdflib.Graph | None = None) -> rdflib.Graph:
     """Parse one file into an rdflib graph (``into``, or a new one) for pyshacl.
 
@@ -169,8 +177,44 @@ def rdflib_graph(path: Path, base: str, into: rdflib.Graph | None = None) -> rdf
     return graph
 
 
+def release_graphs(root: Path, namespace: str) -> list[tuple[ox.NamedNode, Path]]:
+    """Each release's graph name (its IRI, ``{ns}id/version/<v>``) and frozen dump.
+
+    A release is the folder ``releases/<v>/`` with both files; its graph holds
+    exactly the triples its dumps hold, so a query ``FROM`` it sees that state.
+    """
+    from server.urls import Urls
+
+    folder = Path(root) / "releases"
+    if not folder.is_dir():
+        return []
+    urls = Urls(namespace)
+    return [
+        (ox.NamedNode(urls.release(d.name)), d / RELEASE_DUMP)
+        for d in sorted(folder.iterdir())
+        if (d / RELEASE_DESCRIPTION).is_file() and (d / RELEASE_DUMP).is_file()
+    ]
+
+
+def load_sources(store: ox.Store, root: Path, namespace: str) -> None:
+    """Everything a store serves: the sources in the default graph, each release in its graph.
+
+    The one loader of the package (embedded store, persisted store, query
+    workers, ``charta load``), so none of them can see other data than another.
+    """
+    for src in source_files(root, SOURCE_DIRS):
+        parse_into(store, src.path, namespace)
+    for graph, dump in release_graphs(root, namespace):
+        try:
+            store.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        except (OSError, SyntaxError) as exc:
+            raise SourceError(dump, None, f"release dump unreadable: {exc}") from exc
+
+
 def fingerprint(root: Path, namespace: str) -> tuple[str, float]:
-    """(version, newest mtime) of ontology/ and data/: the same data gives the same version.
+    """(version, newest mtime) of ontology/, data/ and releases/: the same data, the same version.
+
+    A release's description names its dumps' checksums, so hashing it covers them.
 
     Both stores use it, so an embedded and a remote deployment of the same data
     send the same ETags.

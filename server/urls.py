@@ -34,6 +34,10 @@ class Urls:
         """The namespace of our own terms (``cgi:``)."""
         return self.namespace + "ontology#"
 
+    def release(self, version: str) -> str:
+        """A release's IRI, also the name of the graph that holds its state."""
+        return f"{self.namespace}id/version/{version}"
+
     def iri(self, path: str) -> str:
         """The IRI a path of ours names (``id/charta`` -> ``{ns}id/charta``)."""
         return self.namespace + path.lstrip("/")

@@ -92,15 +92,19 @@ class Store(Protocol):
         """When the data last changed; used for Last-Modified."""
         ...
 
-    def construct(self, query: str) -> list[ox.Triple]:
-        """Run a CONSTRUCT or DESCRIBE query and return its triples."""
+    def construct(self, query: str, graph: str | None = None) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE query and return its triples.
+
+        ``graph``: a release's graph (``Urls.release``) as the default graph, so
+        the same page queries read a past state; None reads the current data.
+        """
         ...
 
-    def select(self, query: str) -> list[dict[str, Term]]:
+    def select(self, query: str, graph: str | None = None) -> list[dict[str, Term]]:
         """Run a SELECT query; each row maps variable names to bound terms."""
         ...
 
-    def ask(self, query: str) -> bool:
+    def ask(self, query: str, graph: str | None = None) -> bool:
         """Run an ASK query."""
         ...
 

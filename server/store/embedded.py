@@ -5,12 +5,13 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import pyoxigraph as ox
 
 from server.config import Config
 from server.query_policy import check
-from server.sources import SOURCE_DIRS, fingerprint, parse_into, source_files
+from server.sources import fingerprint, load_sources
 from server.store import QueryAnswer, QueryJob
 from server.store.persisted import check_fresh, open_read_only, read_meta
 from server.store.sandbox import QueryPool
@@ -34,8 +35,7 @@ class EmbeddedStore:
             self.version, newest = meta.version, meta.modified
         else:
             self._store = ox.Store()
-            for src in source_files(root, SOURCE_DIRS):
-                parse_into(self._store, src.path, namespace)
+            load_sources(self._store, root, namespace)
             self.version, newest = fingerprint(root, namespace)
         self.modified = datetime.fromtimestamp(int(newest), UTC)
         self._pool = QueryPool(config)
@@ -44,17 +44,25 @@ class EmbeddedStore:
     def __len__(self) -> int:
         return len(self._store)
 
-    def construct(self, query: str) -> list[ox.Triple]:
-        result = self._store.query(query)
-        return list(result)  # type: ignore[arg-type]
+    def _query(self, query: str, graph: str | None) -> Any:
+        """Our own queries (pages, catalog) in process; a release's graph as default graph."""
+        if graph is None:
+            return self._store.query(query)
+        return self._store.query(query, default_graph=ox.NamedNode(graph))
 
-    def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-        result = self._store.query(query)
-        names = [v.value for v in result.variables]  # type: ignore[union-attr]
-        return [{n: row[n] for n in names if row[n] is not None} for row in result]  # type: ignore[union-attr]
+    def construct(self, query: str, graph: str | None = None) -> list[ox.Triple]:
+        result = self._query(query, graph)
+        return list(result)
 
-    def ask(self, query: str) -> bool:
-        return bool(self._store.query(query))
+    def select(
+        self, query: str, graph: str | None = None
+    ) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        result = self._query(query, graph)
+        names = [v.value for v in result.variables]
+        return [{n: row[n] for n in names if row[n] is not None} for row in result]
+
+    def ask(self, query: str, graph: str | None = None) -> bool:
+        return bool(self._query(query, graph))
 
     def warm_up(self) -> None:
         """Spawn the query workers now, so the first /sparql query does not wait 0.3 s."""

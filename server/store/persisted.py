@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from server.sources import SOURCE_DIRS, fingerprint, parse_into, source_files
+from server.sources import fingerprint, load_sources
 
 META_FILE = "charta-store.json"
 DB_DIR = "oxigraph"
@@ -55,8 +55,7 @@ def write_store_dir(root: Path, namespace: str, out: Path) -> StoreMeta:
     tmp.mkdir(parents=True)
     try:
         store = ox.Store(str(tmp / DB_DIR))
-        for src in source_files(root, SOURCE_DIRS):
-            parse_into(store, src.path, namespace)
+        load_sources(store, root, namespace)
         store.optimize()
         triples = len(store)
         store.flush()

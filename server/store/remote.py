@@ -31,6 +31,7 @@ from server.store import (
     StoreUnavailableError,
 )
 from server.store.evaluate import answer
+from server.urls import Urls
 
 RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
@@ -204,24 +205,27 @@ class RemoteStore:
         finally:
             body.close()
 
-    def _ours(self) -> tuple[str, ...]:
-        return (self._graph,)
+    def _ours(self, graph: str | None = None) -> tuple[str, ...]:
+        """The data graph, or a release's graph (``charta load`` loads each under its IRI)."""
+        return (graph,) if graph is not None else (self._graph,)
 
     # -- Store protocol -------------------------------------------------------------------
 
-    def construct(self, query: str) -> list[ox.Triple]:
-        body, ctype = self._request(query, NTRIPLES, self.timeout_s, self._ours())
+    def construct(self, query: str, graph: str | None = None) -> list[ox.Triple]:
+        body, ctype = self._request(query, NTRIPLES, self.timeout_s, self._ours(graph))
         fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
         return [q.triple for q in ox.parse(body, format=fmt)]
 
-    def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-        body, _ = self._request(query, RESULTS_JSON, self.timeout_s, self._ours())
+    def select(
+        self, query: str, graph: str | None = None
+    ) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        body, _ = self._request(query, RESULTS_JSON, self.timeout_s, self._ours(graph))
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         names = [v.value for v in parsed.variables]  # type: ignore[union-attr]
         return [{n: row[n] for n in names if row[n] is not None} for row in parsed]  # type: ignore[union-attr]
 
-    def ask(self, query: str) -> bool:
-        body, _ = self._request(query, RESULTS_JSON, self.timeout_s, self._ours())
+    def ask(self, query: str, graph: str | None = None) -> bool:
+        body, _ = self._request(query, RESULTS_JSON, self.timeout_s, self._ours(graph))
         return _boolean(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
 
     def triples(self) -> Iterable[ox.Triple]:
@@ -313,4 +317,6 @@ class RemoteStore:
 
     def _visible(self, iris: Iterable[str]) -> tuple[str, ...]:
         """Of the graphs a query names, those it may read (ours), else one that is always empty."""
-        return tuple(g for g in iris if g == self._graph) or (self._none,)
+        releases = Urls(self.namespace).release("")
+        readable = [g for g in iris if g == self._graph or g.startswith(releases)]
+        return tuple(readable) or (self._none,)

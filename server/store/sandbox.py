@@ -122,7 +122,7 @@ def _serve(conn: Connection, config: Config) -> None:
 
     from server.namespaces import all_prefixes
     from server.query_policy import check
-    from server.sources import SOURCE_DIRS, parse_into, source_files
+    from server.sources import load_sources
     from server.store import QueryRefusedError
     from server.store.evaluate import evaluate
     from server.store.persisted import open_read_only
@@ -131,8 +131,7 @@ def _serve(conn: Connection, config: Config) -> None:
         store = open_read_only(config.store_dir)
     else:
         store = ox.Store()
-        for src in source_files(config.root, SOURCE_DIRS):
-            parse_into(store, src.path, config.namespace)
+        load_sources(store, config.root, config.namespace)
     prefixes = all_prefixes(config.namespace)
     if config.query_memory_mb > 0:
         _limit_memory(config.query_memory_mb)
