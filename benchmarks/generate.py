@@ -45,7 +45,7 @@ PREFIXES = """@prefix cgi: <ontology#> .
 @prefix hh: <id/werteliste/haushaltsebene/> .
 """
 BODIES = (
-    ("rat", "Rat", "Council", "rat"),
+    ("rat", "Rat", "Council", "parlament"),
     (
         "umweltausschuss",
         "Ausschuss für Umwelt und Klimaschutz",

@@ -1,22 +1,25 @@
-"""Measure charta at each data size, side by side with Oxigraph server and rdflib-endpoint.
+"""Measure charta at each data size, side by side with Oxigraph server (and rdflib-endpoint).
 
 For every size (synthetic data from ``generate.py``) it measures, in one run:
 
-- start-up time (to the first answer) and peak memory: charta parsing the
-  Turtle sources, charta on a persisted store, Oxigraph server (``oxigraph load``
-  then ``serve-read-only``), rdflib-endpoint (parses the N-Triples dump);
+- start-up time (to the first answer) and peak memory of the process tree:
+  charta parsing the Turtle sources, charta on a persisted store, Oxigraph server
+  (``oxigraph load`` then ``serve-read-only``), rdflib-endpoint (parses the dump);
 - ``charta validate`` time (the peers do not validate);
-- SPARQL latency (p50/p99) and throughput at concurrency 1 and 8 for the
-  editor's example queries, sent as GET ``?query=`` to every server;
-- dereferencing: p50/p99 and throughput for Turtle and HTML pages of a fixed
-  sample of resources; the peers answer ``DESCRIBE <iri>`` for Turtle and have
-  no HTML.
+- at concurrency 8: the editor's example queries repeated, the same queries with
+  a distinct ``LIMIT`` on every request (no cache can answer), and dereferencing a
+  fixed sample of resources as Turtle and HTML (the peers: ``DESCRIBE <iri>``,
+  no HTML).
 
-Load comes from wrk (Debian package ``wrk``) on the same machine. Every figure
-is printed with its ratio ``charta / peer``; the arrow says which way is better.
-Nothing here is asserted: the numbers go into ``docs/benchmarks.md``.
+charta runs as ``charta serve`` runs it (granian), twice: with the answer cache
+and without it (``CHARTA_ANSWER_CACHE_MB=0``), a cache being no speed-up of the
+server. All servers run at once and take turns per workload. Load comes from wrk
+(Debian package ``wrk``) on the same machine, each connection from its own
+loopback address. Every figure is printed with its ratio ``charta / peer``, and
+the ratios of issue 16's targets per size. Nothing here is asserted: the
+numbers go into ``docs/benchmarks.md``.
 
-    python benchmarks/run.py --sizes 1e3,1e4,1e5,1e6 --duration 5
+    python benchmarks/run.py --sizes 1e3,1e4,1e5,1e6 --duration 5 --peers oxigraph
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +86,7 @@ class Running:
     base: str
     startup_s: float = 0.0
     peak_rss: int = 0
+    load_s: float | None = None  # Oxigraph: 'oxigraph load' before the start
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def watch_memory(self) -> None:
@@ -145,37 +149,72 @@ def start(
 
 
 EXTRA_ENV: dict[str, str] = {}
-#: gunicorn threads per charta worker (gthread); a list so main() can set it.
-THREADS = [8]
 
 
 def charta(
-    project: Path, dist: Path, store_dir: Path | None, workers: int
+    project: Path,
+    dist: Path,
+    store_dir: Path | None,
+    workers: int,
+    extra: dict[str, str] | None = None,
 ) -> tuple[list[str], dict, str]:
-    """charta under gunicorn with gthread workers, the way docs/deploy.md runs it."""
+    """charta exactly as ``charta serve`` runs it (granian, server/http_server.py).
+
+    On a persisted store that is ``charta serve --store-dir``. Parsing the sources,
+    ``charta serve`` would validate first (minutes at 10^6, measured on its own as
+    ``validate``), so that start-up runs docs/deploy.md's plain granian command line
+    instead: the same server and settings, no validation.
+    """
     port = free_port()
     env = {
         "CHARTA_ROOT": str(project),
         "CHARTA_DIST_DIR": str(dist),
         "CHARTA_QUERY_TIMEOUT_S": "60",
         **EXTRA_ENV,
+        **(extra or {}),
     }
     if store_dir is not None:
-        env["CHARTA_STORE_DIR"] = str(store_dir)
-    cmd = [
-        str(BIN / "gunicorn"),
-        "-w",
-        str(workers),
-        "-k",
-        "gthread",
-        "--threads",
-        str(THREADS[0]),
-        "-b",
-        f"127.0.0.1:{port}",
-        "--timeout",
-        "120",
-        "server.app:create_app()",
-    ]
+        cmd = [
+            str(BIN / "charta"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--store-dir",
+            str(store_dir),
+            "--dist-dir",
+            str(dist),
+        ]
+    else:
+        from server.config import Config
+        from server.http_server import python_threads
+
+        threads = python_threads(
+            Config.from_env({k: v for k, v in env.items() if k != "CHARTA_ROOT"})
+        )
+        cmd = [
+            str(BIN / "granian"),
+            "--interface",
+            "wsgi",
+            "--factory",
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--http",
+            "1",
+            "--backpressure",
+            "1024",
+            "--no-ws",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "server.http_server:app_from_env",
+        ]
     return cmd, env, f"http://127.0.0.1:{port}"
 
 
@@ -184,6 +223,9 @@ def charta(
 
 @dataclass(frozen=True)
 class Load:
+    """One wrk run: latency percentiles, throughput of good answers (2xx and 3xx;
+    a refusal such as 503 is fast and must not count as work done), errors."""
+
     p50_ms: float
     p99_ms: float
     rps: float
@@ -200,19 +242,85 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
+#: Loaded into wrk (LD_PRELOAD): each connection to a loopback address comes from its
+#: own source address, 127.0.1.2 and on, one per connection (``WRK_CLIENTS`` of them).
+#: charta admits at most one running SPARQL query per client address and web worker
+#: (server/admission.py), so eight connections from one address would be one client
+#: refused seven times over; this makes them the eight clients they stand for. Every
+#: server gets the same.
+CLIENTS_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static unsigned counter;
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len) {
+    if (!real_connect) real_connect = dlsym(RTLD_NEXT, "connect");
+    if (addr->sa_family == AF_INET &&
+        (ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr) >> 24) == 127) {
+        const char *env = getenv("WRK_CLIENTS");
+        unsigned clients = env && atoi(env) > 0 ? (unsigned)atoi(env) : 8;
+        unsigned n = __sync_fetch_and_add(&counter, 1) % clients;
+        struct sockaddr_in src = {0};
+        src.sin_family = AF_INET;
+        src.sin_addr.s_addr = htonl(0x7f000102u + n);
+        bind(fd, (const struct sockaddr *)&src, sizeof src);
+    }
+    return real_connect(fd, addr, len);
+}
+"""
+_CLIENTS_SO: list[str] = []
+
+
+def clients_env(connections: int) -> dict[str, str]:
+    """The environment that gives each of wrk's connections its own address (gcc
+    builds the shim once); without a C compiler, all come from 127.0.0.1."""
+    if not _CLIENTS_SO:
+        so = Path(tempfile.gettempdir()) / f"charta-wrk-clients-{os.getuid()}.so"
+        src = so.with_suffix(".c")
+        src.write_text(CLIENTS_C)
+        done = subprocess.run(
+            ["gcc", "-shared", "-fPIC", "-O2", "-o", str(so), str(src), "-ldl"],
+            capture_output=True,
+        )
+        if done.returncode != 0 and not shutil.which("gcc"):
+            print("no gcc: wrk's connections all come from 127.0.0.1", file=sys.stderr)
+        _CLIENTS_SO.append(str(so) if done.returncode == 0 else "")
+    if not _CLIENTS_SO[0]:
+        return {}
+    return {"LD_PRELOAD": _CLIENTS_SO[0], "WRK_CLIENTS": str(connections)}
+
+
 def wrk(
-    base: str, requests: list[tuple[str, dict[str, str]]], connections: int, duration: float
+    base: str,
+    requests: list[tuple[str, dict[str, str]]],
+    connections: int,
+    duration: float,
+    numbered: bool = False,
 ) -> Load:
-    """Run wrk with a Lua script that cycles through ``requests`` (path, headers)."""
+    """Run wrk with a Lua script that cycles through ``requests`` (path, headers).
+
+    ``numbered``: every request's path gets a number appended that no other request
+    of the run has (each wrk thread counts in its own range), so no two requests
+    are the same: the distinct-query workload, where no cache can answer.
+    """
     entries = []
     for path, headers in requests:
         hdr = ", ".join(f'["{k}"] = [==[{v}]==]' for k, v in headers.items())
-        entries.append(f'wrk.format("GET", [==[{path}]==], {{{hdr}}}, nil)')
+        entries.append(f"{{ [==[{path}]==], {{{hdr}}} }}")
+    suffix = " .. tostring(1000000000 + id * 100000000 + n)" if numbered else ""
     lua = (
-        "local reqs = {}\nlocal i = 0\n"
+        "local counter = 0\n"
+        "function setup(thread)\n  thread:set('id', counter)\n  counter = counter + 1\nend\n"
+        "local reqs = {}\nlocal i = 0\nlocal n = 0\n"
         "init = function(args)\n  reqs = {\n    " + ",\n    ".join(entries) + "\n  }\n"
         "  i = math.random(#reqs)\nend\n"
-        "request = function()\n  i = i % #reqs + 1\n  return reqs[i]\nend\n"
+        "request = function()\n  i = i % #reqs + 1\n  n = n + 1\n"
+        f"  return wrk.format('GET', reqs[i][1]{suffix}, reqs[i][2], nil)\nend\n"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua)
@@ -236,14 +344,17 @@ def wrk(
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **clients_env(connections)},
     ).stdout
     os.unlink(f.name)
     pct = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", out, re.M))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = sum(
         int(n)
         for n in re.findall(r"(?:Non-2xx or 3xx responses|Socket errors:.*?timeout):?\s+(\d+)", out)
     )
+    rps *= max(0, total - errors) / total if total else 0.0
     nan = float("nan")  # too few requests finished for that percentile
     return Load(
         _ms(pct["50"]) if "50" in pct else nan, _ms(pct["99"]) if "99" in pct else nan, rps, errors
@@ -256,6 +367,18 @@ def query_path(endpoint: str, text: str) -> str:
 
 def sparql_mix(endpoint: str) -> list[tuple[str, dict[str, str]]]:
     return [(query_path(endpoint, e.query), {"Accept": SELECT_ACCEPT}) for e in EXAMPLES]
+
+
+def sparql_distinct(endpoint: str) -> list[tuple[str, dict[str, str]]]:
+    """The editor's examples with ``LIMIT `` at the end, for :func:`wrk` to number.
+
+    Every request then has its own LIMIT (10^9 and more: above any result, so every
+    variant answers what the example answers) and so its own query text: no answer
+    cache, and no cache of parsed queries, can help.
+    """
+    return [
+        (query_path(endpoint, e.query + "\nLIMIT "), {"Accept": SELECT_ACCEPT}) for e in EXAMPLES
+    ]
 
 
 def sample_resources(store_dir: Path, n: int = 60) -> list[str]:
@@ -291,9 +414,9 @@ def nt_dump(dist: Path, out: Path) -> Path:
     return out
 
 
-def measure_size(
-    target: float, work: Path, duration: float, peers: tuple[str, ...], workers: int, reuse: bool
-) -> dict:
+def prepare(target: float, work: Path, reuse: bool) -> tuple[dict, Path]:
+    """Generate, validate and build one size (as ``charta build --store-dir`` does), or
+    with ``reuse`` take what an earlier run prepared (its preparation figures too)."""
     from server.build import SEARCH_FILE, build_site
     from server.config import Config
     from server.search import SearchIndex
@@ -332,6 +455,14 @@ def measure_size(
     nt = here / "data.nt"
     if not nt.exists():
         nt_dump(dist, nt)
+    return r, here
+
+
+def measure_size(
+    target: float, work: Path, duration: float, peers: tuple[str, ...], workers: int, reuse: bool
+) -> dict:
+    r, here = prepare(target, work, reuse)
+    project, dist, store_dir, nt = here / "project", here / "dist", here / "store", here / "data.nt"
     resources = sample_resources(store_dir)
     paths = ["/" + iri.removeprefix(NS) for iri in resources]
 
@@ -341,96 +472,116 @@ def measure_size(
         r["charta_parse"] = {"startup_s": run.startup_s, "peak_mib": run.peak_rss / 2**20}
     print(f"charta (parse) start {r['charta_parse']['startup_s']:.2f} s", flush=True)
 
-    # -- charta on the persisted store: start-up, then all the load
-    cmd, env, base = charta(project, dist, store_dir, workers)
-    with start(cmd, base, "/id/charta.ttl", env) as run:
-        res = {"startup_s": run.startup_s}
-        res.update(load_all(base, "/sparql", paths, resources, duration, html=True))
-        res["peak_mib"] = run.peak_rss / 2**20
-        r["charta"] = res
-    print(f"charta {fmt_res(r['charta'])}", flush=True)
-
-    if "oxigraph" in peers:
-        loc = here / "oxigraph"
-        shutil.rmtree(loc, ignore_errors=True)
-        t0 = time.perf_counter()
-        subprocess.run(
-            [str(BIN / "oxigraph"), "load", "--location", str(loc), "--file", str(nt)],
-            check=True,
-            capture_output=True,
+    # -- every server started, then each workload on each in turn (see load_all)
+    servers: dict[str, tuple[str, bool]] = {}  # name -> (SPARQL endpoint, has pages)
+    runs: dict[str, Running] = {}
+    with ExitStack() as stack:
+        for name, extra in (("charta", {}), ("charta_nocache", {"CHARTA_ANSWER_CACHE_MB": "0"})):
+            cmd, env, base = charta(project, dist, store_dir, workers, extra)
+            runs[name] = stack.enter_context(start(cmd, base, "/id/charta.ttl", env))
+            servers[name] = ("/sparql", True)
+        if "oxigraph" in peers:
+            loc = here / "oxigraph"
+            shutil.rmtree(loc, ignore_errors=True)
+            t0 = time.perf_counter()
+            subprocess.run(
+                [str(BIN / "oxigraph"), "load", "--location", str(loc), "--file", str(nt)],
+                check=True,
+                capture_output=True,
+            )
+            load_s = time.perf_counter() - t0
+            port = free_port()
+            cmd = [
+                str(BIN / "oxigraph"),
+                "serve-read-only",
+                "--location",
+                str(loc),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ]
+            url = f"http://127.0.0.1:{port}"
+            runs["oxigraph"] = stack.enter_context(start(cmd, url, "/query?query=ASK%7B%7D"))
+            runs["oxigraph"].load_s = load_s
+            servers["oxigraph"] = ("/query", False)
+        if "rdflib-endpoint" in peers and triples_of(r) <= RDFLIB_MAX:
+            port = free_port()
+            cmd = [
+                str(BIN / "rdflib-endpoint"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                str(nt),
+            ]
+            url = f"http://127.0.0.1:{port}"
+            runs["rdflib-endpoint"] = stack.enter_context(start(cmd, url, "/?query=ASK%7B%7D"))
+            servers["rdflib-endpoint"] = ("/", False)
+        r["load_average"] = os.getloadavg()[0]
+        figures = load_all(
+            {name: (runs[name].base, *servers[name]) for name in servers},
+            paths,
+            resources,
+            duration,
         )
-        load_s = time.perf_counter() - t0
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        cmd = [
-            str(BIN / "oxigraph"),
-            "serve-read-only",
-            "--location",
-            str(loc),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ]
-        with start(cmd, base, "/query?query=ASK%7B%7D") as run:
-            res = {"startup_s": run.startup_s, "load_s": load_s}
-            res.update(load_all(base, "/query", paths, resources, duration, html=False))
-            res["peak_mib"] = run.peak_rss / 2**20
-            r["oxigraph"] = res
-        print(f"oxigraph {fmt_res(r['oxigraph'])}", flush=True)
-
-    if "rdflib-endpoint" in peers and triples_of(r) <= RDFLIB_MAX:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        cmd = [
-            str(BIN / "rdflib-endpoint"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            str(nt),
-        ]
-        with start(cmd, base, "/?query=ASK%7B%7D") as run:
-            res = {"startup_s": run.startup_s}
-            res.update(load_all(base, "/", paths, resources, duration, html=False))
-            res["peak_mib"] = run.peak_rss / 2**20
-            r["rdflib-endpoint"] = res
-        print(f"rdflib-endpoint {fmt_res(r['rdflib-endpoint'])}", flush=True)
+        r["load_average_after"] = os.getloadavg()[0]
+        for name, run in runs.items():
+            res = {"startup_s": run.startup_s, "peak_mib": run.peak_rss / 2**20, **figures[name]}
+            if run.load_s is not None:
+                res["load_s"] = run.load_s
+            r[name] = res
+            print(f"{name} {fmt_res(res)}", flush=True)
     return r
 
 
+#: The workloads, each measured at c=8: (key, what, numbered).
+WORKLOADS = (
+    ("sparql", "the editor's example queries, repeated", False),
+    ("distinct", "the same queries, a distinct text (LIMIT) per request", True),
+    ("ttl", "dereferencing the sample as Turtle (peers: DESCRIBE)", False),
+    ("html", "dereferencing the sample as HTML (charta only)", False),
+)
+
+
 def load_all(
-    base: str, endpoint: str, paths: list[str], iris: list[str], duration: float, html: bool
-) -> dict:
-    """The SPARQL mix and dereferencing, at concurrency 1 and 8."""
-    res: dict = {}
-    mix = sparql_mix(endpoint)
-    if html:  # charta dereferences its own IRIs
-        ttl = [(p, {"Accept": "text/turtle"}) for p in paths]
-        pages = [(p, {"Accept": "text/html"}) for p in paths]
-    else:  # the peers' nearest equivalent: DESCRIBE over SPARQL
-        ttl = [
-            (query_path(endpoint, f"DESCRIBE <{iri}>"), {"Accept": "text/turtle"}) for iri in iris
-        ]
-        pages = []
-    # Warm-up, not measured, the same for every server: 3 s per request set, so a
-    # fresh worker's one-off stalls (templates, caches, spawning query workers)
-    # are not what the first figure measures; start-up is measured on its own.
-    for requests in (mix, ttl, pages):
-        if requests:
-            wrk(base, requests, 8, 3)
-    for c in (1, 8):
-        res[f"sparql_c{c}"] = wrk(base, mix, c, duration).__dict__
-        res[f"ttl_c{c}"] = wrk(base, ttl, c, duration).__dict__
-        if pages:
-            res[f"html_c{c}"] = wrk(base, pages, c, duration).__dict__
+    servers: dict[str, tuple[str, str, bool]], paths: list[str], iris: list[str], duration: float
+) -> dict[str, dict]:
+    """Every workload at c=8 on every server (``name -> (base, SPARQL endpoint, has pages)``).
+
+    The servers run side by side and take turns workload by workload, so load
+    from other processes on a shared machine falls on all of them alike and a
+    ratio compares figures measured seconds apart.
+    """
+    res: dict[str, dict] = {name: {} for name in servers}
+    for key, _, numbered in WORKLOADS:
+        for name, (base, endpoint, pages) in servers.items():
+            if key == "sparql":
+                requests = sparql_mix(endpoint)
+            elif key == "distinct":
+                requests = sparql_distinct(endpoint)
+            elif pages:  # charta dereferences its own IRIs
+                accept = "text/turtle" if key == "ttl" else "text/html"
+                requests = [(p, {"Accept": accept}) for p in paths]
+            elif key == "ttl":  # the peers' nearest equivalent: DESCRIBE over SPARQL
+                requests = [
+                    (query_path(endpoint, f"DESCRIBE <{iri}>"), {"Accept": "text/turtle"})
+                    for iri in iris
+                ]
+            else:
+                continue  # the peers have no pages
+            # Warm-up, not measured, the same for every server: 3 s per request set,
+            # so a fresh worker's one-off stalls (templates, caches, query workers)
+            # are not what the figure measures; start-up is measured on its own.
+            wrk(base, requests, 8, 3, numbered)
+            res[name][f"{key}_c8"] = wrk(base, requests, 8, duration, numbered).__dict__
     return res
 
 
 def fmt_res(res: dict) -> str:
     parts = [f"start {res['startup_s']:.2f} s", f"peak {res.get('peak_mib', 0):.0f} MiB"]
-    for key in ("sparql_c1", "sparql_c8", "ttl_c8", "html_c8"):
-        if key in res:
-            v = res[key]
+    for key, _, _ in WORKLOADS:
+        v = res.get(f"{key}_c8")
+        if v is not None:
             parts.append(
                 f"{key} p50 {v['p50_ms']:.1f} p99 {v['p99_ms']:.1f} ms "
                 f"{v['rps']:.0f}/s err {v['errors']}"
@@ -438,44 +589,26 @@ def fmt_res(res: dict) -> str:
     return "; ".join(parts)
 
 
-# ---------------------------------------------------------------- table
+# ---------------------------------------------------------------- tables
 
 ROWS = (
     # label, path into the result, direction ("↓" lower is better), format
-    (
-        "start-up from the sources (s)",
-        ("charta_parse", "startup_s"),
-        ("oxigraph", "load+start"),
-        "↓",
-        "{:.2f}",
-    ),
-    (
-        "start-up from a persisted store (s)",
-        ("charta", "startup_s"),
-        ("oxigraph", "startup_s"),
-        "↓",
-        "{:.2f}",
-    ),
-    (
-        "peak memory under load (MiB)",
-        ("charta", "peak_mib"),
-        ("oxigraph", "peak_mib"),
-        "↓",
-        "{:.0f}",
-    ),
-    ("validate (s)", ("validate_s",), None, "↓", "{:.2f}"),
-    ("SPARQL mix c=1 p50 (ms)", ("charta", "sparql_c1", "p50_ms"), None, "↓", "{:.1f}"),
-    ("SPARQL mix c=1 p99 (ms)", ("charta", "sparql_c1", "p99_ms"), None, "↓", "{:.1f}"),
-    ("SPARQL mix c=1 (req/s)", ("charta", "sparql_c1", "rps"), None, "↑", "{:.0f}"),
-    ("SPARQL mix c=8 p50 (ms)", ("charta", "sparql_c8", "p50_ms"), None, "↓", "{:.1f}"),
-    ("SPARQL mix c=8 p99 (ms)", ("charta", "sparql_c8", "p99_ms"), None, "↓", "{:.1f}"),
-    ("SPARQL mix c=8 (req/s)", ("charta", "sparql_c8", "rps"), None, "↑", "{:.0f}"),
-    ("Turtle page c=1 p99 (ms)", ("charta", "ttl_c1", "p99_ms"), None, "↓", "{:.1f}"),
-    ("Turtle page c=8 p99 (ms)", ("charta", "ttl_c8", "p99_ms"), None, "↓", "{:.1f}"),
-    ("Turtle page c=8 (req/s)", ("charta", "ttl_c8", "rps"), None, "↑", "{:.0f}"),
-    ("HTML page c=1 p99 (ms)", ("charta", "html_c1", "p99_ms"), None, "↓", "{:.1f}"),
-    ("HTML page c=8 p99 (ms)", ("charta", "html_c8", "p99_ms"), None, "↓", "{:.1f}"),
-    ("HTML page c=8 (req/s)", ("charta", "html_c8", "rps"), None, "↑", "{:.0f}"),
+    ("start-up from the sources (s)", ("charta_parse", "startup_s"), "↓", "{:.2f}"),
+    ("start-up from a persisted store (s)", ("startup_s",), "↓", "{:.2f}"),
+    ("peak memory under load (MiB)", ("peak_mib",), "↓", "{:.0f}"),
+    ("validate (s)", ("validate_s",), "↓", "{:.2f}"),
+    ("SPARQL repeated c=8 p50 (ms)", ("sparql_c8", "p50_ms"), "↓", "{:.1f}"),
+    ("SPARQL repeated c=8 p99 (ms)", ("sparql_c8", "p99_ms"), "↓", "{:.1f}"),
+    ("SPARQL repeated c=8 (req/s)", ("sparql_c8", "rps"), "↑", "{:.0f}"),
+    ("SPARQL distinct c=8 p50 (ms)", ("distinct_c8", "p50_ms"), "↓", "{:.1f}"),
+    ("SPARQL distinct c=8 p99 (ms)", ("distinct_c8", "p99_ms"), "↓", "{:.1f}"),
+    ("SPARQL distinct c=8 (req/s)", ("distinct_c8", "rps"), "↑", "{:.0f}"),
+    ("Turtle page c=8 p50 (ms)", ("ttl_c8", "p50_ms"), "↓", "{:.1f}"),
+    ("Turtle page c=8 p99 (ms)", ("ttl_c8", "p99_ms"), "↓", "{:.1f}"),
+    ("Turtle page c=8 (req/s)", ("ttl_c8", "rps"), "↑", "{:.0f}"),
+    ("HTML page c=8 p50 (ms)", ("html_c8", "p50_ms"), "↓", "{:.1f}"),
+    ("HTML page c=8 p99 (ms)", ("html_c8", "p99_ms"), "↓", "{:.1f}"),
+    ("HTML page c=8 (req/s)", ("html_c8", "rps"), "↑", "{:.0f}"),
 )
 
 
@@ -487,33 +620,94 @@ def dig(r: dict, path: tuple[str, ...]) -> float | None:
     return r  # type: ignore[return-value]
 
 
-def peer_value(r: dict, peer: str, label: str, ours: tuple[str, ...]) -> float | None:
-    if ours == ("validate_s",) or ours[1].startswith("html"):
-        return None  # the peers neither validate nor render pages
-    if ours[0] == "charta_parse":  # the peer's nearest: load the dump, then start on it
-        if peer == "oxigraph":
+def figure(r: dict, server: str, path: tuple[str, ...]) -> float | None:
+    """One figure of one server; start-up from the sources and validation are per size."""
+    if path == ("validate_s",):
+        return dig(r, path) if server == "charta" else None
+    if path[0] == "charta_parse":
+        if server == "charta":
+            return dig(r, path)
+        if server == "oxigraph":  # its nearest: load the dump, then start on it
             load, up = dig(r, ("oxigraph", "load_s")), dig(r, ("oxigraph", "startup_s"))
             return None if load is None or up is None else load + up
-        return dig(r, (peer, "startup_s"))  # rdflib-endpoint parses at every start
-    return dig(r, (peer, *ours[1:]))
+        if server == "rdflib-endpoint":  # parses at every start
+            return dig(r, (server, "startup_s"))
+        return None
+    return dig(r, (server, *path))
+
+
+def cell(f: str, v: float | None) -> str:
+    return "–" if v is None or v != v else f.format(v)
 
 
 def table(results: list[dict], peers: tuple[str, ...]) -> str:
-    head = "| triples | figure | charta |" + "".join(f" {p} | ratio |" for p in peers)
-    lines = [head, "|" + "---|" * (3 + 2 * len(peers))]
+    """Every figure: charta with and without the answer cache, each peer, and charta
+    (with the cache) / peer."""
+    head = "| triples | figure | charta | charta, no answer cache |" + "".join(
+        f" {p} | ratio |" for p in peers
+    )
+    lines = [head, "|" + "---|" * (4 + 2 * len(peers))]
     for r in results:
-        for label, ours, _, better, f in ROWS:
-            v = dig(r, ours)
-            if v is None:
+        for label, path, better, f in ROWS:
+            ours = figure(r, "charta", path)
+            if ours is None:
                 continue
-            cells = [f"{r['triples']:,}", f"{label} {better}", f.format(v)]
+            cells = [f"{r['triples']:,}", f"{label} {better}", cell(f, ours)]
+            cells.append(cell(f, figure(r, "charta_nocache", path)))
             for p in peers:
-                pv = peer_value(r, p, label, ours)
-                if pv is None or pv != pv:
-                    cells += ["–", "–"]
-                else:
-                    ratio = v / pv if pv else float("inf")
-                    cells += [f.format(pv), f"{ratio:.2f}"]
+                pv = figure(r, p, path)
+                ok = pv is not None and pv == pv and ours == ours
+                cells += [cell(f, pv), f"{ours / pv:.2f}" if ok and pv else "–"]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def rate(r: dict, server: str, key: str) -> float | None:
+    v = dig(r, (server, f"{key}_c8", "rps"))
+    return None if v is None or v != v else v
+
+
+def deref_rate(r: dict, server: str) -> float | None:
+    """Throughput of a half-Turtle, half-HTML mix of the sample, from the two figures:
+    each request of the mix takes on average half a Turtle and half an HTML request's
+    time, so its rate is the harmonic mean of the two rates."""
+    ttl, html = rate(r, server, "ttl"), rate(r, server, "html")
+    if ttl is None or html is None:
+        return None
+    return 2 / (1 / ttl + 1 / html)
+
+
+def ratios(results: list[dict]) -> str:
+    """The targets of issue 16 per size: charta / Oxigraph server, with and without the
+    answer cache, the pages' p99, and memory."""
+    lines = [
+        "| triples | answer cache | deref (Turtle+HTML) / DESCRIBE | Turtle / DESCRIBE "
+        "| distinct SPARQL | repeated SPARQL | page p99 ms (Turtle, HTML) "
+        "| memory MiB (× Oxigraph) | load avg |",
+        "|" + "---|" * 9,
+    ]
+    for r in results:
+        ox_ttl, ox_mem = rate(r, "oxigraph", "ttl"), dig(r, ("oxigraph", "peak_mib"))
+        for server, label in (("charta", "on"), ("charta_nocache", "off")):
+            if server not in r:
+                continue
+
+            def over(ours: float | None, peer: float | None) -> str:
+                return "–" if ours is None or not peer else f"{ours / peer:.2f}"
+
+            mem = dig(r, (server, "peak_mib"))
+            p99 = (dig(r, (server, "ttl_c8", "p99_ms")), dig(r, (server, "html_c8", "p99_ms")))
+            cells = [
+                f"{r['triples']:,}",
+                label,
+                over(deref_rate(r, server), ox_ttl),
+                over(rate(r, server, "ttl"), ox_ttl),
+                over(rate(r, server, "distinct"), rate(r, "oxigraph", "distinct")),
+                over(rate(r, server, "sparql"), rate(r, "oxigraph", "sparql")),
+                f"{cell('{:.1f}', p99[0])}, {cell('{:.1f}', p99[1])}",
+                f"{cell('{:.0f}', mem)} ({over(mem, ox_mem)})",
+                f"{r.get('load_average', float('nan')):.1f}",
+            ]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -541,39 +735,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per figure")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "charta-bench")
     parser.add_argument("--peers", default=",".join(PEERS), help="oxigraph,rdflib-endpoint or ''")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for charta")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per charta worker")
+    parser.add_argument("--workers", type=int, default=2, help="charta serve --workers")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument(
         "--reuse", action="store_true", help="keep data, store and dumps of an earlier run"
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="generate, validate and build; measure nothing"
     )
     parser.add_argument(
         "--env",
         action="append",
         default=[],
         metavar="CHARTA_X=V",
-        help="setting for the charta servers, e.g. CHARTA_ANSWER_CACHE_MB=0",
+        help="setting for the charta servers, e.g. CHARTA_QUERY_WORKERS=1",
     )
     args = parser.parse_args(argv)
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
-    THREADS[0] = args.threads
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
     peers = tuple(p for p in args.peers.split(",") if p)
     results = []
     for size in args.sizes.split(","):
+        if args.prepare_only:
+            prepare(float(size), args.work, args.reuse)
+            continue
         results.append(
             measure_size(float(size), args.work, args.duration, peers, args.workers, args.reuse)
         )
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
+    if args.prepare_only:
+        return 0
     print(
-        f"\nMachine: {machine()}; charta: {args.workers} gunicorn workers × {args.threads} threads"
+        f"\nMachine: {machine()}; charta serve --workers {args.workers}"
         f"{' ' + ' '.join(args.env) if args.env else ''}; "
-        f"wrk on the same machine, {args.duration:g} s per figure.\n"
+        f"wrk on the same machine, 2 threads, c=8, {args.duration:g} s per figure.\n"
     )
     print(table(results, peers))
+    if "oxigraph" in peers:
+        print("\ncharta / Oxigraph server (throughput ratios: ↑ better; memory ↓ better)\n")
+        print(ratios(results))
     return 0
 
 

@@ -1,9 +1,11 @@
-"""Steady-state tail latency of pages at c=8, for several gunicorn thread counts.
+"""Steady-state tail latency of pages at c=8, for several page thread counts.
 
 ``run.py`` measures every figure once, right after start-up; this asks the same
 60 pages in repeated windows after a warm-up, so a one-off stall of a fresh
-worker shows as one outlier instead of the p99. Needs data prepared by
-``run.py`` (same ``--work``).
+worker shows as one outlier instead of the p99. charta runs as ``charta serve``
+does (granian), with ``CHARTA_PAGE_THREADS`` set to each of ``--threads``
+(``--env`` adds settings, e.g. ``CHARTA_ANSWER_CACHE_MB=0``). Needs data prepared
+by ``run.py`` (same ``--work``).
 
     python benchmarks/tail.py --size 1e6 --threads 2,4,8
 """
@@ -21,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from run import THREADS, Load, charta, ready, sample_resources, wrk  # noqa: E402
+from run import Load, charta, ready, sample_resources, wrk  # noqa: E402
 
 from server.config import DEFAULT_NAMESPACE as NS  # noqa: E402
 
@@ -40,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per window")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--env", action="append", default=[], metavar="CHARTA_X=V")
     args = parser.parse_args(argv)
+    extra = dict(item.split("=", 1) for item in args.env)
     here = args.work / f"{float(args.size):.0e}".replace("+0", "")
     if not (here / "prepared.json").exists():
         print(f"{here}: run 'benchmarks/run.py --sizes {args.size}' first", file=sys.stderr)
@@ -48,12 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     paths = ["/" + iri.removeprefix(NS) for iri in sample_resources(here / "store")]
     html = [(p, {"Accept": "text/html"}) for p in paths]
     ttl = [(p, {"Accept": "text/turtle"}) for p in paths]
-    print("| threads | HTML req/s | HTML p99 ms | Turtle req/s | Turtle p99 ms |")
+    print("| page threads | HTML req/s | HTML p99 ms | Turtle req/s | Turtle p99 ms |")
     print("|---|---|---|---|---|")
     for threads in (int(t) for t in args.threads.split(",")):
-        THREADS[0] = threads
-        cmd, env, base = charta(here / "project", here / "dist", here / "store", args.workers)
-        proc = subprocess.Popen(cmd, env={**os.environ, **env}, stderr=subprocess.DEVNULL)
+        settings = {**extra, "CHARTA_PAGE_THREADS": str(threads)}
+        cmd, env, base = charta(
+            here / "project", here / "dist", here / "store", args.workers, settings
+        )
+        proc = subprocess.Popen(
+            cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             while not ready(base + "/id/charta.ttl", {}, 1):
                 pass

@@ -1,0 +1,173 @@
+"""The lean path (server/lean.py) answers exactly as the app does, header by header.
+
+Two apps on the same data: one with the answer cache (so with the lean path in
+front), one without (every request runs the app). Each request is sent twice
+to the first, the second time answered from the lean path, and once to the
+second; status, every header and the body must be the same.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from server.app import create_app
+from server.config import Config
+from server.lean import LeanPath
+from tests.conftest import ROOT
+
+QUERY = urllib.parse.urlencode({"query": "SELECT ?s WHERE { ?s a ?c } ORDER BY ?s LIMIT 3"})
+PATHS = (
+    "/id/charta",
+    "/id/charta.ttl",
+    "/id/beratung/ds-085-23/3",
+    "/id/leitthema/1",
+    "/",
+    "/ontology",
+    "/register",
+    "/search.json?q=gruen",
+    f"/sparql?{QUERY}",
+    "/id/nothing-here",
+)
+ACCEPTS = (None, "text/html", "text/turtle", "application/ld+json", "application/rdf+xml;q=0.9")
+ENCODINGS = (None, "gzip", "gzip;q=0, identity", "br;q=1, gzip;q=0.5", "*;q=0")
+LANGUAGES: tuple[dict[str, str], ...] = ({}, {"Accept-Language": "en"}, {"Cookie": "lang=en"})
+
+
+@pytest.fixture(scope="module")
+def apps() -> tuple[Flask, Flask]:
+    lean = create_app(Config(root=ROOT, testing=True).validated())
+    plain = create_app(Config(root=ROOT, testing=True, answer_cache_mb=0).validated())
+    return lean, plain
+
+
+def same(a: TestResponse, b: TestResponse, what: object) -> None:
+    assert a.status == b.status, what
+    assert sorted(a.headers.items()) == sorted(b.headers.items()), what
+    assert a.get_data() == b.get_data(), what
+
+
+def requests() -> Iterator[tuple[str, dict[str, str]]]:
+    for path in PATHS:
+        for accept in ACCEPTS:
+            for encoding in ENCODINGS:
+                for lang in LANGUAGES:
+                    headers = dict(lang)
+                    if accept is not None:
+                        headers["Accept"] = accept
+                    if encoding is not None:
+                        headers["Accept-Encoding"] = encoding
+                    yield path, headers
+
+
+class Counting:
+    """Counts the requests that reach the app behind the lean path."""
+
+    def __init__(self, lean: LeanPath) -> None:
+        self.calls = 0
+        inner = lean.app
+
+        def app(environ: dict[str, object], start_response: object) -> object:
+            self.calls += 1
+            return inner(environ, start_response)  # type: ignore[arg-type]
+
+        lean.app = app  # type: ignore[assignment]
+
+
+def test_kept_answers_are_the_apps_header_by_header(apps: tuple[Flask, Flask]) -> None:
+    lean, plain = apps
+    assert isinstance(lean.wsgi_app, LeanPath)
+    counting = Counting(lean.wsgi_app)
+    version = lean.extensions["charta"].store.version
+    kept = 0
+    for path, headers in requests():
+        first = lean.test_client().get(path, headers=headers)
+        before = counting.calls
+        again = lean.test_client().get(path, headers=headers)
+        reference = plain.test_client().get(path, headers=headers)
+        same(first, reference, (path, headers))
+        same(again, reference, (path, headers))
+        if counting.calls == before:
+            kept += 1
+            assert again.status_code == 200 and "ETag" in again.headers
+        else:  # not kept: an error, a cookie, or an answer the data version does not fix
+            versioned = again.headers.get("ETag", "").startswith(f'"{version}-')
+            assert again.status_code != 200 or "Set-Cookie" in again.headers or not versioned
+    assert kept > len(PATHS) * len(ACCEPTS)  # most answers were sent by the lean path
+
+
+def test_head_304_and_gzip_variants_match(apps: tuple[Flask, Flask]) -> None:
+    lean, plain = apps
+    for path in ("/id/charta", "/id/charta.ttl", f"/sparql?{QUERY}", "/"):
+        for encoding in (None, "gzip"):
+            accept = {"/": "text/html", "/id/charta": "text/html"}.get(path, "text/turtle")
+            if path.startswith("/sparql"):
+                accept = "application/sparql-results+json"
+            headers = {"Accept": accept}
+            if encoding:
+                headers["Accept-Encoding"] = encoding
+            for _ in range(2):
+                same(
+                    lean.test_client().head(path, headers=headers),
+                    plain.test_client().head(path, headers=headers),
+                    ("HEAD", path, headers),
+                )
+            etag = plain.test_client().get(path, headers=headers).headers["ETag"]
+            conditional = {**headers, "If-None-Match": etag}
+            for _ in range(2):
+                a = lean.test_client().get(path, headers=conditional)
+                b = plain.test_client().get(path, headers=conditional)
+                assert a.status_code == 304
+                same(a, b, ("304", path, headers))
+
+
+def test_range_and_cookie_setting_requests_always_reach_the_app(apps: tuple[Flask, Flask]) -> None:
+    lean, plain = apps
+    counting = Counting(lean.wsgi_app)  # type: ignore[arg-type]
+    for _ in range(2):
+        r = lean.test_client().get("/id/charta.ttl?lang=en")
+        assert "lang=en" in r.headers["Set-Cookie"]
+        ranged = lean.test_client().get("/id/charta.ttl", headers={"Range": "bytes=0-9"})
+        same(ranged, plain.test_client().get("/id/charta.ttl", headers={"Range": "bytes=0-9"}), "")
+    assert counting.calls == 4
+
+
+def test_a_new_data_version_is_never_answered_from_the_old(apps: tuple[Flask, Flask]) -> None:
+    lean, _ = apps
+    store = lean.extensions["charta"].store
+    old = store.version
+    first = lean.test_client().get("/id/charta.ttl")
+    assert old in first.headers["ETag"]
+    counting = Counting(lean.wsgi_app)  # type: ignore[arg-type]
+    try:
+        store.version = "another-version"  # as after a reload
+        r = lean.test_client().get("/id/charta.ttl")
+        assert counting.calls == 1 and "another-version" in r.headers["ETag"]
+        lean.test_client().get("/id/charta.ttl")
+        assert counting.calls == 1  # the new version's answer is kept in its turn
+    finally:
+        store.version = old
+
+
+def test_without_the_answer_cache_every_request_runs_the_app(apps: tuple[Flask, Flask]) -> None:
+    _, plain = apps
+    assert isinstance(plain.wsgi_app, LeanPath)
+    counting = Counting(plain.wsgi_app)
+    for _ in range(3):
+        plain.test_client().get("/id/charta.ttl")
+    assert counting.calls == 3 and len(plain.extensions["charta"].cache) == 0
+
+
+def test_streamed_and_unversioned_answers_are_not_kept(apps: tuple[Flask, Flask]) -> None:
+    """A dump's ETag is its checksum and a static file's its content's: neither is
+    fixed by the data version in a way this layer can see, so both reach the app."""
+    lean, _ = apps
+    counting = Counting(lean.wsgi_app)  # type: ignore[arg-type]
+    for _ in range(2):
+        assert lean.test_client().get("/dumps/charta.nt.gz").status_code == 200
+        assert lean.test_client().get("/static/search.js").status_code == 200
+    assert counting.calls == 4
