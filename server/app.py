@@ -43,7 +43,7 @@ def create_app(config: Config | None = None) -> Flask:
     i18n.init_app(app)
 
     from server import errors, lean, security_headers
-    from server.views import catalog, register, resource, search, site, sparql
+    from server.views import catalog, register, releases, resource, search, site, sparql
 
     errors.init_app(app)
     security_headers.init_app(app)
@@ -53,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(register.bp)
+    app.register_blueprint(releases.bp)
     lean.init_app(app)  # finished answers sent again without Flask (server/lean.py)
     if not config.testing:
         # What exists now (modules, templates, the app) lives as long as the

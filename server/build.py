@@ -149,8 +149,14 @@ def _lit(value: object, datatype: str) -> ox.Literal:
     return ox.Literal(str(value), datatype=ox.NamedNode(XSD + datatype))
 
 
-def build(store: Store, namespace: str, base_url: str | None = None) -> Build:
-    """Dumps of the store's triples plus the computed catalog and VoID statistics."""
+def build(
+    store: Store, namespace: str, base_url: str | None = None, root: Path | None = None
+) -> Build:
+    """Dumps of the store's triples plus the computed catalog and VoID statistics.
+
+    ``root``: the checkout, whose ``releases/`` hold the frozen files the catalog's
+    release distributions name; their sizes and checksums are computed here too.
+    """
     triples = sorted(store.triples(), key=sort_key)
     prefixes = all_prefixes(namespace)
     result = Build(triples=len(triples))
@@ -167,6 +173,8 @@ def build(store: Store, namespace: str, base_url: str | None = None) -> Build:
             data = gzip.compress(data, compresslevel=9, mtime=0)
         result.dumps[filename] = Dump.of(filename, fmt, gz, dist, data)
     result.metadata = _metadata(store, namespace, triples, result, store.modified)
+    if root is not None:
+        result.metadata += _release_files(store, namespace, Path(root))
     site = (base_url or namespace).rstrip("/") + "/"
     result.sitemap, result.sitemap_parts = _sitemap(triples, namespace, site)
     result.robots = (
@@ -235,7 +243,10 @@ def _metadata(
         for r in store.select(f"SELECT ?d ?x WHERE {{ ?d <{DCAT}distribution> ?x }}")
         if r["x"].value in dumped
     }
+    releases = namespace + "id/version/"  # Urls.release: frozen, issued once, never modified
     for d in datasets:
+        if d.value.startswith(releases):
+            continue
         add(d, DCT + "modified", day)
         if d.value not in with_dumps:
             continue
@@ -251,9 +262,20 @@ def _metadata(
 
 
 def _void(
-    dataset: ox.NamedNode, namespace: str, triples: list[ox.Triple], result: Build
+    dataset: ox.NamedNode,
+    namespace: str,
+    triples: list[ox.Triple],
+    result: Build,
+    dumps_url: str | None = None,
+    endpoint: str | None = None,
 ) -> list[ox.Triple]:
-    """VoID statistics counted from the dumped triples."""
+    """VoID statistics counted from the dumped triples.
+
+    ``dumps_url`` and ``endpoint``: where this dataset's dumps and SPARQL endpoint are
+    (a release has its own; the current data's are ``{ns}dumps/`` and ``{ns}sparql``).
+    """
+    dumps_url = dumps_url or f"{namespace}dumps/"
+    endpoint = endpoint or f"{namespace}sparql"
     nn = ox.NamedNode
     out = [ox.Triple(dataset, RDF_TYPE, nn(VOID + "Dataset"))]
 
@@ -277,7 +299,7 @@ def _void(
             by_class.setdefault(t.object.value, set()).add(str(t.subject))
             vocabularies.add(_vocabulary(t.object.value))
     add(dataset, VOID + "uriSpace", ox.Literal(namespace))
-    add(dataset, VOID + "sparqlEndpoint", nn(namespace + "sparql"))
+    add(dataset, VOID + "sparqlEndpoint", nn(endpoint))
     add(dataset, VOID + "rootResource", nn(namespace + "id/charta"))
     for example in (
         "id/charta",
@@ -287,9 +309,10 @@ def _void(
         if namespace + example in entities:
             add(dataset, VOID + "exampleResource", nn(namespace + example))
     for dump in sorted(result.dumps.values(), key=lambda d: d.filename):
-        add(dataset, VOID + "dataDump", nn(f"{namespace}dumps/{dump.filename}"))
+        add(dataset, VOID + "dataDump", nn(dumps_url + dump.filename))
         add(dataset, VOID + "feature", nn(FORMATS_NS + FEATURE[dump.fmt.suffix]))
-    for vocab in sorted(vocabularies):
+    own = namespace + "ontology#"  # our terms' namespace; the vocabulary's IRI is {ns}ontology
+    for vocab in sorted({namespace + "ontology" if v == own else v for v in vocabularies}):
         add(dataset, VOID + "vocabulary", nn(vocab))
     add(dataset, VOID + "triples", _lit(len(triples), "integer"))
     add(dataset, VOID + "entities", _lit(len(entities), "integer"))
@@ -307,6 +330,41 @@ def _void(
         add(dataset, VOID + "propertyPartition", node)
         add(node, VOID + "property", nn(prop))
         add(node, VOID + "triples", _lit(by_property[prop], "integer"))
+    return out
+
+
+def _release_files(store: Store, namespace: str, root: Path) -> list[ox.Triple]:
+    """Byte size and SHA-256 of each release file the catalog names, from the frozen files.
+
+    Computed, not stated in ``release.ttl``: a store keeps ``xsd:nonNegativeInteger``
+    (which DCAT-AP requires for ``dcat:byteSize``) as ``xsd:integer``, and the sums
+    are in the release's ``SHA256SUMS`` already.
+    """
+    prefix = f"{namespace}releases/"
+    rows = store.select(f"""SELECT ?d ?url WHERE {{ ?d <{DCAT}downloadURL> ?url .
+        FILTER(STRSTARTS(STR(?url), "{prefix}")) }} ORDER BY ?url""")
+    out: list[ox.Triple] = []
+    nn = ox.NamedNode
+    sums: dict[Path, dict[str, str]] = {}
+    for r in rows:
+        path = root / r["url"].value[len(namespace) :]
+        if not path.is_file():
+            raise BuildError(f"{path}: named by the catalog ({r['d'].value}) but missing")
+        listed = sums.get(path.parent)
+        if listed is None:
+            listed = sums[path.parent] = dict(
+                reversed(line.split("  ", 1))  # type: ignore[misc]
+                for line in (path.parent / "SHA256SUMS").read_text().splitlines()
+            )
+        dist = nn(r["d"].value)
+        checksum = ox.BlankNode(f"release-{hashlib.sha1(r['url'].value.encode()).hexdigest()[:12]}")
+        out += [
+            ox.Triple(dist, nn(DCAT + "byteSize"), _lit(path.stat().st_size, "nonNegativeInteger")),
+            ox.Triple(dist, nn(SPDX + "checksum"), checksum),
+            ox.Triple(checksum, RDF_TYPE, nn(SPDX + "Checksum")),
+            ox.Triple(checksum, nn(SPDX + "algorithm"), nn(SPDX + "checksumAlgorithm_sha256")),
+            ox.Triple(checksum, nn(SPDX + "checksumValue"), _lit(listed[path.name], "hexBinary")),
+        ]
     return out
 
 
@@ -416,6 +474,6 @@ def build_site(config: Config, store_dir: Path | None = None) -> Build:
     if store_dir is not None:
         write_store_dir(config.root, config.namespace, store_dir)
     store = EmbeddedStore(dataclasses.replace(config, query_workers=1, store_dir=store_dir))
-    result = build(store, config.namespace, config.public_url)
+    result = build(store, config.namespace, config.public_url, config.root)
     result.search = SearchIndex(store, config.namespace).to_json()
     return result

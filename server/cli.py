@@ -169,6 +169,35 @@ def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Pat
 
 
 @cli.command()
+@click.argument("version")
+@click.option("--notes", default="", help="What changed, for people (adms:versionNotes).")
+@click.option("--namespace", help="Base namespace of the data (default: CHARTA_NAMESPACE).")
+def release(version: str, notes: str, namespace: str | None) -> None:
+    """Freeze the current data as release VERSION in releases/VERSION/ (commit it).
+
+    Writes immutable dumps in every format with SHA256SUMS, the difference to
+    the previous release (aenderungen.rdfp, aenderungen.trig) and release.ttl
+    (the release in the catalog's dataset series, with VoID statistics). The
+    server then serves the release's dumps, pages (Memento), changes and SPARQL
+    endpoint. Exit 1 if the data has violations; exit 2 if VERSION is malformed
+    or exists (a release is never replaced).
+    """
+    from server.releases import ReleaseError, make_release
+
+    config = _config(namespace=namespace)
+    _require_conforming(config, "no release made", 1)
+    try:
+        made = make_release(config, version, notes)
+    except (ReleaseError, SourceError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"releases/{version}: cannot write: {exc.strerror or exc}")
+    change = made.folder / "aenderungen.rdfp"
+    click.echo(f"{made.folder} (release {made.version}, issued {made.issued.isoformat()})")
+    click.echo(f"{change} ({change.stat().st_size} bytes)")
+
+
+@cli.command()
 @click.option(
     "--host",
     default="127.0.0.1",

@@ -32,6 +32,7 @@ DCATAP = Namespace("http://data.europa.eu/r5r/")
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
 
 #: The predicates that name a thing, best first: what pages, descriptions and
 #: links show as its label.

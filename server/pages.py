@@ -9,7 +9,7 @@ import pyoxigraph as ox
 
 from server import describe
 from server.labels import LabelIndex, format_literal, local_name, standard_label
-from server.namespaces import DCTERMS, RDF, SCHEMA, SKOS
+from server.namespaces import DCAT, DCTERMS, ORG, RDF, SCHEMA, SKOS
 from server.serialize import plain, value_of
 
 RDF_TYPE = str(RDF.type)
@@ -150,6 +150,11 @@ def build_page(
         if cls in type_names:
             kind = template
             break
+    else:
+        if str(ORG.Organization) in objects.get(RDF_TYPE, []):
+            kind = "body"  # an institution only the register tables describe (Dortmund)
+        elif str(DCAT.inSeries) in objects:
+            kind = "release"  # a release of the dataset (releases/<v>/release.ttl)
     for rows in (out, inc):
         for row in rows.values():
             row.values.sort(key=Value.sort_key)

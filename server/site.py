@@ -28,11 +28,17 @@ class Site:
     """Holds the build for one data version; thread-safe."""
 
     def __init__(
-        self, store: Store, namespace: str, base_url: str | None, dist_dir: Path | None
+        self,
+        store: Store,
+        namespace: str,
+        base_url: str | None,
+        dist_dir: Path | None,
+        root: Path | None = None,
     ) -> None:
         self._store = store
         self._namespace = namespace
         self._base_url = base_url
+        self._root = root
         self._fixed: SiteParts | None = None
         if dist_dir is not None:
             built = load_build(dist_dir)
@@ -53,7 +59,7 @@ class Site:
             return current[1]
         with self._lock:
             if self._current is None or self._current[0] != version:
-                built = build(self._store, self._namespace, self._base_url)
+                built = build(self._store, self._namespace, self._base_url, self._root)
                 parts = SiteParts(
                     built, Statistics(built.metadata), SearchIndex(self._store, self._namespace)
                 )

@@ -19,6 +19,8 @@ from server.admission import Admission
 from server.cache import AnswerCache
 from server.config import Config
 from server.namespaces import RDFS
+from server.queries import ReleaseInfo
+from server.queries import releases as release_list
 from server.site import Site, SiteParts
 from server.store import Store
 from server.urls import Urls
@@ -34,6 +36,8 @@ class State:
     urls: Urls
     #: rdfs:subPropertyOf per data version (pages use it to show inherited labels).
     supers: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    #: The releases per data version (Memento links on every resource answer).
+    releases: dict[str, list[ReleaseInfo]] = field(default_factory=dict)
 
 
 def init_app(app: Flask, config: Config, store: Store) -> State:
@@ -47,7 +51,7 @@ def init_app(app: Flask, config: Config, store: Store) -> State:
             per_client=config.sparql_per_client,
             wait_s=config.query_queue_s,
         ),
-        site=Site(store, config.namespace, config.public_url, config.dist_dir),
+        site=Site(store, config.namespace, config.public_url, config.dist_dir, config.root),
         urls=Urls(config.namespace, config.public_url),
     )
     app.extensions["charta"] = state
@@ -107,3 +111,19 @@ def super_properties() -> dict[str, set[str]]:
         state.supers.clear()
         state.supers[version] = found
     return found
+
+
+def releases() -> list[ReleaseInfo]:
+    """The data's releases, oldest first, read once per data version."""
+    state = current()
+    version = data_version()[0]
+    found = state.releases.get(version)
+    if found is None:
+        found = release_list(state.store, state.urls.series)
+        state.releases.clear()
+        state.releases[version] = found
+    return found
+
+
+def find_release(version: str) -> ReleaseInfo | None:
+    return next((r for r in releases() if r.version == version), None)

@@ -34,6 +34,11 @@ class Urls:
         """The namespace of our own terms (``cgi:``)."""
         return self.namespace + "ontology#"
 
+    @property
+    def series(self) -> str:
+        """The dataset series every release belongs to (the data as a dataset)."""
+        return self.namespace + "id/datensatz/charta"
+
     def release(self, version: str) -> str:
         """A release's IRI, also the name of the graph that holds its state."""
         return f"{self.namespace}id/version/{version}"
@@ -55,6 +60,45 @@ class Urls:
     @property
     def endpoint(self) -> str:
         return self.absolute("sparql")
+
+    # Memento (RFC 7089): a resource's past states, one per release.
+    @staticmethod
+    def memento(version: str, path: str) -> str:
+        """The path of ``path``'s state in a release (``/version/1.0/id/charta``)."""
+        return f"/version/{version}/{path.lstrip('/')}"
+
+    def memento_link(self, version: str, iri: str) -> str:
+        """Links in a release's page: our resources in the same release, the rest as now."""
+        local = self.local(iri)
+        if local.startswith("/id/"):
+            return self.memento(version, local)
+        return local
+
+    def memento_links(self, path: str) -> str:
+        """The ``Link`` values an original resource names its TimeGate and TimeMap with."""
+        return (
+            f'<{self.absolute(self.timegate(path))}>; rel="timegate", '
+            f'<{self.absolute(self.timemap(path))}>; rel="timemap"; '
+            'type="application/link-format"'
+        )
+
+    @staticmethod
+    def timegate(path: str) -> str:
+        return f"/timegate/{path.lstrip('/')}"
+
+    @staticmethod
+    def timemap(path: str) -> str:
+        return f"/timemap/{path.lstrip('/')}"
+
+    @staticmethod
+    def release_endpoint(version: str) -> str:
+        """A release's own SPARQL endpoint: its state is the default graph."""
+        return f"/version/{version}/sparql"
+
+    @staticmethod
+    def release_file(version: str, name: str) -> str:
+        """A frozen file of a release (``/releases/1.0/dumps/charta.ttl``)."""
+        return f"/releases/{version}/{name}"
 
     @staticmethod
     def split_suffix(path: str) -> tuple[str, str | None]:

@@ -6,7 +6,7 @@
   var examples = JSON.parse(document.getElementById("examples").textContent);
   var config = JSON.parse(document.getElementById("sparql-config").textContent);
   var initial = config.initial;
-  var endpoint = new URL("/sparql", window.location.href).toString();
+  var endpoint = new URL(config.endpoint || "/sparql", window.location.href).toString();
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: false,

@@ -6,6 +6,8 @@ trip, and the IRI names the thing while ``.ttl``/``.html`` URLs name documents.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, redirect, render_template
 from flask.typing import ResponseReturnValue
@@ -13,11 +15,13 @@ from jinja2 import Template
 from werkzeug.exceptions import NotAcceptable
 
 from server import describe as description
-from server import queries
+from server import queries, state
 from server.describe import describe
 from server.formats import HTML, RDF_FORMATS, RdfFormat
-from server.namespaces import ORG, RDF, all_prefixes
+from server.namespaces import all_prefixes
 from server.pages import build_page, schema_org
+from server.queries import ReleaseInfo
+from server.releases import change_summary
 from server.serialize import serialize
 from server.state import answer_cache, data_version, site, store, super_properties, urls
 from server.state import config as cfg
@@ -59,6 +63,14 @@ def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]
         return {"parts": queries.parts_of(st, iri, lang, vocab)}
     if kind == "document":
         return {"citing": queries.citing(st, iri, lang, vocab)}
+    if kind == "release":
+        version = iri.rsplit("/", 1)[-1]
+        changed, total = change_summary(cfg().root, ns, version, lang, urls().local)
+        return {
+            "release": state.find_release(version),
+            "changed": changed,
+            "changed_total": total,
+        }
     return {}
 
 
@@ -102,13 +114,28 @@ def represent(
     return respond(path, fmt, suffix, render(iri, path, triples, fmt, lang), lang)
 
 
-def render(iri: str, path: str, triples: list[ox.Triple], fmt: RdfFormat | str, lang: str) -> bytes:
-    """The body of one representation: an HTML page or a serialised RDF description."""
-    st = store()
+def render(
+    iri: str,
+    path: str,
+    triples: list[ox.Triple],
+    fmt: RdfFormat | str,
+    lang: str,
+    st: Store | None = None,
+    memento: ReleaseInfo | None = None,
+) -> bytes:
+    """The body of one representation: an HTML page or a serialised RDF description.
+
+    ``st`` and ``memento``: a release's state (a ``GraphView`` of the store) and the
+    release; its page links to the same release's states and says which it shows.
+    """
+    st = st or store()
+    link = urls().local
+    if memento is not None:
+        link = partial(urls().memento_link, memento.version)
+    if memento is not None:
+        path = urls().memento(memento.version, path).lstrip("/")  # the formats of this state
     if fmt == HTML:
-        page = build_page(iri, triples, lang, urls().vocabulary, urls().local, super_properties())
-        if page.kind == "generic" and str(ORG.Organization) in page.objects.get(str(RDF.type), []):
-            page.kind = "body"  # an institution only the register tables describe (Dortmund)
+        page = build_page(iri, triples, lang, urls().vocabulary, link, super_properties())
         names: list[str | Template] = [f"resource/{page.kind}.html", "resource/generic.html"]
         extra = kind_context(st, page.kind, iri, lang)
         body = render_template(
@@ -117,8 +144,9 @@ def render(iri: str, path: str, triples: list[ox.Triple], fmt: RdfFormat | str, 
             path=path,
             formats=RDF_FORMATS,
             max_incoming=description.MAX_INCOMING,
-            link=urls().local,
+            link=link,
             schema_org=schema_org,
+            memento=memento,
             **extra,
         )
         return body.encode("utf-8")
@@ -127,9 +155,18 @@ def render(iri: str, path: str, triples: list[ox.Triple], fmt: RdfFormat | str, 
 
 
 def respond(
-    path: str, fmt: RdfFormat | str, suffix: str | None, body: bytes, lang: str
+    path: str,
+    fmt: RdfFormat | str,
+    suffix: str | None,
+    body: bytes,
+    lang: str,
+    original: str | None = None,
 ) -> Response:
-    """Headers for one representation: type, validators, Content-Location, alternates."""
+    """Headers for one representation: type, validators, Content-Location, alternates.
+
+    ``path`` is where this representation answers (a memento's own path); ``original``,
+    for a memento, the resource's path (the Memento headers are the caller's).
+    """
     if fmt == HTML:
         resp = Response(body, mimetype="text/html")
         resp.vary.add("Accept-Language")
@@ -142,5 +179,8 @@ def respond(
     if suffix is None:
         ext = "html" if fmt == HTML else fmt.suffix  # type: ignore[union-attr]
         resp.headers["Content-Location"] = f"/{path}.{ext}"
-    resp.headers["Link"] = urls().alternates(path)
+    links = urls().alternates(path)
+    if original is None and state.releases():  # RFC 7089: where this resource's past is
+        links += ", " + urls().memento_links(path)
+    resp.headers["Link"] = links
     return finish_data(resp, tag)

@@ -32,11 +32,13 @@ from server.formats import BY_NAME as RDF_BY_NAME
 from server.formats import HTML, RDF_FORMATS, TURTLE
 from server.i18n import translations
 from server.namespaces import FORMATS, SD, VOID, all_prefixes
+from server.queries import ReleaseInfo
 from server.query_policy import check
 from server.serialize import serialize
-from server.state import admission, answer_cache, data_version, store, urls
+from server.state import admission, answer_cache, data_version, find_release, releases, store, urls
 from server.state import config as cfg
 from server.store import QueryAnswer, QueryJob, QueryRefusedError, Store, StoreError
+from server.store.graph_view import GraphView
 from server.views.negotiation import best_match, choose_lang, finish, finish_data
 
 bp = Blueprint("sparql", __name__)
@@ -171,12 +173,31 @@ def _result_format(form: str) -> tuple[str, str]:
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
+    return answer_query(store(), None)
+
+
+@bp.route("/version/<version>/sparql", methods=["GET", "POST"])
+def release_sparql(version: str) -> Response:
+    """A release's own endpoint: its frozen state is the default graph of every query."""
+    found = find_release(version)
+    if found is None:
+        abort(404, f"No release {version!r}; /id/katalog lists the releases.")
+    return answer_query(GraphView(store(), found.iri), found)
+
+
+@bp.route("/version/<version>/sparql", methods=["OPTIONS"])
+def release_preflight(version: str) -> Response:
+    return preflight()
+
+
+def answer_query(st: Store, release: ReleaseInfo | None) -> Response:
+    """The protocol for the current data (``release`` None) or one release's state."""
     text, default_graphs, named_graphs = _request_text()
     config = cfg()
     if text is None:
         if request.method == "POST":  # a POST is a query (or a broken body): never the description
             abort(400, "No query in the request: send query=… (form) or the query text itself.")
-        return _service_description_or_editor()
+        return _service_description_or_editor(release)
     try:
         checked = check(
             text, config.max_query_bytes, config.max_query_depth, config.max_query_patterns
@@ -185,7 +206,7 @@ def sparql() -> Response:
         abort(exc.status, str(exc))
     fmt, media_type = _result_format(checked.form)
     if fmt == "html":
-        return _editor(text)
+        return _editor(text, release)
     for name, iris in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
         for iri in iris:
             if not _ABSOLUTE_IRI.fullmatch(iri):
@@ -202,10 +223,10 @@ def sparql() -> Response:
         config.max_answer_mb * 2**20,
         config.max_query_patterns,
     )
-    st = store()
     version, modified = data_version()
     cache = answer_cache()
-    key = ("sparql", version, job)
+    graph = release.iri if release is not None else ""
+    key = ("sparql", version, graph, job)
     cached = cache.get(key)
     if cached is not None:
         answer = cast(QueryAnswer, cached[1])
@@ -223,7 +244,9 @@ def sparql() -> Response:
         )
         resp.headers["Warning"] = f'199 charta "Result truncated to {limit}"'
     if request.method in ("GET", "HEAD"):
-        digest = hashlib.sha256(f"{fmt}\0{text}\0{default_graphs}\0{named_graphs}".encode())
+        digest = hashlib.sha256(
+            f"{fmt}\0{text}\0{default_graphs}\0{named_graphs}\0{graph}".encode()
+        )
         return finish(
             resp,
             request,
@@ -255,7 +278,7 @@ def _with_retry_after(status: int, message: str, seconds: int) -> HTTPException:
     return exc
 
 
-def _service_description_or_editor() -> Response:
+def _service_description_or_editor(release: ReleaseInfo | None) -> Response:
     offer = (*GRAPH_OFFER[:-1], HTML)
     best = best_match(request.headers.get("Accept", ""), offer)
     if request.args.get("format") in RDF_BY_NAME:
@@ -264,9 +287,12 @@ def _service_description_or_editor() -> Response:
         exact = (o for o in offer if o not in RDF_ALIASES)
         abort(406, "The service description is offered as: " + ", ".join(exact))
     if best == HTML:
-        return _editor(None)
+        return _editor(None, release)
     fmt = RDF_BY_ACCEPTED[best]
-    data = serialize(service_description(endpoint_url()), fmt, all_prefixes(cfg().namespace))
+    endpoint = endpoint_url()
+    if release is not None:
+        endpoint = urls().absolute(urls().release_endpoint(release.version))
+    data = serialize(service_description(endpoint), fmt, all_prefixes(cfg().namespace))
     resp = Response(data, mimetype=fmt.media_type)
     return finish_data(resp, f"sd-{fmt.suffix}")
 
@@ -309,7 +335,7 @@ FROM NAMED name graphs of this store only, nothing is fetched."@en ;
     return [q.triple for q in ox.parse(ttl.encode(), format=ox.RdfFormat.TURTLE)]
 
 
-def _editor(query: str | None) -> Response:
+def _editor(query: str | None, release: ReleaseInfo | None = None) -> Response:
     lang = choose_lang()
     examples_json = json.dumps({e.key: e.query for e in EXAMPLES}).replace("</", "<\\/")
     body = render_template(
@@ -323,6 +349,9 @@ def _editor(query: str | None) -> Response:
         query=query,
         timeout=f"{cfg().query_timeout_s:g}",
         max_rows=cfg().max_rows,
+        release=release,
+        releases=releases(),
+        action=urls().release_endpoint(release.version) if release else "/sparql",
     )
     resp = Response(body, mimetype="text/html")
     resp.vary.add("Accept")

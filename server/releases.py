@@ -1,0 +1,484 @@
+"""Releases: frozen, citable states of the data, and what changed between them.
+
+``charta release VERSION`` writes ``releases/<VERSION>/`` into the checkout, to be
+committed with it:
+
+- ``dumps/``: the data as it is now in every format the catalog offers, plus
+  ``charta.nt`` (sorted N-Triples, the state a release's graph is loaded from),
+  and ``SHA256SUMS``;
+- ``aenderungen.rdfp`` (RDF Patch) and ``aenderungen.trig`` (the added and the
+  removed triples as two named graphs): the difference to the previous release;
+- ``release.ttl``: the release as a ``dcat:Dataset`` in the series
+  ``id/datensatz/charta``, with version, date, notes, previous version, its own
+  distributions and VoID statistics. It is a source like ``data/``: validated by
+  the same shapes and served with the data. (Sizes and checksums of the files are
+  computed by the build from the files themselves and SHA256SUMS.)
+
+Nothing in a release folder is written again: later changes to ``data/`` change
+the current state and the next release, never a past one. The files are kept in
+the repository (not the build folder) because a build folder is thrown away and
+rebuilt, and a release must stay byte-identical for as long as it is cited.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from server.build import SPDX, Build, Dump, _format_of, _lit, _void
+from server.config import Config
+from server.namespaces import ADMS, DCAT, DCTERMS, RDF, SKOS, all_prefixes
+from server.serialize import value_of
+from server.sources import RELEASE_DESCRIPTION, RELEASE_DUMP
+from server.urls import Urls
+
+RELEASES_DIR = "releases"
+#: A version names a folder and a path segment: digits and dots, an optional suffix.
+VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+){0,3}(?:-[0-9A-Za-z][0-9A-Za-z.-]{0,31})?$")
+#: The series every release belongs to (data/katalog.ttl) and the catalog listing it.
+SERIES = "id/datensatz/charta"
+CATALOG = "id/katalog"
+PATCH_FILE = "aenderungen.rdfp"
+CHANGES_FILE = "aenderungen.trig"
+
+
+class ReleaseError(Exception):
+    """A release that cannot be made or read; ``str()`` says why."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release as its ``release.ttl`` states it."""
+
+    version: str
+    iri: str
+    issued: datetime
+    notes: str
+    previous: str | None
+    folder: Path
+
+    @property
+    def dump(self) -> Path:
+        return self.folder / RELEASE_DUMP
+
+
+def _literal(store: ox.Store, s: ox.NamedNode, p: str) -> str | None:
+    for q in store.quads_for_pattern(s, ox.NamedNode(p), None):
+        return value_of(q.object)
+    return None
+
+
+def read_releases(root: Path, namespace: str) -> list[Release]:
+    """Every release of the checkout, oldest first (by date of issue)."""
+    folder = Path(root) / RELEASES_DIR
+    if not folder.is_dir():
+        return []
+    urls = Urls(namespace)
+    found = []
+    for d in sorted(folder.iterdir()):
+        desc = d / RELEASE_DESCRIPTION
+        if not desc.is_file():
+            continue
+        store = ox.Store()
+        store.bulk_load(path=str(desc), format=ox.RdfFormat.TURTLE, base_iri=namespace)
+        iri = ox.NamedNode(urls.release(d.name))
+        issued = _literal(store, iri, DCTERMS + "issued")
+        if issued is None:
+            raise ReleaseError(f"{desc}: no dcterms:issued for <{iri.value}>")
+        previous = next(
+            (
+                value_of(q.object)
+                for q in store.quads_for_pattern(iri, ox.NamedNode(DCAT + "previousVersion"), None)
+            ),
+            None,
+        )
+        found.append(
+            Release(
+                version=d.name,
+                iri=iri.value,
+                issued=datetime.fromisoformat(issued.replace("Z", "+00:00")),
+                notes=_literal(store, iri, ADMS + "versionNotes") or "",
+                previous=previous,
+                folder=d,
+            )
+        )
+    return sorted(found, key=lambda r: (r.issued, r.version))
+
+
+@dataclass(frozen=True)
+class Change:
+    """The triples one release added and removed, against the one before."""
+
+    added: list[ox.Triple]
+    removed: list[ox.Triple]
+
+    def by_resource(self) -> dict[str, tuple[list[ox.Triple], list[ox.Triple]]]:
+        """(added, removed) per subject IRI, subjects in order."""
+        out: dict[str, tuple[list[ox.Triple], list[ox.Triple]]] = {}
+        for t in self.added:
+            out.setdefault(value_of(t.subject), ([], []))[0].append(t)
+        for t in self.removed:
+            out.setdefault(value_of(t.subject), ([], []))[1].append(t)
+        return dict(sorted(out.items()))
+
+
+def _triples(nt: bytes) -> set[ox.Triple]:
+    return {q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)}
+
+
+def difference(old: bytes | None, new: bytes) -> Change:
+    """What ``new`` (N-Triples) adds to and removes from ``old`` (None: the first release).
+
+    Our data has no blank nodes (the shapes give every resource an IRI), so a
+    triple is the same triple in both states exactly when its text is.
+    """
+    before = _triples(old) if old is not None else set()
+    after = _triples(new)
+    return Change(sorted(after - before, key=str), sorted(before - after, key=str))
+
+
+def read_change(release: Release) -> Change:
+    """The difference stored with a release (its ``aenderungen.rdfp``)."""
+    added: list[ox.Triple] = []
+    removed: list[ox.Triple] = []
+    for line in (release.folder / PATCH_FILE).read_text(encoding="utf-8").splitlines():
+        op, _, rest = line.partition(" ")
+        if op not in ("A", "D"):
+            continue
+        triple = next(iter(_triples(rest.encode())))
+        (added if op == "A" else removed).append(triple)
+    return Change(added, removed)
+
+
+def rdf_patch(change: Change, release_iri: str, previous: str | None) -> bytes:
+    """The change as an RDF Patch (https://afs.github.io/rdf-patch/): D lines, then A lines."""
+    lines = [f"H id <{release_iri}> ."]
+    if previous is not None:
+        lines.append(f"H prev <{previous}> .")
+    lines.append("TX .")
+    lines += [f"D {t} ." for t in change.removed]
+    lines += [f"A {t} ." for t in change.added]
+    lines.append("TC .")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def change_graphs(change: Change, release_iri: str) -> bytes:
+    """The change as TriG: ``<release#hinzugefuegt>`` and ``<release#entfernt>``."""
+    added = ox.NamedNode(release_iri + "#hinzugefuegt")
+    quads = [ox.Quad(t.subject, t.predicate, t.object, added) for t in change.added]
+    removed = ox.NamedNode(release_iri + "#entfernt")
+    quads += [ox.Quad(t.subject, t.predicate, t.object, removed) for t in change.removed]
+    made = ox.serialize(quads, format=ox.RdfFormat.TRIG)
+    assert made is not None
+    return made
+
+
+# -- making a release ---------------------------------------------------------------------
+
+
+def make_release(config: Config, version: str, notes: str, now: datetime | None = None) -> Release:
+    """Freeze the checkout's current data as ``releases/<version>/`` (see the module doc).
+
+    The caller has validated the data (``charta release`` refuses violations);
+    this refuses a version that is malformed or exists. The folder is written
+    under a temporary name and renamed into place, so an interrupted release
+    leaves no half of one.
+    """
+    import dataclasses
+
+    from server.build import build
+    from server.store.embedded import EmbeddedStore
+
+    if not VERSION.match(version):
+        raise ReleaseError(
+            f"version {version!r}: use digits and dots with an optional suffix (1.0, 2.1.0-rc1)"
+        )
+    root = Path(config.root)
+    folder = root / RELEASES_DIR / version
+    if folder.exists():
+        raise ReleaseError(f"{folder}: release {version} exists; releases are never replaced")
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    earlier = read_releases(root, config.namespace)
+    if earlier and now <= earlier[-1].issued:
+        raise ReleaseError(
+            f"release {earlier[-1].version} was issued {earlier[-1].issued.isoformat()}, "
+            "not before now; check the clock"
+        )
+    previous = earlier[-1] if earlier else None
+    # The checkout's sources, parsed now (never a persisted store, which may be older).
+    built = build(EmbeddedStore(dataclasses.replace(config, store_dir=None)), config.namespace)
+    dump = next(d for d in built.dumps.values() if d.fmt.suffix == "nt")
+    nt = gzip.decompress(dump.read()) if dump.gzipped else dump.read()
+    urls = Urls(config.namespace)
+    iri = urls.release(version)
+    change = difference(previous.dump.read_bytes() if previous else None, nt)
+
+    tmp = folder.with_name(f".{version}.making-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "dumps").mkdir(parents=True)
+    try:
+        files: dict[str, bytes] = {d.filename: d.read() for d in built.dumps.values()}
+        files["charta.nt"] = nt
+        for name, data in files.items():
+            (tmp / "dumps" / name).write_bytes(data)
+        sums = "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
+        (tmp / "dumps" / "SHA256SUMS").write_text(sums, encoding="utf-8")
+        (tmp / PATCH_FILE).write_bytes(rdf_patch(change, iri, previous.iri if previous else None))
+        (tmp / CHANGES_FILE).write_bytes(change_graphs(change, iri))
+        triples = [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
+        description = _description(
+            config.namespace, version, now, notes, previous, files, built, triples
+        )
+        (tmp / RELEASE_DESCRIPTION).write_bytes(description)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return next(r for r in read_releases(root, config.namespace) if r.version == version)
+
+
+#: Per dump file: the distribution's local name and its DCAT-AP format/media type.
+_FORMAT_OF = {
+    "ttl": ("turtle", "RDF_TURTLE", "text/turtle"),
+    "nt": ("ntriples", "RDF_N_TRIPLES", "application/n-triples"),
+    "jsonld": ("jsonld", "JSON_LD", "application/ld+json"),
+    "rdf": ("rdfxml", "RDF_XML", "application/rdf+xml"),
+}
+_FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type/"
+_MEDIA = "https://www.iana.org/assignments/media-types/"
+_LICENCE = "http://dcat-ap.de/def/licenses/cc-by/4.0"
+_AVAILABLE = "http://publications.europa.eu/resource/authority/planned-availability/AVAILABLE"
+
+
+def _description(
+    namespace: str,
+    version: str,
+    issued: datetime,
+    notes: str,
+    previous: Release | None,
+    files: dict[str, bytes],
+    built: Build,
+    triples: list[ox.Triple],
+) -> bytes:
+    """``release.ttl``: the release in the catalog, with its own distributions and VoID."""
+    nn = ox.NamedNode
+    urls = Urls(namespace)
+    rel = nn(urls.release(version))
+    out: list[ox.Triple] = []
+
+    def add(
+        s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode
+    ) -> None:
+        out.append(ox.Triple(s, nn(p), o))
+
+    day = issued.date().isoformat()
+    stamp = _lit(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), "dateTime")
+    series = nn(namespace + SERIES)
+    add(nn(namespace + CATALOG), DCAT + "dataset", rel)
+    add(series, DCAT + "hasVersion", rel)
+    add(rel, RDF + "type", nn(DCAT + "Dataset"))
+    add(rel, DCAT + "inSeries", series)
+    add(rel, DCTERMS + "isVersionOf", series)
+    for lang, title, desc in (
+        (
+            "de",
+            f"Wissensgraph Charta Grüne Infrastruktur Metropole Ruhr, Version {version}",
+            f"Der Wissensgraph im Stand vom {day} (Version {version}), unveränderlich: "
+            "Abzüge, SPARQL-Endpunkt und Seiten dieses Stands bleiben unter ihren Adressen.",
+        ),
+        (
+            "en",
+            f"Knowledge graph Charter Green Infrastructure Metropole Ruhr, release {version}",
+            f"The knowledge graph as of {day} (release {version}), immutable: dumps, "
+            "SPARQL endpoint and pages of this state stay at their addresses.",
+        ),
+    ):
+        add(rel, SKOS + "prefLabel", ox.Literal(title, language=lang))
+        add(rel, DCTERMS + "title", ox.Literal(title, language=lang))
+        add(rel, DCTERMS + "description", ox.Literal(desc, language=lang))
+    add(rel, DCAT + "version", ox.Literal(version))
+    for lang, cite in (
+        (
+            "de",
+            f"charta-Projekt ({issued.year}): Wissensgraph Charta Grüne Infrastruktur "
+            f"Metropole Ruhr, Version {version}, {day}. {rel.value}",
+        ),
+        (
+            "en",
+            f"charta project ({issued.year}): Knowledge graph Charter Green Infrastructure "
+            f"Metropole Ruhr, release {version}, {day}. {rel.value}",
+        ),
+    ):
+        add(rel, DCTERMS + "bibliographicCitation", ox.Literal(cite, language=lang))
+    add(rel, DCTERMS + "issued", stamp)
+    if notes:
+        add(rel, ADMS + "versionNotes", ox.Literal(notes))
+    if previous is not None:
+        add(rel, DCAT + "previousVersion", nn(previous.iri))
+        add(rel, DCAT + "prev", nn(previous.iri))
+    publisher = nn(namespace + "id/organisation/charta-projekt")
+    add(rel, DCTERMS + "publisher", publisher)
+    add(rel, DCTERMS + "creator", publisher)
+    add(rel, DCAT + "contactPoint", nn(namespace + "id/kontakt/charta-projekt"))
+    add(
+        rel,
+        DCTERMS + "accessRights",
+        nn("http://publications.europa.eu/resource/authority/access-right/PUBLIC"),
+    )
+    add(rel, "http://data.europa.eu/r5r/availability", nn(_AVAILABLE))
+    add(rel, DCTERMS + "spatial", nn("http://dcat-ap.de/def/politicalGeocoding/districtKey/05978"))
+    for lang in ("DEU", "ENG"):
+        add(
+            rel,
+            DCTERMS + "language",
+            nn(f"http://publications.europa.eu/resource/authority/language/{lang}"),
+        )
+    add(rel, DCTERMS + "conformsTo", nn(namespace + "ontology"))
+    add(rel, DCAT + "landingPage", nn(namespace + "id/version/" + version))
+    base = f"{namespace}{RELEASES_DIR}/{version}/dumps/"
+    for name in sorted(files):
+        gz = name.endswith(".gz")
+        suffix = name.removesuffix(".gz").rsplit(".", 1)[-1]
+        local, filetype, media = _FORMAT_OF[suffix]
+        dist = nn(f"{rel.value}/distribution/{local}{'-gzip' if gz else ''}")
+        add(rel, DCAT + "distribution", dist)
+        add(dist, RDF + "type", nn(DCAT + "Distribution"))
+        label = f"{name}, Version {version}"
+        add(dist, SKOS + "prefLabel", ox.Literal(label, language="de"))
+        add(dist, DCTERMS + "title", ox.Literal(label, language="de"))
+        add(dist, DCAT + "accessURL", nn(base + name))
+        add(dist, DCAT + "downloadURL", nn(base + name))
+        add(dist, DCTERMS + "format", nn(_FILE_TYPES + filetype))
+        add(dist, DCAT + "mediaType", nn(_MEDIA + media))
+        if gz:
+            add(dist, DCAT + "compressFormat", nn(_MEDIA + "application/gzip"))
+        add(dist, DCTERMS + "license", nn(_LICENCE))
+        add(dist, "http://data.europa.eu/r5r/availability", nn(_AVAILABLE))
+        add(dist, DCTERMS + "issued", stamp)
+        # Byte size and checksum: computed by 'charta build' from the frozen file and
+        # SHA256SUMS (a store would keep the size as xsd:integer, not DCAT-AP's type).
+    dumps = Build(dumps={n: Dump.of(n, *_format_of(n), "", b"") for n in files})
+    void = _void(rel, namespace, triples, dumps, base, urls.absolute(f"version/{version}/sparql"))
+    out += [_named(t, rel.value) for t in void]
+    return _turtle(out, namespace)
+
+
+def _named(t: ox.Triple, base: str) -> ox.Triple:
+    """The VoID partitions as IRIs (``<release#class-…>``): a blank node would get a new
+    label each time the file is parsed, and every later release would list it as changed."""
+
+    def name(
+        term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple,
+    ) -> ox.NamedNode | ox.Literal:
+        if isinstance(term, ox.BlankNode):
+            return ox.NamedNode(f"{base}#{term.value}")
+        assert isinstance(term, ox.NamedNode | ox.Literal)
+        return term
+
+    subject = name(t.subject)
+    assert isinstance(subject, ox.NamedNode)
+    return ox.Triple(subject, t.predicate, name(t.object))
+
+
+def _turtle(triples: Iterable[ox.Triple], namespace: str) -> bytes:
+    """Turtle with IRIs of the namespace relative (``<id/version/1.0>``), as data/ is written,
+    so the release reads the same under another namespace."""
+    prefixes = {k: v for k, v in all_prefixes(namespace).items() if k not in ("id", "")}
+    prefixes["spdx"] = SPDX
+    prefixes["adms"] = ADMS
+    body = ox.serialize(sorted(triples, key=str), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    assert body is not None
+    text = body.decode().replace(f"<{namespace}", "<")  # read against the namespace, as data/
+    return ("# Written by 'charta release'; never edit (the release is frozen).\n" + text).encode()
+
+
+# -- the change, for people ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One added or removed statement as a page shows it."""
+
+    property: str
+    value: str
+    #: A local link for an IRI value, else None.
+    href: str | None
+
+
+@dataclass(frozen=True)
+class ChangedResource:
+    iri: str
+    label: str
+    added: list[Statement]
+    removed: list[Statement]
+
+
+#: Resources one change page lists; the patch (and the TriG) always hold everything.
+MAX_LISTED = 500
+
+
+def change_summary(
+    root: Path, namespace: str, version: str, lang: str, link: Callable[[str], str]
+) -> tuple[list[ChangedResource], int]:
+    """The change a release made, grouped by resource, with labels; and how many resources.
+
+    Labels come from the release's state and the one before, so a removed
+    resource is still named.
+    """
+    from server.labels import LabelIndex, local_name, standard_label
+
+    found = {r.version: r for r in read_releases(root, namespace)}
+    if version not in found:
+        return [], 0
+    rel = found[version]
+    change = read_change(rel)
+    states = [rel.dump.read_bytes()]
+    if rel.previous is not None:
+        before = next((r for r in found.values() if r.iri == rel.previous), None)
+        if before is not None:
+            states.append(before.dump.read_bytes())
+    labels = LabelIndex.of([t for nt in states for t in _triples(nt)])
+
+    def name(iri: str) -> str:
+        return labels.get(iri, lang) or standard_label(iri, lang) or local_name(iri) or iri
+
+    def statement(t: ox.Triple) -> Statement:
+        o = t.object
+        if isinstance(o, ox.Literal):
+            text = o.value if len(o.value) <= 300 else o.value[:300] + " …"
+            return Statement(name(t.predicate.value), text, None)
+        value = value_of(o)
+        return Statement(name(t.predicate.value), name(value), link(value))
+
+    # Each release's own description (release.ttl) enters the data with the next
+    # one; the page leaves that bookkeeping out (the patch holds it).
+    releases_prefix = Urls(namespace).release("")
+    grouped = {
+        iri: (
+            [t for t in added if not value_of(t.object).startswith(releases_prefix)],
+            [t for t in removed if not value_of(t.object).startswith(releases_prefix)],
+        )
+        for iri, (added, removed) in change.by_resource().items()
+        if not iri.startswith(releases_prefix)
+    }
+    grouped = {iri: ar for iri, ar in grouped.items() if ar[0] or ar[1]}
+    out = [
+        ChangedResource(
+            iri,
+            name(iri),
+            [statement(t) for t in added],
+            [statement(t) for t in removed],
+        )
+        for iri, (added, removed) in list(grouped.items())[:MAX_LISTED]
+    ]
+    return out, len(grouped)

@@ -1,0 +1,419 @@
+"""Releases and time travel: what a researcher who cites a release gets back a year later.
+
+One project copy gets release 1.0, then a change (the Charta's German label
+corrected, a council's entry removed), then release 2.0. Everything is checked
+against that: the old dumps stay byte-identical, the change page and the patch
+list exactly the difference, Memento headers follow RFC 7089 header by header,
+a query against 1.0 sees the old state, and the catalog series passes the
+official DCAT-AP shapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server.cli import cli
+from server.config import Config
+from server.releases import ReleaseError, make_release, read_change, read_releases
+from tests.conftest import NS, ROOT
+from tests.test_catalog import harvest_catalog, shapes, violations  # noqa: F401 (fixture)
+
+OLD_LABEL = "Charta Grüne Infrastruktur Metropole Ruhr"
+NEW_LABEL = "Charta Grüne Infrastruktur Metropole Ruhr (berichtigt)"
+FIRST = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+SECOND = datetime(2026, 11, 16, 14, 0, tzinfo=UTC)
+CHARTA = NS + "id/charta"
+
+
+def _copy(to: Path) -> Path:
+    for name in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / name, to / name)
+    shutil.rmtree(to / "releases", ignore_errors=True)
+    return to
+
+
+def _change_label(root: Path) -> None:
+    path = root / "data" / "charta.ttl"
+    text = path.read_text(encoding="utf-8")
+    old = f'skos:prefLabel "{OLD_LABEL}"@de'
+    assert old in text
+    path.write_text(text.replace(old, f'skos:prefLabel "{NEW_LABEL}"@de', 1), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = _copy(tmp_path_factory.mktemp("releases"))
+    config = Config(root=root, testing=True, query_timeout_s=5.0).validated()
+    first = make_release(config, "1.0", "Erste Veröffentlichung", now=FIRST)
+    sums_then = {p.name: p.read_bytes() for p in (first.folder / "dumps").iterdir()}
+    _change_label(root)
+    second = make_release(config, "2.0", "Bezeichnung der Charta berichtigt", now=SECOND)
+    return {"root": root, "config": config, "first": first, "second": second, "then": sums_then}
+
+
+@pytest.fixture(scope="module")
+def app(project: dict[str, object]) -> Flask:
+    from server.app import create_app
+
+    config = project["config"]
+    assert isinstance(config, Config)
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# -- the release files --------------------------------------------------------------------
+
+
+def test_old_dumps_stay_byte_identical_after_the_change(project: dict[str, object]) -> None:
+    first = project["first"]
+    then = project["then"]
+    assert isinstance(then, dict)
+    now = {p.name: p.read_bytes() for p in (first.folder / "dumps").iterdir()}  # type: ignore[attr-defined]
+    assert now == then
+    assert set(now) == {
+        "charta.ttl",
+        "charta.nt",
+        "charta.nt.gz",
+        "charta.jsonld",
+        "charta.rdf",
+        "SHA256SUMS",
+    }
+    for line in now["SHA256SUMS"].decode().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256(now[name]).hexdigest() == digest
+    old = now["charta.nt"].decode()
+    assert f'"{OLD_LABEL}"@de' in old and NEW_LABEL not in old
+
+
+def test_the_patch_holds_exactly_the_difference(project: dict[str, object]) -> None:
+    first, second = project["first"], project["second"]
+    old = {q.triple for q in ox.parse(first.dump.read_bytes(), format=ox.RdfFormat.N_TRIPLES)}  # type: ignore[attr-defined]
+    new = {q.triple for q in ox.parse(second.dump.read_bytes(), format=ox.RdfFormat.N_TRIPLES)}  # type: ignore[attr-defined]
+    change = read_change(second)  # type: ignore[arg-type]
+    assert set(change.added) == new - old
+    assert set(change.removed) == old - new
+    label = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    assert change.removed == [
+        ox.Triple(ox.NamedNode(CHARTA), label, ox.Literal(OLD_LABEL, language="de"))
+    ]
+    assert (
+        ox.Triple(ox.NamedNode(CHARTA), label, ox.Literal(NEW_LABEL, language="de")) in change.added
+    )
+    # Everything else added is release 1.0's own catalog description.
+    others = [t for t in change.added if t.subject != ox.NamedNode(CHARTA)]
+    assert others and all(
+        str(t.subject).startswith(f"<{NS}id/version/1.0")
+        or str(t.object).startswith(f"<{NS}id/version/1.0")
+        for t in others
+    )
+    patch = (second.folder / "aenderungen.rdfp").read_text()  # type: ignore[attr-defined]
+    assert patch.startswith(f"H id <{NS}id/version/2.0> .\nH prev <{NS}id/version/1.0> .\nTX .\n")
+    assert patch.rstrip().endswith("TC .")
+    trig = rdflib.Dataset()
+    trig.parse(second.folder / "aenderungen.trig", format="trig")  # type: ignore[attr-defined]
+    removed = trig.graph(rdflib.URIRef(f"{NS}id/version/2.0#entfernt"))
+    assert len(removed) == 1
+
+
+def test_release_metadata_is_read_back(project: dict[str, object]) -> None:
+    found = read_releases(project["root"], NS)  # type: ignore[arg-type]
+    assert [(r.version, r.issued, r.previous) for r in found] == [
+        ("1.0", FIRST, None),
+        ("2.0", SECOND, NS + "id/version/1.0"),
+    ]
+    assert found[1].notes == "Bezeichnung der Charta berichtigt"
+
+
+def test_a_release_is_never_replaced_nor_made_badly(
+    project: dict[str, object], tmp_path: Path
+) -> None:
+    config = project["config"]
+    with pytest.raises(ReleaseError, match="exists"):
+        make_release(config, "1.0", "", now=datetime(2027, 1, 1, tzinfo=UTC))  # type: ignore[arg-type]
+    for bad in ("../x", "1.0/..", "", "v1", "1..0", "1.0 final"):
+        with pytest.raises(ReleaseError, match="version"):
+            make_release(config, bad, "")  # type: ignore[arg-type]
+    with pytest.raises(ReleaseError, match="issued"):
+        make_release(config, "3.0", "", now=FIRST)  # type: ignore[arg-type]
+
+
+def test_cli_refuses_an_existing_version_and_data_that_does_not_conform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _copy(tmp_path)
+    monkeypatch.setenv("CHARTA_ROOT", str(root))
+    runner = CliRunner()
+    done = runner.invoke(cli, ["release", "0.1", "--notes", "Probe"])
+    assert done.exit_code == 0, done.output
+    assert (root / "releases" / "0.1" / "release.ttl").is_file()
+    again = runner.invoke(cli, ["release", "0.1"])
+    assert again.exit_code == 2
+    assert "exists" in again.output
+    bad = runner.invoke(cli, ["release", "../0.2"])
+    assert bad.exit_code == 2 and "version" in bad.output
+    # A goal without its German label: a violation, so no release.
+    path = root / "data" / "charta.ttl"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        re.sub(r'skos:prefLabel "[^"]*"@de', 'rdfs:comment "x"', text, count=1), encoding="utf-8"
+    )
+    refused = runner.invoke(cli, ["release", "0.2"])
+    assert refused.exit_code == 1
+    assert "no release made" in refused.output
+    assert not (root / "releases" / "0.2").exists()
+
+
+# -- the catalog ---------------------------------------------------------------------------
+
+
+def test_the_series_and_its_releases_pass_the_official_shapes(
+    client: FlaskClient,
+    shapes: rdflib.Graph,  # noqa: F811
+) -> None:
+    graph = harvest_catalog(client)
+    assert violations(graph, shapes) == []
+    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    series = rdflib.URIRef(NS + "id/datensatz/charta")
+    assert (series, rdflib.RDF.type, dcat.DatasetSeries) in graph
+    v1, v2 = rdflib.URIRef(NS + "id/version/1.0"), rdflib.URIRef(NS + "id/version/2.0")
+    for v in (v1, v2):
+        assert (v, dcat.inSeries, series) in graph
+        assert (rdflib.URIRef(NS + "id/katalog"), dcat.dataset, v) in graph
+    assert (v2, dcat.previousVersion, v1) in graph
+    assert (v2, dcat.version, rdflib.Literal("2.0")) in graph
+    issued = graph.value(v2, rdflib.DCTERMS.issued)
+    assert isinstance(issued, rdflib.Literal) and issued.toPython() == SECOND
+    notes = graph.value(v2, rdflib.URIRef("http://www.w3.org/ns/adms#versionNotes"))
+    assert str(notes) == "Bezeichnung der Charta berichtigt"
+    assert str(graph.value(v2, rdflib.DCTERMS.bibliographicCitation)).startswith("charta")
+    dists = set(graph.objects(v1, dcat.distribution))
+    assert len(dists) == 5
+    for d in dists:
+        url = graph.value(d, dcat.downloadURL)
+        size = graph.value(d, dcat.byteSize)
+        got = client.get(str(url)[len(NS) - 1 :])
+        assert got.status_code == 200, url
+        assert len(got.get_data()) == int(size)
+        assert got.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        got.close()
+    void_triples = graph.value(v1, rdflib.URIRef("http://rdfs.org/ns/void#triples"))
+    assert int(void_triples) == len(project_dump_lines(client, "1.0"))
+
+
+def project_dump_lines(client: FlaskClient, version: str) -> list[bytes]:
+    resp = client.get(f"/releases/{version}/dumps/charta.nt")
+    body = resp.get_data()
+    resp.close()
+    return [line for line in body.splitlines() if line.strip()]
+
+
+# -- what changed, for people --------------------------------------------------------------
+
+
+def test_the_change_page_lists_exactly_the_difference(client: FlaskClient) -> None:
+    page = client.get(
+        "/id/version/2.0", headers={"Accept": "text/html"}, query_string={"lang": "en"}
+    )
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "What changed since the previous release (1)" in html
+    assert f"<del>{OLD_LABEL}</del>" in html
+    assert NEW_LABEL in html
+    assert html.count('class="changes"') == 1  # one resource changed: the Charta
+    assert 'href="/releases/2.0/aenderungen.rdfp"' in html
+    assert 'href="/version/2.0/sparql"' in html
+
+
+# -- Memento (RFC 7089) ----------------------------------------------------------------------
+
+
+def _links(header: str) -> dict[str, list[tuple[str, dict[str, str]]]]:
+    """``Link`` parsed as RFC 8288: target and parameters per relation type."""
+    out: dict[str, list[tuple[str, dict[str, str]]]] = {}
+    for m in re.finditer(r"<([^>]*)>((?:\s*;\s*[\w-]+=(?:\"[^\"]*\"|[^;,\s]+))*)", header):
+        params = dict(
+            (k, v.strip('"'))
+            for k, v in re.findall(r";\s*([\w-]+)=(\"[^\"]*\"|[^;,\s]+)", m.group(2))
+        )
+        for rel in params.get("rel", "").split():
+            out.setdefault(rel, []).append((m.group(1), params))
+    return out
+
+
+def test_original_resource_names_its_timegate_and_timemap(client: FlaskClient) -> None:
+    resp = client.get("/id/charta", headers={"Accept": "text/turtle"})
+    links = _links(resp.headers["Link"])
+    assert links["timegate"] == [(NS + "timegate/id/charta", {"rel": "timegate"})]
+    assert links["timemap"][0][0] == NS + "timemap/id/charta"
+    assert links["timemap"][0][1]["type"] == "application/link-format"
+    assert NEW_LABEL in resp.get_data(as_text=True)
+
+
+def test_timemap_lists_every_state(client: FlaskClient) -> None:
+    resp = client.get("/timemap/id/charta")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/link-format"
+    links = _links(resp.get_data(as_text=True))
+    assert links["original"][0][0] == CHARTA
+    assert links["self"][0][0] == NS + "timemap/id/charta"
+    assert links["self"][0][1]["from"] == "Mon, 02 Mar 2026 09:30:00 GMT"
+    assert links["self"][0][1]["until"] == "Mon, 16 Nov 2026 14:00:00 GMT"
+    assert links["timegate"][0][0] == NS + "timegate/id/charta"
+    mementos = links["memento"]
+    assert [(u, p["datetime"]) for u, p in mementos] == [
+        (NS + "version/1.0/id/charta", "Mon, 02 Mar 2026 09:30:00 GMT"),
+        (NS + "version/2.0/id/charta", "Mon, 16 Nov 2026 14:00:00 GMT"),
+    ]
+    assert links["first"][0][0] == NS + "version/1.0/id/charta"
+    assert links["last"][0][0] == NS + "version/2.0/id/charta"
+    assert client.get("/timemap/id/gibt-es-nicht").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("asked", "version"),
+    [
+        (None, "2.0"),  # no Accept-Datetime: the latest state
+        ("Mon, 02 Mar 2026 09:30:00 GMT", "1.0"),  # exactly the first
+        ("Sat, 01 Aug 2026 00:00:00 GMT", "1.0"),  # between: the one in force then
+        ("Tue, 01 Dec 2026 00:00:00 GMT", "2.0"),
+        ("Thu, 01 Jan 2015 00:00:00 GMT", "1.0"),  # before the first: the first
+    ],
+)
+def test_timegate_negotiates_the_datetime(
+    client: FlaskClient, asked: str | None, version: str
+) -> None:
+    headers = {"Accept-Datetime": asked} if asked else {}
+    resp = client.get("/timegate/id/charta", headers=headers)
+    assert resp.status_code == 302
+    assert resp.headers["Location"] == f"{NS}version/{version}/id/charta"
+    assert "accept-datetime" in resp.headers["Vary"].lower()
+    links = _links(resp.headers["Link"])
+    assert links["original"][0][0] == CHARTA
+    assert links["timemap"][0][0] == NS + "timemap/id/charta"
+
+
+def test_timegate_refuses_a_malformed_datetime(client: FlaskClient) -> None:
+    for bad in ("gestern", "2026-08-01", "Sat, 01 Aug 2026 25:00:00 GMT"):
+        resp = client.get("/timegate/id/charta", headers={"Accept-Datetime": bad})
+        assert resp.status_code == 400, bad
+        assert "Accept-Datetime" in resp.get_data(as_text=True)
+    assert client.get("/timegate/id/gibt-es-nicht").status_code == 404
+
+
+@pytest.mark.parametrize("suffix", ["ttl", "nt", "jsonld", "rdf", "html"])
+def test_a_past_state_in_every_format(client: FlaskClient, suffix: str) -> None:
+    resp = client.get(f"/version/1.0/id/charta.{suffix}", query_string={"lang": "en"})
+    assert resp.status_code == 200
+    assert resp.headers["Memento-Datetime"] == "Mon, 02 Mar 2026 09:30:00 GMT"
+    links = _links(resp.headers["Link"])
+    assert links["original"][0][0] == CHARTA
+    assert links["timegate"][0][0] == NS + "timegate/id/charta"
+    assert links["timemap"][0][0] == NS + "timemap/id/charta"
+    assert links["memento"][0] == (
+        NS + "version/1.0/id/charta",
+        {"rel": "memento", "datetime": "Mon, 02 Mar 2026 09:30:00 GMT"},
+    )
+    body = resp.get_data(as_text=True)
+    assert OLD_LABEL in body and NEW_LABEL not in body
+    if suffix == "html":
+        assert "This is the state of" in body and "release 1.0" in body
+        assert 'href="/id/charta">See the current state' in body
+        assert 'href="/version/1.0/id/leitthema/' in body  # links stay in the release
+
+
+def test_a_past_state_parses_as_rdf(client: FlaskClient) -> None:
+    g = rdflib.Graph()
+    g.parse(data=client.get("/version/1.0/id/charta.ttl").get_data(as_text=True), format="turtle")
+    labels = {str(o) for o in g.objects(rdflib.URIRef(CHARTA), rdflib.SKOS.prefLabel)}
+    assert OLD_LABEL in labels and NEW_LABEL not in labels
+    assert client.get("/version/1.0/id/gibt-es-nicht").status_code == 404
+    assert client.get("/version/0.9/id/charta").status_code == 404
+
+
+# -- SPARQL against a release ---------------------------------------------------------------
+
+LABEL_QUERY = f'SELECT ?l WHERE {{ <{CHARTA}> <http://www.w3.org/2004/02/skos/core#prefLabel> ?l FILTER(lang(?l) = "de") }}'
+
+
+def _labels(client: FlaskClient, url: str, **params: str) -> list[str]:
+    resp = client.get(
+        url,
+        query_string={"query": LABEL_QUERY, **params},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return [b["l"]["value"] for b in resp.get_json()["results"]["bindings"]]
+
+
+def test_a_query_against_the_old_release_sees_the_old_state(client: FlaskClient) -> None:
+    assert _labels(client, "/sparql") == [NEW_LABEL]
+    assert _labels(client, "/version/1.0/sparql") == [OLD_LABEL]
+    assert _labels(client, "/version/2.0/sparql") == [NEW_LABEL]
+    # The same through the main endpoint, naming the release's graph.
+    assert _labels(client, "/sparql", **{"default-graph-uri": NS + "id/version/1.0"}) == [OLD_LABEL]
+    from_query = LABEL_QUERY.replace("WHERE", f"FROM <{NS}id/version/1.0> WHERE")
+    resp = client.get(
+        "/sparql",
+        query_string={"query": from_query},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert [b["l"]["value"] for b in resp.get_json()["results"]["bindings"]] == [OLD_LABEL]
+    assert client.get("/version/7/sparql", query_string={"query": LABEL_QUERY}).status_code == 404
+
+
+def test_the_editor_offers_the_releases(client: FlaskClient) -> None:
+    html = client.get(
+        "/sparql", headers={"Accept": "text/html"}, query_string={"lang": "en"}
+    ).get_data(as_text=True)
+    assert 'href="/version/1.0/sparql"' in html and 'href="/version/2.0/sparql"' in html
+    own = client.get(
+        "/version/1.0/sparql", headers={"Accept": "text/html"}, query_string={"lang": "en"}
+    ).get_data(as_text=True)
+    assert 'action="/version/1.0/sparql"' in own
+    assert '"endpoint": "/version/1.0/sparql"' in own
+    sd = client.get("/version/1.0/sparql", headers={"Accept": "text/turtle"}).get_data(as_text=True)
+    assert f"<{NS}version/1.0/sparql>" in sd
+
+
+# -- citation --------------------------------------------------------------------------------
+
+
+def test_every_page_gives_a_citation(client: FlaskClient) -> None:
+    now = client.get(
+        "/id/charta", headers={"Accept": "text/html"}, query_string={"lang": "en"}
+    ).get_data(as_text=True)
+    assert (
+        "Cite as: charta project (2026): Knowledge graph Charter Green Infrastructure Metropole Ruhr, release 2.0, 16 November 2026."
+        in now
+    )
+    assert f"<code>{NS}id/version/2.0</code>" in now
+    old = client.get("/version/1.0/id/charta.html", query_string={"lang": "de"}).get_data(
+        as_text=True
+    )
+    assert (
+        "Version 1.0, 02.03.2026." in old
+        and "Dies ist der Stand vom 02.03.2026 (Version 1.0)." in old
+    )
+    assert f"<code>{NS}id/version/1.0</code>" in old
+
+
+def test_citation_cff_names_the_dataset() -> None:
+    text = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert "cff-version: 1.2.0" in text
+    assert "Charta Grüne Infrastruktur Metropole Ruhr" in text
+    assert "https://w3id.org/charta-ruhr/" in text
