@@ -51,15 +51,20 @@ def _change_label(root: Path) -> None:
     path.write_text(text.replace(old, f'skos:prefLabel "{NEW_LABEL}"@de', 1), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    root = _copy(tmp_path_factory.mktemp("releases"))
+def two_releases(root: Path) -> dict[str, object]:
+    """A copy of the project at ``root`` with release 1.0, the label change, release 2.0."""
+    _copy(root)
     config = Config(root=root, testing=True, query_timeout_s=5.0).validated()
     first = make_release(config, "1.0", "Erste Veröffentlichung", now=FIRST)
     sums_then = {p.name: p.read_bytes() for p in (first.folder / "dumps").iterdir()}
     _change_label(root)
     second = make_release(config, "2.0", "Bezeichnung der Charta berichtigt", now=SECOND)
     return {"root": root, "config": config, "first": first, "second": second, "then": sums_then}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    return two_releases(tmp_path_factory.mktemp("releases"))
 
 
 @pytest.fixture(scope="module")
@@ -324,10 +329,17 @@ def test_a_past_state_in_every_format(client: FlaskClient, suffix: str) -> None:
     assert links["original"][0][0] == CHARTA
     assert links["timegate"][0][0] == NS + "timegate/id/charta"
     assert links["timemap"][0][0] == NS + "timemap/id/charta"
-    assert links["memento"][0] == (
-        NS + "version/1.0/id/charta",
-        {"rel": "memento", "datetime": "Mon, 02 Mar 2026 09:30:00 GMT"},
-    )
+    assert links["memento"] == [
+        (
+            NS + "version/1.0/id/charta",
+            {"rel": "first memento", "datetime": "Mon, 02 Mar 2026 09:30:00 GMT"},
+        ),
+        (
+            NS + "version/2.0/id/charta",
+            {"rel": "last next memento", "datetime": "Mon, 16 Nov 2026 14:00:00 GMT"},
+        ),
+    ]
+    assert "prev" not in links
     body = resp.get_data(as_text=True)
     assert OLD_LABEL in body and NEW_LABEL not in body
     if suffix == "html":
@@ -417,3 +429,55 @@ def test_citation_cff_names_the_dataset() -> None:
     assert "cff-version: 1.2.0" in text
     assert "Charta Grüne Infrastruktur Metropole Ruhr" in text
     assert "https://w3id.org/charta-ruhr/" in text
+
+
+# -- hostile input ---------------------------------------------------------------------------
+
+HOSTILE_PATHS = [
+    "/timemap/id/x%3E%20%3Fp%20%3Fo%20%7D%20UNION%20%7B%20%3Fs",  # breaks out of <...>
+    "/timegate/id/a%22b",
+    "/version/1.0/id/x%3E%7B%7D",
+    "/version/1.0/id/" + "a" * 5000,
+    "/timemap/id/" + "a/" * 3000,
+    "/version/1.0/id/%FF%FE",
+    "/version/..%2F..%2Fetc/id/charta",
+    "/releases/1.0/..%2F..%2F..%2Fetc%2Fpasswd",
+    "/releases/1.0/dumps/..%2F..%2F..%2Fdata%2Fcharta.ttl",
+    "/releases/..%2F..%2Fdata/charta.ttl",
+    "/releases/1.0/release.ttl%00.png",
+    "/releases/1.0/dumps",
+    "/version/1.0%20OR%201/sparql",
+    "/version/%3Cscript%3E/id/charta",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_hostile_paths_get_a_4xx_and_say_why(client: FlaskClient, path: str) -> None:
+    resp = client.get(path, headers={"Accept": "text/turtle"})
+    assert 400 <= resp.status_code < 500, (path, resp.status_code)
+    resp.close()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "x" * 20000,
+        "Mon, 02 Mar 2026 09:30:00 GMT" * 50,
+        "\u00e4\u00f6\u00fc",
+        "Mon, 32 Foo 99999 99:99:99 GMT",
+    ],
+)
+def test_hostile_accept_datetime_gets_400(client: FlaskClient, value: str) -> None:
+    resp = client.get("/timegate/id/charta", headers={"Accept-Datetime": value})
+    assert resp.status_code == 400
+
+
+def test_a_release_query_cannot_escape_to_another_service(client: FlaskClient) -> None:
+    """The release endpoint applies the same query policy as /sparql."""
+    for text in (
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+        "INSERT DATA { <a:b> <a:c> <a:d> }",
+        "SELECT * WHERE " + "{" * 300 + "}" * 300,
+    ):
+        resp = client.get("/version/1.0/sparql", query_string={"query": text})
+        assert resp.status_code in (400, 403, 413), (text[:40], resp.status_code)

@@ -136,7 +136,7 @@ def memento(version: str, rest: str) -> Response:
     key = ("memento", data_version()[0], version, path, getattr(fmt, "name", fmt), lang)
     cached = answer_cache().get(key) if fmt is not None else None
     if cached is not None:
-        body = cached[0]
+        body, neighbours = cached[0], str(cached[1])
     else:
         view = GraphView(store(), r.iri)
         try:
@@ -149,7 +149,8 @@ def memento(version: str, rest: str) -> Response:
         if fmt is None:
             fmt = choose_format(suffix)  # raises the 406 again
         body = render(iri, path, triples, fmt, lang, st=view, memento=r)
-        answer_cache().put(key, (body, None))
+        neighbours = _neighbours(path, r)
+        answer_cache().put(key, (body, neighbours))
     assert fmt is not None
     resp = respond(here, fmt, suffix, body, lang, original=path)
     resp.headers["Memento-Datetime"] = http_date(issued(r))
@@ -159,11 +160,33 @@ def memento(version: str, rest: str) -> Response:
             resp.headers["Link"],
             f'<{u.absolute(path)}>; rel="original"',
             u.memento_links(path),
-            f'<{u.absolute(u.memento(version, path))}>; rel="memento"; '
-            f'datetime="{http_date(issued(r))}"',
+            neighbours,
         )
     )
     return resp
+
+
+def _neighbours(path: str, r: ReleaseInfo, found: list[ReleaseInfo] | None = None) -> str:
+    """``Link`` values for this memento and its first, last, previous and next (RFC 7089
+    §2.2.1.4), so a client walks the states without fetching the TimeMap."""
+    found = found if found is not None else mementos(path)
+    at = next(n for n, m in enumerate(found) if m.version == r.version)
+    rels: dict[int, list[str]] = {}
+    for n, name in ((0, "first"), (len(found) - 1, "last"), (at - 1, "prev"), (at + 1, "next")):
+        if 0 <= n < len(found):
+            rels.setdefault(n, []).append(name)
+    rels.setdefault(at, []).append("")
+    u = urls()
+    out = []
+    for n in sorted(rels):
+        names = " ".join(x for x in rels[n] if x)
+        rel = f"{names} memento" if names else "memento"
+        m = found[n]
+        out.append(
+            f'<{u.absolute(u.memento(m.version, path))}>; rel="{rel}"; '
+            f'datetime="{http_date(issued(m))}"'
+        )
+    return ", ".join(out)
 
 
 @bp.route("/timegate/id/<path:rest>")
@@ -199,7 +222,7 @@ def timegate(rest: str) -> Response:
     resp = Response(status=302)
     resp.headers["Location"] = u.absolute(u.memento(chosen.version, path))
     resp.headers["Vary"] = "Accept-Datetime"
-    resp.headers["Link"] = links
+    resp.headers["Link"] = f"{links}, {_neighbours(path, chosen, found)}"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
 

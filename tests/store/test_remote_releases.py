@@ -1,0 +1,77 @@
+"""Releases behind a remote store: 'charta load' puts each release into the graph its IRI
+names, and the same Memento and release-endpoint answers come from Oxigraph server and
+Virtuoso as from the embedded store."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from server.app import create_app
+from server.load import load
+from tests import servers
+from tests.conftest import NS, free_port
+from tests.test_releases import LABEL_QUERY, NEW_LABEL, OLD_LABEL, two_releases
+
+pytestmark = pytest.mark.remote
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def client(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FlaskClient]:
+    project = two_releases(tmp_path_factory.mktemp("remote-releases"))
+    root = project["root"]
+    assert isinstance(root, Path)
+    work = tmp_path_factory.mktemp(request.param)
+    if request.param == "oxigraph":
+        server = servers.start_on_fresh_ports(lambda: servers.oxigraph(work, free_port()))
+    else:
+        if servers.VIRTUOSO is None:
+            if servers.virtuoso_required():
+                pytest.fail("virtuoso-t is missing: .ci/run installs virtuoso-opensource")
+            pytest.skip("virtuoso-t is not installed")
+        ports: list[int] = []
+
+        def make() -> servers.ServerProcess:
+            ports[:] = [free_port(), free_port()]
+            return servers.virtuoso(work, ports[1], ports[0])
+
+        server = servers.start_on_fresh_ports(make)
+        servers.grant_virtuoso_updates(ports[0])
+    load(root, NS, server.query_url, None)
+    config = dataclasses.replace(project["config"], store_url=server.query_url)  # type: ignore[type-var]
+    yield create_app(config).test_client()
+    server.stop()
+
+
+def _labels(client: FlaskClient, url: str) -> list[str]:
+    resp = client.get(
+        url,
+        query_string={"query": LABEL_QUERY},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return [b["l"]["value"] for b in resp.get_json()["results"]["bindings"]]
+
+
+def test_each_release_answers_from_its_own_graph(client: FlaskClient) -> None:
+    assert _labels(client, "/sparql") == [NEW_LABEL]
+    assert _labels(client, "/version/1.0/sparql") == [OLD_LABEL]
+    assert _labels(client, "/version/2.0/sparql") == [NEW_LABEL]
+
+
+def test_mementos_and_timemap_from_the_remote_store(client: FlaskClient) -> None:
+    old = client.get("/version/1.0/id/charta.ttl").get_data(as_text=True)
+    assert OLD_LABEL in old and NEW_LABEL not in old
+    timemap = client.get("/timemap/id/charta").get_data(as_text=True)
+    assert timemap.count('rel="') == 5  # original, self, timegate, two mementos
+    gate = client.get(
+        "/timegate/id/charta", headers={"Accept-Datetime": "Sat, 01 Aug 2026 00:00:00 GMT"}
+    )
+    assert gate.status_code == 302
+    assert gate.headers["Location"] == NS + "version/1.0/id/charta"
