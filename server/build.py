@@ -391,7 +391,9 @@ def _sitemap(
         {
             t.subject.value[len(namespace) :]
             for t in triples
-            if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(namespace + "id/")
+            if isinstance(t.subject, ox.NamedNode)
+            and t.subject.value.startswith(namespace + "id/")
+            and "#" not in t.subject.value  # a part of its document, not a page of its own
         }
     )
     urls = ["", "ontology", "sparql", "register", *paths]

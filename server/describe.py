@@ -95,9 +95,12 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 def catalog_query(iri: str) -> str:
     """The whole catalog document: harvesters (ckanext-dcat) read everything from one answer."""
     r = iri_ref(iri)
+    # A UNION, not OPTIONAL { FILTER(isBlank(?o)) … }: Virtuoso 7.2 answered that form
+    # with no rows at all once the catalog listed a release.
     return f"""CONSTRUCT {{ ?x ?p ?o . ?o ?p2 ?o2 . }} WHERE {{
-  {r} ({CATALOG_LINKS})* ?x .
-  ?x ?p ?o OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2 }}
+  {{ {r} ({CATALOG_LINKS})* ?x . ?x ?p ?o }}
+  UNION
+  {{ {r} ({CATALOG_LINKS})* ?x . ?x ?p ?o . FILTER(isBlank(?o)) ?o ?p2 ?o2 }}
 }}"""
 
 

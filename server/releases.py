@@ -36,7 +36,7 @@ import pyoxigraph as ox
 
 from server.build import SPDX, Build, Dump, _format_of, _lit, _void
 from server.config import Config
-from server.namespaces import ADMS, DCAT, DCTERMS, RDF, SKOS, all_prefixes
+from server.namespaces import ADMS, DCAT, DCTERMS, RDF, SKOS, VOID, all_prefixes
 from server.serialize import value_of
 from server.sources import RELEASE_DESCRIPTION, RELEASE_DUMP
 from server.urls import Urls
@@ -369,25 +369,16 @@ def _description(
         # SHA256SUMS (a store would keep the size as xsd:integer, not DCAT-AP's type).
     dumps = Build(dumps={n: Dump.of(n, *_format_of(n), "", b"") for n in files})
     void = _void(rel, namespace, triples, dumps, base, urls.absolute(f"version/{version}/sparql"))
-    out += [_named(t, rel.value) for t in void]
+    # The counts, without the class and property partitions: those are blank nodes, which
+    # get new labels at every parse, so every later release would list them as changed
+    # (and the dumps would no longer be the same bytes for the same data).
+    partitions = {VOID + "classPartition", VOID + "propertyPartition"}
+    out += [
+        t
+        for t in void
+        if isinstance(t.subject, ox.NamedNode) and t.predicate.value not in partitions
+    ]
     return _turtle(out, namespace)
-
-
-def _named(t: ox.Triple, base: str) -> ox.Triple:
-    """The VoID partitions as IRIs (``<release#class-…>``): a blank node would get a new
-    label each time the file is parsed, and every later release would list it as changed."""
-
-    def name(
-        term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple,
-    ) -> ox.NamedNode | ox.Literal:
-        if isinstance(term, ox.BlankNode):
-            return ox.NamedNode(f"{base}#{term.value}")
-        assert isinstance(term, ox.NamedNode | ox.Literal)
-        return term
-
-    subject = name(t.subject)
-    assert isinstance(subject, ox.NamedNode)
-    return ox.Triple(subject, t.predicate, name(t.object))
 
 
 def _turtle(triples: Iterable[ox.Triple], namespace: str) -> bytes:
