@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from server.namespaces import LABEL_PREDICATES
+from server.namespaces import DCAT, LABEL_PREDICATES, RDF
 from server.store import Store
 
 LABELS = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
@@ -88,8 +88,8 @@ CATALOG_LINKS = " | ".join(
         "http://dcat-ap.de/def/dcatde/politicalGeocodingLevelURI",
     )
 )
-DCAT_CATALOG = ox.NamedNode("http://www.w3.org/ns/dcat#Catalog")
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+DCAT_CATALOG = ox.NamedNode(DCAT.Catalog)
+RDF_TYPE = ox.NamedNode(RDF.type)
 
 
 def catalog_query(iri: str) -> str:

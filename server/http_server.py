@@ -45,7 +45,7 @@ class BodyReaders:
     every thread waiting.
     """
 
-    def __init__(self, app: Callable[..., Any], readers: int) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], readers: int) -> None:
         self.app = app
         self.max_bytes = getattr(app, "config", {}).get("MAX_CONTENT_LENGTH") or 2**20
         self.slots = threading.BoundedSemaphore(readers)

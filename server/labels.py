@@ -12,14 +12,10 @@ from babel.dates import format_date, format_skeleton
 from babel.numbers import get_decimal_symbol
 
 from server.i18n import translations
+from server.namespaces import LABEL_PREDICATES
+from server.namespaces import XSD as _XSD
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-LABEL_PREDICATES = (
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://purl.org/dc/terms/title",
-    "http://xmlns.com/foaf/0.1/name",
-)
+XSD = str(_XSD)
 
 
 @dataclass

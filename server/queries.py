@@ -440,3 +440,9 @@ def releases(store: Store, series: str) -> list[ReleaseInfo]:
         )
         for r in rows
     ]
+
+
+def states_of(store: Store, iri_term: str, releases: list[ReleaseInfo]) -> list[ReleaseInfo]:
+    """The releases whose state says anything about a resource (``iri_term``: ``<…>``,
+    as ``describe.iri_ref`` makes it), oldest first: its Mementos."""
+    return [r for r in releases if store.ask(f"ASK {{ {iri_term} ?p ?o }}", graph=r.iri)]

@@ -42,17 +42,17 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from server import namespaces as ns
+
 #: File name of the metadata; ``sources.source_files`` finds it below ``data/``.
 METADATA = "csv-metadata.json"
+#: The metadata file's own keys (csv-metadata.json names them by this fixed IRI, whatever
+#: namespace the data is served under): not data, so not derived from the namespace.
 _EXT = "https://w3id.org/charta-ruhr/ontology#"
 ONLY_WITH = _EXT + "nurMit"
 GOAL_NUMBER = _EXT + "oberzielNummer"
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-SCHEMA = "http://schema.org/"
+RDF, RDFS, XSD, SKOS, SCHEMA = (str(n) for n in (ns.RDF, ns.RDFS, ns.XSD, ns.SKOS, ns.SCHEMA))
 RDF_TYPE = ox.NamedNode(RDF + "type")
 _XSD_OF_BASE = {
     "date": "date",

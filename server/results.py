@@ -15,7 +15,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+from server.serialize import XSD_STRING
+
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 

@@ -103,7 +103,7 @@ def test_more_pages_than_a_sitemap_may_list_make_a_sitemap_index(
     import xml.etree.ElementTree as ET
 
     from server import build as build_module
-    from server.views.resource import site
+    from server.state import site
     from tests.conftest import NS
 
     monkeypatch.setattr(build_module, "SITEMAP_MAX_URLS", 50)

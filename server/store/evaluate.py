@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from itertools import islice
+from typing import TypeVar
 
 import pyoxigraph as ox
 
@@ -18,6 +19,7 @@ from server.serialize import serialize
 from server.store import QueryAnswer, QueryJob, QuerySyntaxError
 
 Writer = Callable[[int, bool], bytes]
+T = TypeVar("T")
 
 
 def evaluate(
@@ -69,9 +71,9 @@ def answer(
     return _fit(len(triples), write_triples, job, rdf.media_type, cut_short())
 
 
-def _until_broken(items: Iterable, limit: int) -> list:
+def _until_broken(items: Iterable[T], limit: int) -> list[T]:
     """Up to ``limit`` items; a stream that breaks off (cut at the byte cap) ends the list."""
-    out = []
+    out: list[T] = []
     try:
         for item in islice(items, limit):
             out.append(item)

@@ -6,9 +6,9 @@ from flask import Blueprint, Response, abort, request, send_file
 
 from server.build import Build
 from server.state import config as cfg
-from server.state import data_version, site, store
+from server.state import data_version, site, store, urls
 from server.views.negotiation import byte_ranges, choose_format, finish, finish_data
-from server.views.resource import described, represent
+from server.views.representation import described, represent
 
 bp = Blueprint("catalog", __name__)
 
@@ -46,11 +46,11 @@ def dump(filename: str) -> Response:
 @bp.route("/.well-known/void.<ext>")
 def void(ext: str | None = None) -> Response:
     """The dataset's VoID (and DCAT) description, in any RDF format."""
-    iri = cfg().namespace + "id/datensatz/charta"
+    iri = urls().series
     triples = described(store(), iri)
     if not triples:
         abort(404, "No dataset is described.")
-    return represent(iri, "id/datensatz/charta", triples, choose_format(ext), ext)
+    return represent(iri, urls().local(iri).lstrip("/"), triples, choose_format(ext), ext)
 
 
 def _site_file(body: bytes, mimetype: str, name: str) -> Response:

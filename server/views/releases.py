@@ -32,14 +32,14 @@ from server.describe import describe, iri_ref
 from server.formats import RdfFormat
 from server.i18n import N_, translations
 from server.labels import date_text
-from server.queries import ReleaseInfo
+from server.queries import ReleaseInfo, states_of
 from server.releases import RELEASES_DIR
 from server.state import answer_cache, data_version, find_release, releases, store, urls
 from server.state import config as cfg
 from server.store import StoreError
 from server.store.graph_view import GraphView
 from server.views.negotiation import byte_ranges, choose_format, choose_lang, finish
-from server.views.resource import MAX_PATH, render, respond
+from server.views.representation import MAX_PATH, render, respond
 
 bp = Blueprint("releases", __name__)
 
@@ -77,8 +77,7 @@ def mementos(path: str) -> list[ReleaseInfo]:
         iri = iri_ref(cfg().namespace + path)
     except ValueError as exc:
         abort(400, str(exc))
-    st = store()
-    return [r for r in releases() if st.ask(f"ASK {{ {iri} ?p ?o }}", graph=r.iri)]
+    return states_of(store(), iri, releases())
 
 
 def _resource_path(rest: str) -> str:
