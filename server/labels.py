@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from babel.dates import format_date, format_skeleton
 from babel.numbers import get_decimal_symbol
 
-from server.i18n import translations
+from server.i18n import N_, translations
 from server.namespaces import LABEL_PREDICATES
 from server.namespaces import XSD as _XSD
 
@@ -91,102 +91,92 @@ def date_text(value: str, datatype: str | None, lang: str) -> str:
     return format_literal(ox.Literal(value, datatype=ox.NamedNode(datatype)), lang)
 
 
-#: Labels for the standard terms our pages show; our own terms carry theirs in the ontology.
-STANDARD_LABELS: dict[str, tuple[str, str]] = {
-    "http://purl.org/dc/terms/source": ("Quelle", "source"),
-    "http://purl.org/dc/terms/identifier": ("Kennung", "identifier"),
-    "http://purl.org/dc/terms/title": ("Titel", "title"),
-    "http://purl.org/dc/terms/description": ("Beschreibung", "description"),
-    "http://purl.org/dc/terms/publisher": ("Herausgeber", "publisher"),
-    "http://purl.org/dc/terms/date": ("Datum", "date"),
-    "http://purl.org/dc/terms/created": ("erstellt", "created"),
-    "http://purl.org/dc/terms/type": ("Art", "type"),
-    "http://purl.org/dc/terms/subject": ("Thema", "subject"),
-    "http://purl.org/dc/terms/relation": ("verwandt mit", "related to"),
-    "http://purl.org/dc/terms/hasPart": ("hat Teil", "has part"),
-    "http://purl.org/dc/terms/isPartOf": ("ist Teil von", "is part of"),
-    "http://purl.org/dc/terms/references": ("verweist auf", "references"),
-    "http://purl.org/dc/terms/spatial": ("Gebiet", "spatial coverage"),
-    "http://purl.org/dc/terms/language": ("Sprache", "language"),
-    "http://purl.org/dc/terms/format": ("Format", "format"),
-    "http://purl.org/dc/terms/contributor": ("Mitwirkende", "contributor"),
-    "http://purl.org/dc/terms/accessRights": ("Zugang", "access rights"),
-    "http://www.w3.org/2004/02/skos/core#definition": ("Definition", "definition"),
-    "http://www.w3.org/2004/02/skos/core#notation": ("Notation", "notation"),
-    "http://www.w3.org/2004/02/skos/core#broader": ("Oberbegriff", "broader"),
-    "http://www.w3.org/2004/02/skos/core#narrower": ("Unterbegriff", "narrower"),
-    "http://www.w3.org/2004/02/skos/core#inScheme": ("in Schema", "in scheme"),
-    "http://www.w3.org/2004/02/skos/core#topConceptOf": ("Top-Begriff von", "top concept of"),
-    "http://www.w3.org/2004/02/skos/core#hasTopConcept": ("Top-Begriff", "top concept"),
-    "http://www.w3.org/2004/02/skos/core#altLabel": ("auch", "also known as"),
-    "http://www.w3.org/2004/02/skos/core#editorialNote": (
-        "redaktionelle Anmerkung",
-        "editorial note",
+#: Labels for the standard terms our pages show (msgids for the catalogue, translated when
+#: shown); our own terms carry theirs in the ontology.
+STANDARD_LABELS: dict[str, str] = {
+    "http://purl.org/dc/terms/source": N_("source"),
+    "http://purl.org/dc/terms/identifier": N_("identifier"),
+    "http://purl.org/dc/terms/title": N_("title"),
+    "http://purl.org/dc/terms/description": N_("description"),
+    "http://purl.org/dc/terms/publisher": N_("publisher"),
+    "http://purl.org/dc/terms/date": N_("date"),
+    "http://purl.org/dc/terms/created": N_("created"),
+    "http://purl.org/dc/terms/type": N_("type"),
+    "http://purl.org/dc/terms/subject": N_("subject"),
+    "http://purl.org/dc/terms/relation": N_("related to"),
+    "http://purl.org/dc/terms/hasPart": N_("has part"),
+    "http://purl.org/dc/terms/isPartOf": N_("is part of"),
+    "http://purl.org/dc/terms/references": N_("references"),
+    "http://purl.org/dc/terms/spatial": N_("spatial coverage"),
+    "http://purl.org/dc/terms/language": N_("language"),
+    "http://purl.org/dc/terms/format": N_("format"),
+    "http://purl.org/dc/terms/contributor": N_("contributor"),
+    "http://purl.org/dc/terms/accessRights": N_("access rights"),
+    "http://www.w3.org/2004/02/skos/core#definition": N_("definition"),
+    "http://www.w3.org/2004/02/skos/core#notation": N_("notation"),
+    "http://www.w3.org/2004/02/skos/core#broader": N_("broader"),
+    "http://www.w3.org/2004/02/skos/core#narrower": N_("narrower"),
+    "http://www.w3.org/2004/02/skos/core#inScheme": N_("in scheme"),
+    "http://www.w3.org/2004/02/skos/core#topConceptOf": N_("top concept of"),
+    "http://www.w3.org/2004/02/skos/core#hasTopConcept": N_("top concept"),
+    "http://www.w3.org/2004/02/skos/core#altLabel": N_("also known as"),
+    "http://www.w3.org/2004/02/skos/core#editorialNote": N_("editorial note"),
+    "http://www.w3.org/ns/org#subOrganizationOf": N_("sub-organisation of"),
+    "http://www.w3.org/ns/org#hasSubOrganization": N_("sub-organisation"),
+    "http://www.w3.org/ns/org#unitOf": N_("unit of"),
+    "http://www.w3.org/ns/org#hasUnit": N_("unit"),
+    "http://www.w3.org/ns/org#identifier": N_("identifier"),
+    "http://www.w3.org/ns/org#classification": N_("classification"),
+    "http://www.w3.org/ns/org#linkedTo": N_("linked to"),
+    "http://www.w3.org/ns/prov#wasAssociatedWith": N_("associated with"),
+    "http://www.w3.org/ns/prov#used": N_("used"),
+    "http://www.w3.org/ns/prov#generated": N_("generated"),
+    "http://www.w3.org/ns/prov#wasInformedBy": N_("informed by"),
+    "http://www.w3.org/ns/prov#wasQuotedFrom": N_("quoted from"),
+    "http://xmlns.com/foaf/0.1/homepage": N_("homepage"),
+    "http://xmlns.com/foaf/0.1/name": N_("name"),
+    "http://xmlns.com/foaf/0.1/page": N_("page"),
+    "http://schema.org/position": N_("position"),
+    "http://schema.org/startDate": N_("start date"),
+    "http://schema.org/organizer": N_("organiser"),
+    "http://schema.org/text": N_("text"),
+    "http://schema.org/value": N_("value"),
+    "http://schema.org/currency": N_("currency"),
+    "http://schema.org/numberOfPages": N_("number of pages"),
+    "http://schema.org/about": N_("about"),
+    "http://schema.org/url": N_("URL"),
+    "http://schema.org/legislationPassedBy": N_("passed by"),
+    "http://data.europa.eu/eli/ontology#passed_by": N_("passed by"),
+    "http://data.europa.eu/eli/ontology#date_document": N_("document date"),
+    "http://data.europa.eu/eli/ontology#is_realized_by": N_("realised by"),
+    "http://data.europa.eu/eli/ontology#realizes": N_("realises"),
+    "http://data.europa.eu/eli/eli-draft-legislation-ontology#activity_date": N_("activity date"),
+    "http://data.europa.eu/eli/eli-draft-legislation-ontology#decision_outcome": N_(
+        "decision outcome"
     ),
-    "http://www.w3.org/ns/org#subOrganizationOf": ("gehört zu", "sub-organisation of"),
-    "http://www.w3.org/ns/org#hasSubOrganization": (
-        "untergeordnete Organisation",
-        "sub-organisation",
+    "http://data.europa.eu/eli/eli-draft-legislation-ontology#decided_on_a_realization_of": N_(
+        "decided on"
     ),
-    "http://www.w3.org/ns/org#unitOf": ("Einheit von", "unit of"),
-    "http://www.w3.org/ns/org#hasUnit": ("Organisationseinheit", "unit"),
-    "http://www.w3.org/ns/org#identifier": ("Schlüssel", "identifier"),
-    "http://www.w3.org/ns/org#classification": ("Einordnung", "classification"),
-    "http://www.w3.org/ns/org#linkedTo": ("verbunden mit", "linked to"),
-    "http://www.w3.org/ns/prov#wasAssociatedWith": ("beteiligt", "associated with"),
-    "http://www.w3.org/ns/prov#used": ("betrifft", "used"),
-    "http://www.w3.org/ns/prov#generated": ("erzeugte", "generated"),
-    "http://www.w3.org/ns/prov#wasInformedBy": ("ausgelöst durch", "informed by"),
-    "http://www.w3.org/ns/prov#wasQuotedFrom": ("zitiert aus", "quoted from"),
-    "http://xmlns.com/foaf/0.1/homepage": ("Homepage", "homepage"),
-    "http://xmlns.com/foaf/0.1/name": ("Name", "name"),
-    "http://xmlns.com/foaf/0.1/page": ("Seite", "page"),
-    "http://schema.org/position": ("Position", "position"),
-    "http://schema.org/startDate": ("Beginn", "start date"),
-    "http://schema.org/organizer": ("Veranstalter", "organiser"),
-    "http://schema.org/text": ("Text", "text"),
-    "http://schema.org/value": ("Betrag", "value"),
-    "http://schema.org/currency": ("Währung", "currency"),
-    "http://schema.org/numberOfPages": ("Seitenzahl", "number of pages"),
-    "http://schema.org/about": ("handelt von", "about"),
-    "http://schema.org/url": ("Adresse", "URL"),
-    "http://schema.org/legislationPassedBy": ("beschlossen von", "passed by"),
-    "http://data.europa.eu/eli/ontology#passed_by": ("beschlossen von", "passed by"),
-    "http://data.europa.eu/eli/ontology#date_document": ("Datum des Dokuments", "document date"),
-    "http://data.europa.eu/eli/ontology#is_realized_by": ("Fassung", "realised by"),
-    "http://data.europa.eu/eli/ontology#realizes": ("Fassung von", "realises"),
-    "http://data.europa.eu/eli/eli-draft-legislation-ontology#activity_date": (
-        "Datum",
-        "activity date",
-    ),
-    "http://data.europa.eu/eli/eli-draft-legislation-ontology#decision_outcome": (
-        "Beschlussergebnis",
-        "decision outcome",
-    ),
-    "http://data.europa.eu/eli/eli-draft-legislation-ontology#decided_on_a_realization_of": (
-        "beschlossenes Dokument",
-        "decided on",
-    ),
-    "http://purl.org/dc/terms/temporal": ("Zeitraum", "period"),
-    "http://purl.org/dc/terms/extent": ("Umfang", "extent"),
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#value": ("Wert", "value"),
-    "http://www.w3.org/2000/01/rdf-schema#seeAlso": ("siehe auch", "see also"),
-    "http://www.w3.org/2004/02/skos/core#scopeNote": ("Anmerkung", "scope note"),
-    "http://www.w3.org/ns/dcat#startDate": ("Beginn", "start"),
-    "http://www.w3.org/ns/dcat#endDate": ("Ende", "end"),
-    "http://www.w3.org/ns/adms#identifier": ("Identifikator", "identifier (ADMS)"),
-    "http://schema.org/caption": ("Bildunterschrift", "caption"),
-    "http://schema.org/pageStart": ("Seite", "page"),
-    "http://schema.org/subEvent": ("Teilereignis", "sub-event"),
-    "http://schema.org/superEvent": ("Teilereignis von", "sub-event of"),
+    "http://purl.org/dc/terms/temporal": N_("period"),
+    "http://purl.org/dc/terms/extent": N_("extent"),
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#value": N_("value"),
+    "http://www.w3.org/2000/01/rdf-schema#seeAlso": N_("see also"),
+    "http://www.w3.org/2004/02/skos/core#scopeNote": N_("scope note"),
+    "http://www.w3.org/ns/dcat#startDate": N_("start"),
+    "http://www.w3.org/ns/dcat#endDate": N_("end"),
+    "http://www.w3.org/ns/adms#identifier": N_("identifier (ADMS)"),
+    "http://schema.org/caption": N_("caption"),
+    "http://schema.org/pageStart": N_("page"),
+    "http://schema.org/subEvent": N_("sub-event"),
+    "http://schema.org/superEvent": N_("sub-event of"),
 }
 
 
 def standard_label(iri: str, lang: str) -> str | None:
-    pair = STANDARD_LABELS.get(iri)
-    if pair is None:
+    message = STANDARD_LABELS.get(iri)
+    if message is None:
         return None
-    return pair[1] if lang == "en" else pair[0]
+    return translations(lang).gettext(message)
 
 
 def wraplines(text: str, width: int) -> list[str]:
