@@ -3,6 +3,7 @@
     python benchmarks/profile.py --size 1e5 validate   # charta validate
     python benchmarks/profile.py --size 1e5 pages      # uncached Turtle and HTML pages
     python benchmarks/profile.py --size 1e5 sparql     # the query mix, uncached
+    python benchmarks/profile.py --size 1e5 distinct   # the mix with a new LIMIT per request
 
 Prints the call tree (pyinstrument's text view, library frames folded) and the
 time per operation, so a change can be judged by the same command before and
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from server.config import Config
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("validate", "pages", "sparql"))
+    parser.add_argument("what", choices=("validate", "pages", "sparql", "distinct"))
     parser.add_argument("--size", default="1e5", help="a size prepared by run.py")
     parser.add_argument("--work", type=Path, default=Path("/tmp/charta-bench"))
     args = parser.parse_args(argv)
@@ -64,14 +65,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from server.examples import EXAMPLES
 
+            # "distinct": each text once (a LIMIT per request), as run.py's workload
+            number = 10**9 if args.what == "distinct" else None
+            texts = [
+                e.query if number is None else f"{e.query}\nLIMIT {number + i * len(EXAMPLES) + k}"
+                for i in range(20)
+                for k, e in enumerate(EXAMPLES)
+            ]
             calls = [
-                lambda q=e.query: client.get(
+                lambda q=q: client.get(
                     "/sparql",
                     query_string={"query": q},
                     headers={"Accept": "application/sparql-results+json"},
                 )
-                for e in EXAMPLES
-            ] * 20
+                for q in texts
+            ]
         calls[0]()  # templates compiled, query workers started
         profiler.start()
         t0 = time.perf_counter()

@@ -171,3 +171,14 @@ def test_streamed_and_unversioned_answers_are_not_kept(apps: tuple[Flask, Flask]
         assert lean.test_client().get("/dumps/charta.nt.gz").status_code == 200
         assert lean.test_client().get("/static/search.js").status_code == 200
     assert counting.calls == 4
+
+
+def test_only_a_store_whose_version_is_an_attribute_gets_the_lean_path() -> None:
+    """A remote store's version is a property that may ask the server: read by this
+    layer and again by the app, a slow server would be waited for twice."""
+    from server.lean import version_is_free
+    from server.store.embedded import EmbeddedStore
+    from server.store.remote import RemoteStore
+
+    assert not version_is_free(RemoteStore.__new__(RemoteStore))
+    assert version_is_free(EmbeddedStore.__new__(EmbeddedStore))
