@@ -45,6 +45,8 @@ bp = Blueprint("releases", __name__)
 
 #: A release never changes: its files may be cached for a year (RFC 8246).
 IMMUTABLE_S = 365 * 24 * 3600
+#: Release files up to this size are read whole (and gzipped like dumps); larger ones stream.
+IN_MEMORY_BYTES = 16 * 2**20
 FILE_TYPES = {
     ".ttl": "text/turtle",
     ".nt": "application/n-triples",
@@ -107,7 +109,10 @@ def release_file(version: str, name: str) -> Response:
     if media is None:
         abort(404, f"Release {version} has no file {name!r}.")
     stat = path.stat()
-    resp = send_file(path, mimetype=media, conditional=False, etag=False)
+    if stat.st_size <= IN_MEMORY_BYTES:  # read whole: no file left open by a client that leaves
+        resp = Response(path.read_bytes(), mimetype=media)
+    else:  # streamed, never held in memory
+        resp = send_file(path, mimetype=media, conditional=False, etag=False)
     resp.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
     tag = hashlib.sha256(f"{version}\0{name}\0{stat.st_size}".encode()).hexdigest()[:20]
     resp = finish(resp, request, tag, issued(r), IMMUTABLE_S)

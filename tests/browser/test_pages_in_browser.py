@@ -36,6 +36,10 @@ PAGES = {
     "search": "/search?q=gruen",
     "sparql": "/sparql",
     "not-found": "/id/gibt-es-nicht",
+    # Releases (releases/1.0.0/): the release with its change, a past state, its editor.
+    "release": "/id/version/1.0.0",
+    "memento": "/version/1.0.0/id/charta",
+    "release-sparql": "/version/1.0.0/sparql",
 }
 WCAG = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']"
 
@@ -205,7 +209,9 @@ def test_paper_timeline_and_body_tree(page, site_url: str) -> None:
     assert tree.locator("li:has-text('Kreis Unna') li").count() >= 14  # 4 bodies + 10 Kommunen
 
 
-@pytest.mark.parametrize("kind", ["landing", "charta", "paper", "sparql", "register"])
+@pytest.mark.parametrize(
+    "kind", ["landing", "charta", "paper", "sparql", "register", "release", "memento"]
+)
 def test_phone_width_has_no_horizontal_scrolling(browser, site_url: str, kind: str) -> None:
     context = browser.new_context(locale="de-DE", viewport={"width": 375, "height": 800})
     pg = context.new_page()
