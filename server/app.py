@@ -21,6 +21,55 @@ def make_store(config: Config) -> Store:
     return EmbeddedStore(config)
 
 
+def refusal(config: Config) -> tuple[str | None, bool]:
+    """Why the configured store cannot serve (None if it can), and whether the checkout's
+    sources must be validated first (only when they are what will be served).
+
+    A persisted store must have been built from the checkout's data; a remote
+    store is validated by 'charta load', and may be down at start-up.
+    """
+    if config.store_url:
+        return None, False
+    if config.store_dir is not None:
+        from server.store.persisted import StoreDirError, check_fresh, read_meta
+
+        try:
+            check_fresh(
+                config.store_dir, read_meta(config.store_dir, config.namespace), config.root
+            )
+        except StoreDirError as exc:
+            return str(exc), False
+        return None, False
+    return None, True
+
+
+def describe_store(config: Config) -> str:
+    """The store in words, for the start-up line."""
+    if config.store_url:
+        return config.store_url
+    if config.store_dir is not None:
+        return f"the persisted store {config.store_dir}"
+    return "the embedded store"
+
+
+def protection(config: Config) -> str:
+    """The second wall behind the query policy, said at start-up (docs/security.md)."""
+    if config.store_url:
+        return (
+            "/sparql queries run on the remote server; keep it from opening connections "
+            "(docs/deploy.md, 'A SPARQL server that cannot reach out')"
+        )
+    from server.store.sandbox import probe_isolation
+
+    isolation = probe_isolation()
+    if isolation:
+        return f"query workers run without network access ({isolation})"
+    return (
+        "WARNING: query workers have network access (this system allows no network "
+        "namespace); the query policy is the only wall (docs/security.md)"
+    )
+
+
 def create_app(config: Config | None = None) -> Flask:
     """Build the app on a finished config (``None``: read ``CHARTA_*`` from the environment).
 

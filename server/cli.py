@@ -259,7 +259,7 @@ def serve(
     hold no Python thread), never Werkzeug's development server, so the
     README's one command is a real deployment.
     """
-    from server.store.persisted import StoreDirError, check_fresh, read_meta
+    from server.app import describe_store, protection, refusal
 
     config = _config(
         namespace=namespace,
@@ -271,40 +271,17 @@ def serve(
     _check_can_listen(host, port)
     if config.dist_dir is not None and not (config.dist_dir / "metadata.nt").is_file():
         fail(f"{config.dist_dir}: no build there (run 'charta build --out {config.dist_dir}')")
-    if config.store_dir is not None and not config.store_url:
-        try:
-            meta = read_meta(config.store_dir, config.namespace)
-            check_fresh(config.store_dir, meta, config.root)
-        except StoreDirError as exc:
-            fail(f"refusing to start: {exc}")
-    elif not config.store_url:
+    refused, validate = refusal(config)
+    if refused:
+        fail(f"refusing to start: {refused}")
+    if validate:
         _require_conforming(config, "refusing to start", 2)
-    where = config.store_url or (
-        f"the persisted store {config.store_dir}" if config.store_dir else "the embedded store"
-    )
+    where = describe_store(config)
     click.echo(f"charta: serving {where} at http://{host}:{port}/ with {workers} worker(s)")
-    click.echo(f"charta: {_protection(config)}")
+    click.echo(f"charta: {protection(config)}")
     from server.http_server import run_granian
 
     run_granian(config, host, port, workers)
-
-
-def _protection(config: Config) -> str:
-    """The second wall behind the query policy, said at start-up (docs/security.md)."""
-    if config.store_url:
-        return (
-            "/sparql queries run on the remote server; keep it from opening connections "
-            "(docs/deploy.md, 'A SPARQL server that cannot reach out')"
-        )
-    from server.store.sandbox import probe_isolation
-
-    isolation = probe_isolation()
-    if isolation:
-        return f"query workers run without network access ({isolation})"
-    return (
-        "WARNING: query workers have network access (this system allows no network "
-        "namespace); the query policy is the only wall (docs/security.md)"
-    )
 
 
 @cli.command()
@@ -326,7 +303,7 @@ def load(store_url: str, update_url: str | None, namespace: str | None) -> None:
     temporary graph and then moved over the live graph in one update, so
     readers never see half a load.
     """
-    from server.load import load as run_load
+    from server.store.load import load as run_load
 
     config = _config(namespace=namespace, store_url=store_url, store_update_url=update_url)
     _require_conforming(config, "not loaded", 1)

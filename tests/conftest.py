@@ -48,7 +48,7 @@ BACKENDS = ["embedded", "oxigraph", "virtuoso"]
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server (PyPI ``oxigraph``) loaded with 'charta load'."""
-    from server.load import load
+    from server.store.load import load
     from tests import servers
 
     server = servers.start_on_fresh_ports(
@@ -62,7 +62,7 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's Virtuoso, started on free ports with a private database."""
-    from server.load import load
+    from server.store.load import load
     from tests import servers
 
     if servers.VIRTUOSO is None:

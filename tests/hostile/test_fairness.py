@@ -47,7 +47,7 @@ def port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     if request.param == "oxigraph":
         # A server of its own: Oxigraph's --timeout-s does not stop every runaway query
         # (seen computing for minutes), and the shared one must stay quick for the rest.
-        from server.load import load
+        from server.store.load import load
 
         own = servers.oxigraph(tmp_path_factory.mktemp("fair-oxigraph"), free_port()).start()
         load(ROOT, NS, own.query_url, None)

@@ -151,7 +151,7 @@ def test_query_workers_have_no_network() -> None:
 
 
 def test_serve_says_which_protection_is_active() -> None:
-    from server.cli import _protection
+    from server.app import protection as _protection
 
     embedded = _protection(Config(root=ROOT).validated())
     if probe_isolation():

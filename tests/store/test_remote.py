@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from server.app import create_app
 from server.cli import cli
 from server.config import Config
-from server.load import load
 from server.store import remote
+from server.store.load import load
 from tests import servers
 from tests.conftest import NS, ROOT, free_port
 

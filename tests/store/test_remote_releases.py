@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from server.app import create_app
-from server.load import load
+from server.store.load import load
 from tests import servers
 from tests.conftest import NS, free_port
 from tests.test_releases import LABEL_QUERY, NEW_LABEL, OLD_LABEL, two_releases
