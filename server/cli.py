@@ -514,6 +514,7 @@ def import_oparl(
     verb = "would change" if dry_run else "changed"
     tables = ", ".join(f"{c.table}.csv" for c in result.changes) or "no table"
     click.echo(
-        f"{result.papers} papers from {result.bodies} bodies, {result.requests} requests, "
+        f"{result.papers} papers from {result.bodies} bodies "
+        f"({result.removed_papers} deleted on the server), {result.requests} requests, "
         f"{len(result.warnings)} warnings; {verb} {tables}"
     )

@@ -96,11 +96,6 @@ class Urls:
         return f"/version/{version}/sparql"
 
     @staticmethod
-    def release_file(version: str, name: str) -> str:
-        """A frozen file of a release (``/releases/1.0/dumps/charta.ttl``)."""
-        return f"/releases/{version}/{name}"
-
-    @staticmethod
     def split_suffix(path: str) -> tuple[str, str | None]:
         """``id/charta.ttl`` -> (``id/charta``, ``ttl``); a dot in a name is not a suffix."""
         head, dot, ext = path.rpartition(".")
