@@ -169,6 +169,16 @@ STANDARD_LABELS: dict[str, str] = {
     "http://schema.org/pageStart": N_("page"),
     "http://schema.org/subEvent": N_("sub-event"),
     "http://schema.org/superEvent": N_("sub-event of"),
+    # A release (releases/<v>/release.ttl):
+    "http://purl.org/dc/terms/bibliographicCitation": N_("citation"),
+    "http://purl.org/dc/terms/issued": N_("issued"),
+    "http://purl.org/dc/terms/isVersionOf": N_("version of"),
+    "http://www.w3.org/ns/dcat#version": N_("version"),
+    "http://www.w3.org/ns/dcat#hasVersion": N_("has version"),
+    "http://www.w3.org/ns/dcat#inSeries": N_("in series"),
+    "http://www.w3.org/ns/dcat#previousVersion": N_("previous version"),
+    "http://www.w3.org/ns/dcat#prev": N_("previous in series"),
+    "http://www.w3.org/ns/adms#versionNotes": N_("version notes"),
 }
 
 

@@ -300,6 +300,7 @@ def page_helpers() -> dict[str, object]:
     return {
         "citation": citation,
         "timemap_path": lambda iri: urls().timemap(urls().local(iri)),
+        "series_path": urls().local(urls().series).lstrip("/"),
     }
 
 
