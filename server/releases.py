@@ -36,9 +36,10 @@ import pyoxigraph as ox
 
 from server.build import SPDX, Build, Dump, _format_of, _lit, _void
 from server.config import Config
-from server.namespaces import ADMS, DCAT, DCTERMS, RDF, SKOS, VOID, all_prefixes
+from server.namespaces import ADMS, DCAT, DCATAP, DCATDE, DCTERMS, RDF, SKOS, VOID, all_prefixes
 from server.serialize import value_of
 from server.sources import RELEASE_DESCRIPTION, RELEASE_DUMP
+from server.store import Store
 from server.urls import Urls
 
 RELEASES_DIR = "releases"
@@ -215,7 +216,8 @@ def make_release(config: Config, version: str, notes: str, now: datetime | None 
         )
     previous = earlier[-1] if earlier else None
     # The checkout's sources, parsed now (never a persisted store, which may be older).
-    built = build(EmbeddedStore(dataclasses.replace(config, store_dir=None)), config.namespace)
+    store = EmbeddedStore(dataclasses.replace(config, store_dir=None))
+    built = build(store, config.namespace)
     dump = next(d for d in built.dumps.values() if d.fmt.suffix == "nt")
     nt = gzip.decompress(dump.read()) if dump.gzipped else dump.read()
     urls = Urls(config.namespace)
@@ -236,7 +238,7 @@ def make_release(config: Config, version: str, notes: str, now: datetime | None 
         (tmp / CHANGES_FILE).write_bytes(change_graphs(change, iri))
         triples = [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
         description = _description(
-            config.namespace, version, now, notes, previous, files, built, triples
+            store, config.namespace, version, now, notes, previous, files, triples
         )
         (tmp / RELEASE_DESCRIPTION).write_bytes(description)
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -260,125 +262,166 @@ _LICENCE = "http://dcat-ap.de/def/licenses/cc-by/4.0"
 _AVAILABLE = "http://publications.europa.eu/resource/authority/planned-availability/AVAILABLE"
 
 
+#: What a release states as its series does (data/katalog.ttl): who publishes it, where,
+#: in which languages, under which access rights and vocabulary.
+INHERITED = tuple(
+    str(p)
+    for p in (
+        DCTERMS.publisher,
+        DCTERMS.creator,
+        DCAT.contactPoint,
+        DCTERMS.accessRights,
+        DCATAP.availability,
+        DCTERMS.spatial,
+        DCATDE.politicalGeocodingLevelURI,
+        DCTERMS.language,
+        DCTERMS.conformsTo,
+        DCAT.theme,
+        DCAT.keyword,
+    )
+)
+
+
 def _description(
+    store: Store,
     namespace: str,
     version: str,
     issued: datetime,
     notes: str,
     previous: Release | None,
     files: dict[str, bytes],
-    built: Build,
     triples: list[ox.Triple],
 ) -> bytes:
     """``release.ttl``: the release in the catalog, with its own distributions and VoID."""
+    rel = ox.NamedNode(Urls(namespace).release(version))
+    out = _dataset(store, namespace, rel, version, issued, notes, previous)
+    out += _distributions(rel, namespace, version, issued, files)
+    out += _counts(rel, namespace, version, files, triples)
+    return _turtle(out, namespace)
+
+
+def _stamp(issued: datetime) -> ox.Literal:
+    return _lit(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), "dateTime")
+
+
+def _dataset(
+    store: Store,
+    namespace: str,
+    rel: ox.NamedNode,
+    version: str,
+    issued: datetime,
+    notes: str,
+    previous: Release | None,
+) -> list[ox.Triple]:
+    """The release as a dcat:Dataset in the series; what the series states of itself
+    (publisher, coverage, languages, …) it states too, read from the data."""
     nn = ox.NamedNode
-    urls = Urls(namespace)
-    rel = nn(urls.release(version))
-    out: list[ox.Triple] = []
-
-    def add(
-        s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode
-    ) -> None:
-        out.append(ox.Triple(s, nn(p), o))
-
-    day = issued.date().isoformat()
-    stamp = _lit(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), "dateTime")
     series = nn(namespace + SERIES)
-    add(nn(namespace + CATALOG), DCAT + "dataset", rel)
-    add(series, DCAT + "hasVersion", rel)
-    add(rel, RDF + "type", nn(DCAT + "Dataset"))
-    add(rel, DCAT + "inSeries", series)
-    add(rel, DCTERMS + "isVersionOf", series)
-    for lang, title, desc in (
-        (
-            "de",
+    day = issued.date().isoformat()
+    out = [
+        ox.Triple(nn(namespace + CATALOG), nn(DCAT + "dataset"), rel),
+        ox.Triple(series, nn(DCAT + "hasVersion"), rel),
+        ox.Triple(rel, nn(RDF + "type"), nn(DCAT + "Dataset")),
+        ox.Triple(rel, nn(DCAT + "inSeries"), series),
+        ox.Triple(rel, nn(DCTERMS + "isVersionOf"), series),
+        ox.Triple(rel, nn(DCAT + "version"), ox.Literal(version)),
+        ox.Triple(rel, nn(DCTERMS + "issued"), _stamp(issued)),
+        ox.Triple(rel, nn(DCAT + "landingPage"), rel),
+    ]
+    texts = {
+        "de": (
             f"Wissensgraph Charta Grüne Infrastruktur Metropole Ruhr, Version {version}",
             f"Der Wissensgraph im Stand vom {day} (Version {version}), unveränderlich: "
             "Abzüge, SPARQL-Endpunkt und Seiten dieses Stands bleiben unter ihren Adressen.",
-        ),
-        (
-            "en",
-            f"Knowledge graph Charter Green Infrastructure Metropole Ruhr, release {version}",
-            f"The knowledge graph as of {day} (release {version}), immutable: dumps, "
-            "SPARQL endpoint and pages of this state stay at their addresses.",
-        ),
-    ):
-        add(rel, SKOS + "prefLabel", ox.Literal(title, language=lang))
-        add(rel, DCTERMS + "title", ox.Literal(title, language=lang))
-        add(rel, DCTERMS + "description", ox.Literal(desc, language=lang))
-    add(rel, DCAT + "version", ox.Literal(version))
-    for lang, cite in (
-        (
-            "de",
             f"charta-Projekt ({issued.year}): Wissensgraph Charta Grüne Infrastruktur "
             f"Metropole Ruhr, Version {version}, {day}. {rel.value}",
         ),
-        (
-            "en",
+        "en": (
+            f"Knowledge graph Charter Green Infrastructure Metropole Ruhr, release {version}",
+            f"The knowledge graph as of {day} (release {version}), immutable: dumps, "
+            "SPARQL endpoint and pages of this state stay at their addresses.",
             f"charta project ({issued.year}): Knowledge graph Charter Green Infrastructure "
             f"Metropole Ruhr, release {version}, {day}. {rel.value}",
         ),
-    ):
-        add(rel, DCTERMS + "bibliographicCitation", ox.Literal(cite, language=lang))
-    add(rel, DCTERMS + "issued", stamp)
+    }
+    for lang, (title, desc, cite) in texts.items():
+        for p, text in (
+            (SKOS + "prefLabel", title),
+            (DCTERMS + "title", title),
+            (DCTERMS + "description", desc),
+            (DCTERMS + "bibliographicCitation", cite),
+        ):
+            out.append(ox.Triple(rel, nn(p), ox.Literal(text, language=lang)))
     if notes:
-        add(rel, ADMS + "versionNotes", ox.Literal(notes))
+        out.append(ox.Triple(rel, nn(ADMS + "versionNotes"), ox.Literal(notes)))
     if previous is not None:
-        add(rel, DCAT + "previousVersion", nn(previous.iri))
-        add(rel, DCAT + "prev", nn(previous.iri))
-    publisher = nn(namespace + "id/organisation/charta-projekt")
-    add(rel, DCTERMS + "publisher", publisher)
-    add(rel, DCTERMS + "creator", publisher)
-    add(rel, DCAT + "contactPoint", nn(namespace + "id/kontakt/charta-projekt"))
-    add(
-        rel,
-        DCTERMS + "accessRights",
-        nn("http://publications.europa.eu/resource/authority/access-right/PUBLIC"),
-    )
-    add(rel, "http://data.europa.eu/r5r/availability", nn(_AVAILABLE))
-    add(rel, DCTERMS + "spatial", nn("http://dcat-ap.de/def/politicalGeocoding/districtKey/05978"))
-    for lang in ("DEU", "ENG"):
-        add(
-            rel,
-            DCTERMS + "language",
-            nn(f"http://publications.europa.eu/resource/authority/language/{lang}"),
-        )
-    add(rel, DCTERMS + "conformsTo", nn(namespace + "ontology"))
-    add(rel, DCAT + "landingPage", nn(namespace + "id/version/" + version))
+        out.append(ox.Triple(rel, nn(DCAT + "previousVersion"), nn(previous.iri)))
+        out.append(ox.Triple(rel, nn(DCAT + "prev"), nn(previous.iri)))
+    values = ", ".join(f"<{p}>" for p in INHERITED)
+    for row in store.select(
+        f"SELECT ?p ?o WHERE {{ <{series.value}> ?p ?o FILTER(?p IN ({values})) }}"
+    ):
+        predicate = row["p"]
+        assert isinstance(predicate, ox.NamedNode)
+        out.append(ox.Triple(rel, predicate, row["o"]))
+    return out
+
+
+def _distributions(
+    rel: ox.NamedNode, namespace: str, version: str, issued: datetime, files: dict[str, bytes]
+) -> list[ox.Triple]:
+    """One dcat:Distribution per frozen file. Byte size and checksum are computed by
+    'charta build' from the file and SHA256SUMS (a store would keep the size as
+    xsd:integer, not the type DCAT-AP requires)."""
+    nn = ox.NamedNode
     base = f"{namespace}{RELEASES_DIR}/{version}/dumps/"
+    out: list[ox.Triple] = []
     for name in sorted(files):
         gz = name.endswith(".gz")
-        suffix = name.removesuffix(".gz").rsplit(".", 1)[-1]
-        local, filetype, media = _FORMAT_OF[suffix]
+        local, filetype, media = _FORMAT_OF[name.removesuffix(".gz").rsplit(".", 1)[-1]]
         dist = nn(f"{rel.value}/distribution/{local}{'-gzip' if gz else ''}")
-        add(rel, DCAT + "distribution", dist)
-        add(dist, RDF + "type", nn(DCAT + "Distribution"))
-        label = f"{name}, Version {version}"
-        add(dist, SKOS + "prefLabel", ox.Literal(label, language="de"))
-        add(dist, DCTERMS + "title", ox.Literal(label, language="de"))
-        add(dist, DCAT + "accessURL", nn(base + name))
-        add(dist, DCAT + "downloadURL", nn(base + name))
-        add(dist, DCTERMS + "format", nn(_FILE_TYPES + filetype))
-        add(dist, DCAT + "mediaType", nn(_MEDIA + media))
+        label = ox.Literal(f"{name}, Version {version}", language="de")
+        out.append(ox.Triple(rel, nn(DCAT + "distribution"), dist))
+        for p, o in (
+            (RDF + "type", nn(DCAT + "Distribution")),
+            (SKOS + "prefLabel", label),
+            (DCTERMS + "title", label),
+            (DCAT + "accessURL", nn(base + name)),
+            (DCAT + "downloadURL", nn(base + name)),
+            (DCTERMS + "format", nn(_FILE_TYPES + filetype)),
+            (DCAT + "mediaType", nn(_MEDIA + media)),
+            (DCTERMS + "license", nn(_LICENCE)),
+            (str(DCATAP.availability), nn(_AVAILABLE)),
+            (DCTERMS + "issued", _stamp(issued)),
+        ):
+            out.append(ox.Triple(dist, nn(p), o))
         if gz:
-            add(dist, DCAT + "compressFormat", nn(_MEDIA + "application/gzip"))
-        add(dist, DCTERMS + "license", nn(_LICENCE))
-        add(dist, "http://data.europa.eu/r5r/availability", nn(_AVAILABLE))
-        add(dist, DCTERMS + "issued", stamp)
-        # Byte size and checksum: computed by 'charta build' from the frozen file and
-        # SHA256SUMS (a store would keep the size as xsd:integer, not DCAT-AP's type).
+            out.append(
+                ox.Triple(dist, nn(DCAT + "compressFormat"), nn(_MEDIA + "application/gzip"))
+            )
+    return out
+
+
+def _counts(
+    rel: ox.NamedNode,
+    namespace: str,
+    version: str,
+    files: dict[str, bytes],
+    triples: list[ox.Triple],
+) -> list[ox.Triple]:
+    """The release's VoID, counted from its dump, without the class and property
+    partitions: those are blank nodes, which get new labels at every parse, so every
+    later release would list them as changed (and the same data would no longer give
+    the same dump bytes)."""
     dumps = Build(dumps={n: Dump.of(n, *_format_of(n), "", b"") for n in files})
-    void = _void(rel, namespace, triples, dumps, base, urls.absolute(f"version/{version}/sparql"))
-    # The counts, without the class and property partitions: those are blank nodes, which
-    # get new labels at every parse, so every later release would list them as changed
-    # (and the dumps would no longer be the same bytes for the same data).
+    base = f"{namespace}{RELEASES_DIR}/{version}/dumps/"
+    endpoint = Urls(namespace).absolute(f"version/{version}/sparql")
     partitions = {VOID + "classPartition", VOID + "propertyPartition"}
-    out += [
+    return [
         t
-        for t in void
+        for t in _void(rel, namespace, triples, dumps, base, endpoint)
         if isinstance(t.subject, ox.NamedNode) and t.predicate.value not in partitions
     ]
-    return _turtle(out, namespace)
 
 
 def _turtle(triples: Iterable[ox.Triple], namespace: str) -> bytes:
