@@ -63,6 +63,16 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's Virtuoso, started on free ports with a private database."""
     from server.store.load import load
+
+    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    load(ROOT, NS, server.query_url, None)
+    yield server.query_url
+    server.stop()
+
+
+def start_virtuoso(workdir: Path) -> Any:
+    """Debian's Virtuoso on free ports with a private database in ``workdir``, open to
+    updates; fails in CI (which installs it) and skips elsewhere when it is missing."""
     from tests import servers
 
     if servers.VIRTUOSO is None:
@@ -73,13 +83,11 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     def make() -> servers.ServerProcess:
         ports[:] = [free_port(), free_port()]  # SQL, HTTP
-        return servers.virtuoso(tmp_path_factory.mktemp("virtuoso"), ports[1], ports[0])
+        return servers.virtuoso(workdir, ports[1], ports[0])
 
     server = servers.start_on_fresh_ports(make)
     servers.grant_virtuoso_updates(ports[0])
-    load(ROOT, NS, server.query_url, None)
-    yield server.query_url
-    server.stop()
+    return server
 
 
 def backend_config(request: pytest.FixtureRequest, **overrides: object) -> Config:

@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 from server.app import create_app
 from server.store.load import load
 from tests import servers
-from tests.conftest import NS, free_port
-from tests.test_releases import LABEL_QUERY, NEW_LABEL, OLD_LABEL, two_releases
+from tests.conftest import NS, free_port, start_virtuoso
+from tests.test_releases import NEW_LABEL, OLD_LABEL, two_releases
+from tests.test_releases import _labels as labels_at
 
 pytestmark = pytest.mark.remote
 
@@ -31,38 +32,17 @@ def client(
     if request.param == "oxigraph":
         server = servers.start_on_fresh_ports(lambda: servers.oxigraph(work, free_port()))
     else:
-        if servers.VIRTUOSO is None:
-            if servers.virtuoso_required():
-                pytest.fail("virtuoso-t is missing: .ci/run installs virtuoso-opensource")
-            pytest.skip("virtuoso-t is not installed")
-        ports: list[int] = []
-
-        def make() -> servers.ServerProcess:
-            ports[:] = [free_port(), free_port()]
-            return servers.virtuoso(work, ports[1], ports[0])
-
-        server = servers.start_on_fresh_ports(make)
-        servers.grant_virtuoso_updates(ports[0])
+        server = start_virtuoso(work)
     load(root, NS, server.query_url, None)
     config = dataclasses.replace(project["config"], store_url=server.query_url)  # type: ignore[type-var]
     yield create_app(config).test_client()
     server.stop()
 
 
-def _labels(client: FlaskClient, url: str) -> list[str]:
-    resp = client.get(
-        url,
-        query_string={"query": LABEL_QUERY},
-        headers={"Accept": "application/sparql-results+json"},
-    )
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    return [b["l"]["value"] for b in resp.get_json()["results"]["bindings"]]
-
-
 def test_each_release_answers_from_its_own_graph(client: FlaskClient) -> None:
-    assert _labels(client, "/sparql") == [NEW_LABEL]
-    assert _labels(client, "/version/1.0/sparql") == [OLD_LABEL]
-    assert _labels(client, "/version/2.0/sparql") == [NEW_LABEL]
+    assert labels_at(client, "/sparql") == [NEW_LABEL]
+    assert labels_at(client, "/version/1.0/sparql") == [OLD_LABEL]
+    assert labels_at(client, "/version/2.0/sparql") == [NEW_LABEL]
 
 
 def test_mementos_and_timemap_from_the_remote_store(client: FlaskClient) -> None:
