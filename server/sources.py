@@ -121,7 +121,12 @@ def parse_into(store: ox.Store, path: Path, base: str, graph: ox.NamedNode | Non
             ox.Quad(t.subject, t.predicate, t.object, target) for t in register_triples(path, base)
         )
         return
-    data = read_utf8(path)
+    _load_turtle(store, path, read_utf8(path), base, graph)
+
+
+def _load_turtle(
+    store: ox.Store, path: Path, data: bytes, base: str, graph: ox.NamedNode | None
+) -> None:
     try:
         store.bulk_load(
             data, format=ox.RdfFormat.TURTLE, base_iri=base, to_graph=graph or ox.DefaultGraph()
@@ -196,41 +201,71 @@ def release_graphs(root: Path, namespace: str) -> list[tuple[ox.NamedNode, Path]
     ]
 
 
-def load_sources(store: ox.Store, root: Path, namespace: str) -> None:
-    """Everything a store serves: the sources in the default graph, each release in its graph.
+def load_sources(store: ox.Store, root: Path, namespace: str) -> tuple[str, float]:
+    """Everything a store serves: the sources in the default graph, each release in its graph;
+    returns the data's (version, newest mtime), as :func:`fingerprint` computes it.
 
     The one loader of the package (embedded store, persisted store, query
     workers, ``charta load``), so none of them can see other data than another.
+    Each Turtle file is read once, for parsing and for the version alike.
     """
+    version = Fingerprint(namespace)
     for src in source_files(root, SOURCE_DIRS):
-        parse_into(store, src.path, namespace)
+        if is_register(src.path):
+            parse_into(store, src.path, namespace)  # csvw reads the tables itself
+            version.add_register(src.path)
+        else:
+            data = read_utf8(src.path)
+            _load_turtle(store, src.path, data, namespace, None)
+            version.add(src.path, data)
     for graph, dump in release_graphs(root, namespace):
         try:
             store.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
         except (OSError, SyntaxError) as exc:
             raise SourceError(dump, None, f"release dump unreadable: {exc}") from exc
+    return version.version, version.newest
 
 
-def fingerprint(root: Path, namespace: str) -> tuple[str, float]:
-    """(version, newest mtime) of ontology/, data/ and releases/: the same data, the same version.
+class Fingerprint:
+    """The data version: a hash of every source file's name and bytes, and the newest mtime.
 
     A release's description names its dumps' checksums, so hashing it covers them.
-
     Both stores use it, so an embedded and a remote deployment of the same data
     send the same ETags.
     """
-    import hashlib
 
-    digest = hashlib.sha256(namespace.encode())
-    newest = 0.0
+    def __init__(self, namespace: str) -> None:
+        import hashlib
+
+        self._digest = hashlib.sha256(namespace.encode())
+        self.newest = 0.0
+
+    def add(self, path: Path, data: bytes | None = None) -> None:
+        self._digest.update(path.name.encode())
+        self._digest.update(path.read_bytes() if data is None else data)
+        self.newest = max(self.newest, path.stat().st_mtime)
+
+    def add_register(self, metadata: Path) -> None:
+        """The register's metadata and the tables it names."""
+        from server.register import table_paths
+
+        self.add(metadata)
+        for table in table_paths(metadata):
+            if table.is_file():
+                self.add(table)
+
+    @property
+    def version(self) -> str:
+        return self._digest.hexdigest()[:20]
+
+
+def fingerprint(root: Path, namespace: str) -> tuple[str, float]:
+    """(version, newest mtime) of ontology/, data/ and releases/ without parsing them
+    (a persisted store's freshness check): the same data, the same version."""
+    version = Fingerprint(namespace)
     for src in source_files(root, SOURCE_DIRS):
-        paths = [src.path]
         if is_register(src.path):
-            from server.register import table_paths
-
-            paths += [p for p in table_paths(src.path) if p.is_file()]
-        for path in paths:
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-            newest = max(newest, path.stat().st_mtime)
-    return digest.hexdigest()[:20], newest
+            version.add_register(src.path)
+        else:
+            version.add(src.path)
+    return version.version, version.newest

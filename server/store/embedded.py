@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from server.config import Config
 from server.query_policy import check
-from server.sources import fingerprint, load_sources
+from server.sources import load_sources
 from server.store import QueryAnswer, QueryJob
 from server.store.persisted import check_fresh, open_read_only, read_meta
 from server.store.sandbox import QueryPool
@@ -35,8 +35,7 @@ class EmbeddedStore:
             self.version, newest = meta.version, meta.modified
         else:
             self._store = ox.Store()
-            load_sources(self._store, root, namespace)
-            self.version, newest = fingerprint(root, namespace)
+            self.version, newest = load_sources(self._store, root, namespace)
         self.modified = datetime.fromtimestamp(int(newest), UTC)
         self._pool = QueryPool(config)
         weakref.finalize(self, self._pool.close)

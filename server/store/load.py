@@ -18,7 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
-from server.sources import fingerprint, load_sources, release_graphs
+from server.sources import load_sources, release_graphs
 from server.store.remote import data_graph, meta_graph
 
 CHUNK = 5000
@@ -72,12 +72,11 @@ def load(
     """Load everything; raises SPARQLWrapper/urllib errors if the server refuses."""
     update_url = update_url or default_update_url(query_url)
     store = ox.Store()
-    load_sources(store, root, namespace)
+    version, newest = load_sources(store, root, namespace)
     lines = _lines(store, ox.DefaultGraph())
     # Each release's frozen state goes into the graph its IRI names (the remote
     # store reads it there), moved in with the data in the same final update.
     releases = [(g.value, _lines(store, g)) for g, _ in release_graphs(root, namespace)]
-    version, newest = fingerprint(root, namespace)
     graph = data_graph(namespace)
     tmp = f"{graph}-loading-{version}"
     parts = [(tmp, graph, lines)] + [(f"{g}-loading-{version}", g, ls) for g, ls in releases]

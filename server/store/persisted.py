@@ -55,12 +55,11 @@ def write_store_dir(root: Path, namespace: str, out: Path) -> StoreMeta:
     tmp.mkdir(parents=True)
     try:
         store = ox.Store(str(tmp / DB_DIR))
-        load_sources(store, root, namespace)
+        version, newest = load_sources(store, root, namespace)
         store.optimize()
         triples = len(store)
         store.flush()
         del store
-        version, newest = fingerprint(root, namespace)
         meta = StoreMeta(version, newest, namespace, triples)
         (tmp / META_FILE).write_text(json.dumps(asdict(meta), indent=1) + "\n", encoding="utf-8")
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
