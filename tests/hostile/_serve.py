@@ -62,12 +62,14 @@ class Served:
             conn.close()
         return Answer(resp.status, data.decode("utf-8", "replace"), dict(resp.getheaders()))
 
-    def sparql(self, query: str, how: str = "get", accept: str = "*/*") -> Answer:
-        """Send ``query`` to /sparql by GET, form POST (``form``) or direct POST (``direct``)."""
+    def sparql(
+        self, query: str, how: str = "get", accept: str = "*/*", endpoint: str = "/sparql"
+    ) -> Answer:
+        """Send ``query`` to ``endpoint`` by GET, form POST (``form``) or direct POST (``direct``)."""
         headers = {"Accept": accept}
         if how == "get":
             return self.request(
-                "GET", "/sparql?" + urllib.parse.urlencode({"query": query}), headers=headers
+                "GET", f"{endpoint}?" + urllib.parse.urlencode({"query": query}), headers=headers
             )
         if how == "form":
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -77,7 +79,7 @@ class Served:
             body = query.encode("utf-8")
         else:
             raise ValueError(how)
-        return self.request("POST", "/sparql", body=body, headers=headers)
+        return self.request("POST", endpoint, body=body, headers=headers)
 
     def assert_healthy(self) -> None:
         """``GET /`` and a normal SPARQL query both answer 200, and the process runs."""

@@ -351,6 +351,23 @@ def test_every_service_spelling_is_refused_and_nothing_connects(
     assert "Traceback" not in served.log_text()
 
 
+def test_a_release_endpoint_refuses_every_spelling_too(served: Served, listener: Listener) -> None:
+    """/version/1.0.0/sparql (releases/1.0.0/) runs its queries through the same policy."""
+    corpus = service_corpus(listener.port)
+    before = listener.count()
+    problems = []
+    for n, (name, query) in enumerate(corpus.items()):
+        how = METHODS[n % len(METHODS)]
+        answer = served.sparql(query, how, endpoint="/version/1.0.0/sparql")
+        if answer.status != expected_status(name) or not REASONS.search(answer.body):
+            problems.append(f"{name} by {how}: {answer.status} {answer.body[:200]!r}")
+    time.sleep(GRACE_S)
+    assert not listener.seen[before:], f"the listener was connected to: {listener.seen[before:]}"
+    assert not problems, "\n".join(problems)
+    ok = served.sparql("ASK { ?s ?p ?o }", endpoint="/version/1.0.0/sparql")
+    assert ok.status == 200, ok.body[:300]
+
+
 def test_updates_are_refused_by_every_route(served: Served, listener: Listener) -> None:
     """The protocol's own update routes (``update=`` and sparql-update bodies) with a
     fetching update: 403, nothing fetched."""
