@@ -122,7 +122,6 @@ def build_page(
     inc: dict[str, Row] = {}
     n_incoming = 0
     objects: dict[str, list[str]] = {}
-    kind = "generic"
     types: list[Value] = []
     sources: list[Value] = []
     for t in triples:
@@ -145,16 +144,6 @@ def build_page(
             n_incoming += 1
     _drop_repeated(out, super_properties or {})
     _drop_repeated(inc, super_properties or {})
-    type_names = {local_name(v): v for v in objects.get(RDF_TYPE, []) if v.startswith(vocab)}
-    for cls, template in KINDS:
-        if cls in type_names:
-            kind = template
-            break
-    else:
-        if str(ORG.Organization) in objects.get(RDF_TYPE, []):
-            kind = "body"  # an institution only the register tables describe (Dortmund)
-        elif str(DCAT.inSeries) in objects:
-            kind = "release"  # a release of the dataset (releases/<v>/release.ttl)
     for rows in (out, inc):
         for row in rows.values():
             row.values.sort(key=Value.sort_key)
@@ -164,7 +153,7 @@ def build_page(
         label=label,
         label_lang=label_lang,
         lang=lang,
-        kind=kind,
+        kind=page_kind(objects, vocab),
         types=types,
         rows=sorted(out.values(), key=lambda r: r.label.casefold()),
         incoming=sorted(inc.values(), key=lambda r: r.label.casefold()),
@@ -172,6 +161,21 @@ def build_page(
         objects=objects,
         incoming_cut=n_incoming >= describe.MAX_INCOMING,
     )
+
+
+def page_kind(objects: dict[str, list[str]], vocab: str) -> str:
+    """Which template shows the resource (``resource/<kind>.html``), from its statements:
+    the first of our classes in ``KINDS`` it has, else what the standard terms say."""
+    types = objects.get(RDF_TYPE, [])
+    ours = {local_name(v) for v in types if v.startswith(vocab)}
+    for cls, template in KINDS:
+        if cls in ours:
+            return template
+    if str(ORG.Organization) in types:
+        return "body"  # an institution only the register tables describe (Dortmund)
+    if str(DCAT.inSeries) in objects:
+        return "release"  # a release of the dataset (releases/<v>/release.ttl)
+    return "generic"
 
 
 def _positions(triples: list[ox.Triple]) -> dict[str, int]:
