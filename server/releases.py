@@ -516,3 +516,56 @@ def change_summary(
         for iri, (added, removed) in list(grouped.items())[:MAX_LISTED]
     ]
     return out, len(grouped)
+
+
+# -- integrity -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A release file that is not what its release says: missing, changed or unlisted."""
+
+    file: Path
+    de: str
+    en: str
+
+
+def check_releases(root: Path) -> list[Damage]:
+    """Every file of every release against its ``SHA256SUMS``: a release is frozen, so any
+    difference is damage (an edit, a bad checkout), never a change to publish."""
+    folder = Path(root) / RELEASES_DIR
+    if not folder.is_dir():
+        return []
+    found: list[Damage] = []
+    for d in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        sums = d / "dumps" / "SHA256SUMS"
+        required = [d / RELEASE_DESCRIPTION, d / RELEASE_DUMP, sums, d / PATCH_FILE]
+        for path in required:
+            if not path.is_file():
+                found.append(
+                    Damage(path, "Datei der Version fehlt.", "file of the release is missing.")
+                )
+        if not sums.is_file():
+            continue
+        for n, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
+            digest, _, name = line.partition("  ")
+            path = d / "dumps" / name
+            if not name or not path.is_file():
+                found.append(
+                    Damage(
+                        sums,
+                        f"Zeile {n}: {name or line!r} fehlt.",
+                        f"line {n}: {name or line!r} is missing.",
+                    )
+                )
+            elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                found.append(
+                    Damage(
+                        path,
+                        "verändert: die Prüfsumme stimmt nicht mit SHA256SUMS überein; "
+                        "eine Version wird nie geändert (git checkout stellt sie wieder her).",
+                        "changed: its checksum differs from SHA256SUMS; a release is never "
+                        "changed (git checkout restores it).",
+                    )
+                )
+    return found

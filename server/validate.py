@@ -65,7 +65,7 @@ class Finding:
                 )
             return "\n".join(lines)
         name = f'"{self.label}" ' if self.label else ""
-        lines = [f"{where}: {self.severity}: {name}<{self.focus}>"]
+        lines = [f"{where}: {self.severity}" + (f": {name}<{self.focus}>" if self.focus else "")]
         if self.path:
             lines.append(f"  path: {self.path}")
         for lang in ("de", "en", ""):
@@ -225,6 +225,19 @@ def validate(root: Path, namespace: str) -> Report:
                     column=problem.column,
                 )
             )
+    from server.releases import check_releases
+
+    for damage in check_releases(root):
+        report.findings.append(
+            Finding(
+                severity="Violation",
+                focus="",
+                label=None,
+                path=None,
+                messages={"de": damage.de, "en": damage.en},
+                file=str(damage.file),
+            )
+        )
     conforms, results, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
     )

@@ -481,3 +481,25 @@ def test_a_release_query_cannot_escape_to_another_service(client: FlaskClient) -
     ):
         resp = client.get("/version/1.0/sparql", query_string={"query": text})
         assert resp.status_code in (400, 403, 413), (text[:40], resp.status_code)
+
+
+def test_a_damaged_release_is_a_violation(tmp_path: Path) -> None:
+    """A release is frozen: a changed, missing or unlisted file fails 'charta validate'
+    (and so 'charta serve' and the next 'charta release'), naming the file."""
+    from server.validate import validate
+
+    root = _copy(tmp_path)
+    config = Config(root=root, testing=True).validated()
+    made = make_release(config, "1.0", "", now=FIRST)
+    assert validate(root, NS).conforms
+    ttl = made.folder / "dumps" / "charta.ttl"
+    ttl.write_bytes(ttl.read_bytes().replace(OLD_LABEL.encode(), b"Umgeschrieben", 1))
+    (made.folder / "dumps" / "charta.rdf").unlink()
+    report = validate(root, NS)
+    assert not report.conforms
+    rendered = "\n".join(f.render(root) for f in report.violations)
+    assert "releases/1.0/dumps/charta.ttl: Violation" in rendered
+    assert "checksum differs from SHA256SUMS" in rendered
+    assert "'charta.rdf' is missing" in rendered
+    done = CliRunner().invoke(cli, ["validate", str(root)])
+    assert done.exit_code == 1, done.output
