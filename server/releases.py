@@ -547,7 +547,18 @@ def check_releases(root: Path) -> list[Damage]:
                 )
         if not sums.is_file():
             continue
-        for n, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
+        lines = sums.read_text(encoding="utf-8").splitlines()
+        listed = {line.partition("  ")[2] for line in lines} | {sums.name}
+        for path in sorted((d / "dumps").iterdir()):
+            if path.name not in listed:
+                found.append(
+                    Damage(
+                        path,
+                        "nicht in SHA256SUMS: keine Datei dieser Version.",
+                        "not in SHA256SUMS: not a file of this release.",
+                    )
+                )
+        for n, line in enumerate(lines, start=1):
             digest, _, name = line.partition("  ")
             path = d / "dumps" / name
             if not name or not path.is_file():

@@ -495,11 +495,13 @@ def test_a_damaged_release_is_a_violation(tmp_path: Path) -> None:
     ttl = made.folder / "dumps" / "charta.ttl"
     ttl.write_bytes(ttl.read_bytes().replace(OLD_LABEL.encode(), b"Umgeschrieben", 1))
     (made.folder / "dumps" / "charta.rdf").unlink()
+    (made.folder / "dumps" / "extra.ttl").write_text("")
     report = validate(root, NS)
     assert not report.conforms
     rendered = "\n".join(f.render(root) for f in report.violations)
     assert "releases/1.0/dumps/charta.ttl: Violation" in rendered
     assert "checksum differs from SHA256SUMS" in rendered
     assert "'charta.rdf' is missing" in rendered
+    assert "dumps/extra.ttl: Violation" in rendered and "not in SHA256SUMS" in rendered
     done = CliRunner().invoke(cli, ["validate", str(root)])
     assert done.exit_code == 1, done.output
