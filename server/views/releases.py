@@ -76,7 +76,7 @@ def issued(r: ReleaseInfo) -> datetime:
 def mementos(path: str) -> list[ReleaseInfo]:
     """The releases whose state says anything about the resource at ``path``, oldest first."""
     try:
-        iri = iri_ref(cfg().namespace + path)
+        iri = iri_ref(urls().iri(path))
     except ValueError as exc:
         abort(400, str(exc))
     return states_of(store(), iri, releases())
@@ -130,7 +130,7 @@ def memento(version: str, rest: str) -> Response:
     """The resource's state in a release, in the format asked for (RFC 7089 URI-M)."""
     r = release(version)
     path, suffix = urls().split_suffix(_resource_path(rest))
-    iri = cfg().namespace + path
+    iri = urls().iri(path)
     try:
         fmt: RdfFormat | str | None = choose_format(suffix)
     except NotAcceptable:
