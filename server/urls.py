@@ -39,6 +39,15 @@ class Urls:
         """The dataset series every release belongs to (the data as a dataset)."""
         return self.namespace + "id/datensatz/charta"
 
+    @property
+    def ontology(self) -> str:
+        """The vocabulary's IRI (the document); its terms are ``{ns}ontology#Term``."""
+        return self.namespace + "ontology"
+
+    def ontology_version(self, version: str) -> str:
+        """An owl:versionIRI of the vocabulary (``{ns}ontology/1.0.0``)."""
+        return f"{self.ontology}/{version}"
+
     def release(self, version: str) -> str:
         """A release's IRI, also the name of the graph that holds its state."""
         return f"{self.namespace}id/version/{version}"

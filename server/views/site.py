@@ -19,7 +19,7 @@ from werkzeug.security import safe_join
 
 from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.labels import LabelIndex, local_name
-from server.namespaces import all_prefixes
+from server.namespaces import OWL, all_prefixes
 from server.queries import organisation_tree, themes_and_goals
 from server.serialize import jsonld_context, serialize, value_of
 from server.state import config as cfg
@@ -152,8 +152,8 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
         version, ext = urls().split_suffix(version)
         known = (
             store().ask(
-                f"ASK {{ <{cfg().namespace}ontology> <http://www.w3.org/2002/07/owl#versionIRI> "
-                f"<{cfg().namespace}ontology/{version}> }}"
+                f"ASK {{ <{urls().ontology}> <{OWL.versionIRI}> "
+                f"<{urls().ontology_version(version)}> }}"
             )
             if version.replace(".", "").isalnum()
             else False
@@ -163,7 +163,7 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
     _, suffix = urls().split_suffix(f"ontology.{ext}" if ext else "ontology")
     if ext and suffix is None:
         abort(404, f"No document /ontology.{ext}.")
-    base = cfg().namespace + "ontology"
+    base = urls().ontology
     triples = store().construct(f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o .
         FILTER(STRSTARTS(STR(?s), "{base}")) }}""")
     fmt = choose_format(suffix)
