@@ -29,7 +29,11 @@ class AnswerCache(Generic[V]):
 
     def __init__(self, max_bytes: int, size_of: Callable[[V], int]) -> None:
         self.max_bytes = max_bytes
-        self._lru: LRUCache[Hashable, V] = LRUCache(max(max_bytes, 1), getsizeof=size_of)
+        self.size_of = size_of
+        # Each entry is (value, its cost in bytes), so a caller may state the cost.
+        self._lru: LRUCache[Hashable, tuple[V, int]] = LRUCache(
+            max(max_bytes, 1), getsizeof=lambda entry: entry[1]
+        )
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -38,18 +42,22 @@ class AnswerCache(Generic[V]):
         if self.max_bytes <= 0:
             return None
         with self._lock:
-            value = self._lru.get(key)
-            if value is None:
+            entry = self._lru.get(key)
+            if entry is None:
                 self.misses += 1
-            else:
-                self.hits += 1
-            return value
+                return None
+            self.hits += 1
+            return entry[0]
 
-    def put(self, key: Hashable, value: V) -> None:
-        if self.max_bytes <= 0 or self._lru.getsizeof(value) > self.max_bytes // 8:
+    def put(self, key: Hashable, value: V, cost: int | None = None) -> None:
+        """Keep ``value``; ``cost`` (bytes) replaces ``size_of(value)`` where the caller
+        knows better, e.g. when the key itself holds long strings (the lean path's
+        request headers), which would otherwise be memory the bound does not see."""
+        size = self.size_of(value) if cost is None else cost
+        if self.max_bytes <= 0 or size > self.max_bytes // 8:
             return
         with self._lock:
-            self._lru[key] = value
+            self._lru[key] = (value, size)
 
     def __len__(self) -> int:
         return len(self._lru)

@@ -161,8 +161,21 @@ class LeanPath:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-        self.cache.put(key, (data, Kept(status, headers, data)))
+        self.cache.put(key, (data, Kept(status, headers, data)), cost(key, headers, data))
         return (data,)
+
+
+#: Bytes of Python objects around one kept answer beyond its strings (tuples, the
+#: dataclass, the cache's entry), counted with them.
+OVERHEAD = 400
+
+
+def cost(key: tuple[Any, ...], headers: tuple[tuple[str, str], ...], body: bytes) -> int:
+    """What one kept answer takes: its body, its headers and its key, whose request
+    headers a client chooses (a flood of distinct 8 KiB ``Accept`` headers must
+    fill the cache's budget, not memory beyond it)."""
+    strings = sum(len(part) for part in key if isinstance(part, str))
+    return len(body) + strings + sum(len(n) + len(v) for n, v in headers) + OVERHEAD
 
 
 def version_is_free(store: object) -> bool:

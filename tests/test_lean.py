@@ -25,7 +25,7 @@ PATHS = (
     "/id/charta",
     "/id/charta.ttl",
     "/id/beratung/ds-085-23/3",
-    "/id/leitthema/1",
+    "/id/leitthema/lebenswerte-metropole-ruhr",
     "/",
     "/ontology",
     "/register",
@@ -182,3 +182,18 @@ def test_only_a_store_whose_version_is_an_attribute_gets_the_lean_path() -> None
 
     assert not version_is_free(RemoteStore.__new__(RemoteStore))
     assert version_is_free(EmbeddedStore.__new__(EmbeddedStore))
+
+
+def test_a_flood_of_distinct_headers_is_paid_for_from_the_budget() -> None:
+    """Each kept answer costs its key too: 300 requests with distinct 8 KiB Accept
+    headers must not keep more than the budget holds."""
+    app = create_app(Config(root=ROOT, testing=True, answer_cache_mb=1).validated())
+    cache = app.extensions["charta"].cache
+    client = app.test_client()
+    for n in range(300):
+        accept = f"text/turtle, application/x-{n}-" + "x" * 8192
+        assert client.get("/id/charta", headers={"Accept": accept}).status_code == 200
+    lean_entries = [key for key in list(cache._lru.keys()) if key[0] == "lean"]
+    assert lean_entries  # kept, but
+    assert cache.bytes <= cache.max_bytes
+    assert len(lean_entries) * 8192 <= cache.max_bytes  # every entry paid for its header
