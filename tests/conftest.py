@@ -80,10 +80,14 @@ def start_virtuoso(workdir: Path) -> Any:
             pytest.fail("virtuoso-t is missing: .ci/run installs virtuoso-opensource")
         pytest.skip("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
     ports: list[int] = []
+    attempts = iter(range(1, 100))
 
     def make() -> servers.ServerProcess:
         ports[:] = [free_port(), free_port()]  # SQL, HTTP
-        return servers.virtuoso(workdir, ports[1], ports[0])
+        # A fresh database folder per attempt: one that exited leaves its lock behind.
+        folder = workdir / f"attempt-{next(attempts)}"
+        folder.mkdir(parents=True)
+        return servers.virtuoso(folder, ports[1], ports[0])
 
     server = servers.start_on_fresh_ports(make)
     servers.grant_virtuoso_updates(ports[0])

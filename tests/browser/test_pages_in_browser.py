@@ -134,6 +134,8 @@ def test_keyboard_reaches_skip_link_content_and_search(page, site_url: str) -> N
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
     page.keyboard.press("Enter")
+    # The fragment navigation lands a moment after the key press on a loaded machine.
+    page.wait_for_url("**#main", timeout=10_000)
     assert page.url.endswith("#main")
     page.goto(site_url + "/")
     for _ in range(8):
