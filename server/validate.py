@@ -50,6 +50,22 @@ class Finding:
     line: int | None = None
     column: str | None = None
 
+    @classmethod
+    def in_file(
+        cls, file: Path, de: str, en: str, line: int | None = None, column: str | None = None
+    ) -> Finding:
+        """A violation found in a file itself (a register cell, a release file), not by SHACL."""
+        return cls(
+            severity="Violation",
+            focus="",
+            label=None,
+            path=None,
+            messages={"de": de, "en": en},
+            file=str(file),
+            line=line,
+            column=column,
+        )
+
     def render(self, root: Path) -> str:
         """A short readable block: where, what, and the message in de and en.
 
@@ -211,33 +227,14 @@ def validate(root: Path, namespace: str) -> Report:
         triples=len(data),
         files=len(source_files(root)) + sum(len(c.tables) for c in conversions),
     )
-    for conv in conversions:
-        for problem in conv.problems:
-            report.findings.append(
-                Finding(
-                    severity="Violation",
-                    focus="",
-                    label=None,
-                    path=None,
-                    messages={"de": problem.de, "en": problem.en},
-                    file=str(problem.file),
-                    line=problem.line,
-                    column=problem.column,
-                )
-            )
     from server.releases import check_releases
 
-    for damage in check_releases(root):
-        report.findings.append(
-            Finding(
-                severity="Violation",
-                focus="",
-                label=None,
-                path=None,
-                messages={"de": damage.de, "en": damage.en},
-                file=str(damage.file),
-            )
-        )
+    report.findings += [
+        Finding.in_file(p.file, p.de, p.en, p.line, p.column)
+        for conv in conversions
+        for p in conv.problems
+    ]
+    report.findings += [Finding.in_file(d.file, d.de, d.en) for d in check_releases(root)]
     conforms, results, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
     )
