@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
@@ -419,6 +420,11 @@ class ReleaseInfo:
     issued: str
     notes: str
     previous: str | None
+
+    @property
+    def issued_at(self) -> datetime:
+        """``issued`` as an aware datetime (Memento-Datetime, Accept-Datetime comparisons)."""
+        return datetime.fromisoformat(self.issued.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def releases(store: Store, series: str) -> list[ReleaseInfo]:

@@ -18,28 +18,31 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, send_file
-from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import http_date
 from werkzeug.security import safe_join
 
-from server import describe as description
-from server.describe import describe, iri_ref
-from server.formats import RdfFormat
 from server.i18n import N_, translations
 from server.labels import date_text
-from server.queries import ReleaseInfo, states_of
+from server.queries import ReleaseInfo
 from server.releases import RELEASES_DIR
 from server.state import answer_cache, data_version, find_release, releases, store, urls
 from server.state import config as cfg
 from server.store import StoreError
 from server.store.graph_view import GraphView
 from server.views.negotiation import byte_ranges, choose_format, choose_lang, finish
-from server.views.representation import MAX_PATH, render, respond
+from server.views.representation import (
+    MAX_PATH,
+    described,
+    format_asked,
+    mementos,
+    render,
+    respond,
+)
 
 bp = Blueprint("releases", __name__)
 
@@ -67,19 +70,6 @@ def release(version: str) -> ReleaseInfo:
         return found
     there = ", ".join(r.version for r in releases()) or "none yet"
     abort(404, f"No release {version!r}; releases: {there}.")
-
-
-def issued(r: ReleaseInfo) -> datetime:
-    return datetime.fromisoformat(r.issued.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def mementos(path: str) -> list[ReleaseInfo]:
-    """The releases whose state says anything about the resource at ``path``, oldest first."""
-    try:
-        iri = iri_ref(urls().iri(path))
-    except ValueError as exc:
-        abort(400, str(exc))
-    return states_of(store(), iri, releases())
 
 
 def _resource_path(rest: str) -> str:
@@ -115,7 +105,7 @@ def release_file(version: str, name: str) -> Response:
         resp = send_file(path, mimetype=media, conditional=False, etag=False)
     resp.headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
     tag = hashlib.sha256(f"{version}\0{name}\0{stat.st_size}".encode()).hexdigest()[:20]
-    resp = finish(resp, request, tag, issued(r), IMMUTABLE_S)
+    resp = finish(resp, request, tag, r.issued_at, IMMUTABLE_S)
     resp.headers["Cache-Control"] = f"public, max-age={IMMUTABLE_S}, immutable"
     if "Content-Encoding" not in resp.headers:
         resp = byte_ranges(resp, request, stat.st_size)
@@ -131,10 +121,7 @@ def memento(version: str, rest: str) -> Response:
     r = release(version)
     path, suffix = urls().split_suffix(_resource_path(rest))
     iri = urls().iri(path)
-    try:
-        fmt: RdfFormat | str | None = choose_format(suffix)
-    except NotAcceptable:
-        fmt = None  # an unknown IRI is a 404 whatever the client accepts
+    fmt = format_asked(suffix)
     lang = choose_lang()
     here = urls().memento(version, path).lstrip("/")
     key = ("memento", data_version()[0], version, path, getattr(fmt, "name", fmt), lang)
@@ -144,12 +131,11 @@ def memento(version: str, rest: str) -> Response:
     else:
         view = GraphView(store(), r.iri)
         try:
-            triples = describe(view, iri)
+            triples = described(view, iri, past=True)
         except ValueError as exc:
             abort(400, str(exc))
         if not triples:
             abort(404, f"Release {version} says nothing about <{iri}>; see {urls().timemap(path)}.")
-        triples = description.relocate(triples, cfg().namespace, cfg().public_url)
         if fmt is None:
             fmt = choose_format(suffix)  # raises the 406 again
         body = render(iri, path, triples, fmt, lang, st=view, memento=r)
@@ -157,7 +143,7 @@ def memento(version: str, rest: str) -> Response:
         answer_cache().put(key, (body, neighbours))
     assert fmt is not None
     resp = respond(here, fmt, suffix, body, lang, original=path)
-    resp.headers["Memento-Datetime"] = http_date(issued(r))
+    resp.headers["Memento-Datetime"] = http_date(r.issued_at)
     u = urls()
     resp.headers["Link"] = ", ".join(
         (
@@ -188,7 +174,7 @@ def _neighbours(path: str, r: ReleaseInfo, found: list[ReleaseInfo] | None = Non
         m = found[n]
         out.append(
             f'<{u.absolute(u.memento(m.version, path))}>; rel="{rel}"; '
-            f'datetime="{http_date(issued(m))}"'
+            f'datetime="{http_date(m.issued_at)}"'
         )
     return ", ".join(out)
 
@@ -221,7 +207,7 @@ def timegate(rest: str) -> Response:
         _error(404, f"No release holds a state of /{path}.", links)
     chosen = found[-1]
     if wanted is not None:
-        before = [r for r in found if issued(r) <= wanted]
+        before = [r for r in found if r.issued_at <= wanted]
         chosen = before[-1] if before else found[0]  # before the first release: the first
     resp = Response(status=302)
     resp.headers["Location"] = u.absolute(u.memento(chosen.version, path))
@@ -246,7 +232,7 @@ def timemap(rest: str) -> Response:
     if not found:
         abort(404, f"No release holds a state of /{path}.")
     u = urls()
-    dates = [http_date(issued(r)) for r in found]
+    dates = [http_date(r.issued_at) for r in found]
     lines = [
         f'<{u.absolute(path)}>;rel="original"',
         f'<{u.absolute(u.timemap(path))}>;rel="self";type="{LINK_FORMAT}"'

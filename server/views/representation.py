@@ -9,12 +9,13 @@ from __future__ import annotations
 from functools import partial
 
 import pyoxigraph as ox
-from flask import Response, render_template
+from flask import Response, abort, render_template
 from jinja2 import Template
+from werkzeug.exceptions import NotAcceptable
 
 from server import describe as description
 from server import queries, state
-from server.describe import describe
+from server.describe import describe, iri_ref
 from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.namespaces import all_prefixes
 from server.pages import build_page, schema_org
@@ -24,15 +25,40 @@ from server.serialize import serialize
 from server.state import config as cfg
 from server.state import site, store, super_properties, urls
 from server.store import Store
-from server.views.negotiation import choose_lang, finish_data
+from server.views.negotiation import choose_format, choose_lang, finish_data
 
 #: Longest path below /id/ a resource may have (a longer one is a 400).
 MAX_PATH = 1024
 
 
-def described(st: Store, iri: str) -> list[ox.Triple]:
-    """The resource's triples, download and endpoint URLs pointing where this server is reached."""
-    return description.relocate(describe(st, iri, site().stats), cfg().namespace, cfg().public_url)
+def described(st: Store, iri: str, past: bool = False) -> list[ox.Triple]:
+    """The resource's triples, download and endpoint URLs pointing where this server is reached.
+
+    ``past``: a release's state (``st`` a ``GraphView``), without the computed catalog
+    statistics, which describe the current dumps.
+    """
+    stats = None if past else site().stats
+    return description.relocate(describe(st, iri, stats), cfg().namespace, cfg().public_url)
+
+
+def format_asked(suffix: str | None) -> RdfFormat | str | None:
+    """The format a request asks for, or None where none of ours fits: an unknown IRI
+    is a 404 whatever the client accepts, so the 406 waits until the resource is found
+    (then ``choose_format(suffix)`` raises it)."""
+    try:
+        return choose_format(suffix)
+    except NotAcceptable:
+        return None
+
+
+def mementos(path: str) -> list[ReleaseInfo]:
+    """The releases whose state says anything about the resource at ``path``, oldest first:
+    its Mementos (RFC 7089). A path that is no IRI is a 400."""
+    try:
+        iri = iri_ref(urls().iri(path))
+    except ValueError as exc:
+        abort(400, str(exc))
+    return queries.states_of(store(), iri, state.releases())
 
 
 def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import NotAcceptable
 
-from server.describe import iri_ref
-from server.formats import RdfFormat
-from server.queries import states_of
-from server.state import answer_cache, data_version, releases, store, urls
+from server.state import answer_cache, data_version, store, urls
 from server.urls import MOVED
 from server.views.negotiation import choose_format, choose_lang
-from server.views.representation import MAX_PATH, described, render, respond
+from server.views.representation import (
+    MAX_PATH,
+    described,
+    format_asked,
+    mementos,
+    render,
+    respond,
+)
 
 bp = Blueprint("resource", __name__)
 
@@ -30,10 +33,7 @@ def resource(rest: str) -> ResponseReturnValue:
         new = "/" + MOVED[path] + (f".{suffix}" if suffix else "")
         return redirect(new, code=301)
     iri = urls().iri(path)
-    try:
-        fmt: RdfFormat | str | None = choose_format(suffix)
-    except NotAcceptable:
-        fmt = None  # an unknown IRI is a 404 whatever the client accepts
+    fmt = format_asked(suffix)
     lang = choose_lang()
     st = store()
     key = ("resource", data_version()[0], path, getattr(fmt, "name", fmt), lang)
@@ -49,6 +49,6 @@ def resource(rest: str) -> ResponseReturnValue:
     if fmt is None:
         fmt = choose_format(suffix)  # raises the 406 again
     body = render(iri, path, triples, fmt, lang)
-    has_past = bool(states_of(st, iri_ref(iri), releases()))  # iri_ref passed in described
+    has_past = bool(mementos(path))
     answer_cache().put(key, (body, has_past))
     return respond(path, fmt, suffix, body, lang, has_past=has_past)
