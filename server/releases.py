@@ -147,17 +147,19 @@ def difference(old: bytes | None, new: bytes) -> Change:
     return Change(sorted(after - before, key=str), sorted(before - after, key=str))
 
 
-def read_change(release: Release) -> Change:
-    """The difference stored with a release (its ``aenderungen.rdfp``)."""
-    added: list[ox.Triple] = []
-    removed: list[ox.Triple] = []
-    for line in (release.folder / PATCH_FILE).read_text(encoding="utf-8").splitlines():
+def read_change(folder: Path) -> Change:
+    """The difference stored in a release's folder (its ``aenderungen.rdfp``), in its order."""
+    lines: dict[str, list[str]] = {"A": [], "D": []}
+    for line in (folder / PATCH_FILE).read_text(encoding="utf-8").splitlines():
         op, _, rest = line.partition(" ")
-        if op not in ("A", "D"):
-            continue
-        triple = next(iter(_triples(rest.encode())))
-        (added if op == "A" else removed).append(triple)
-    return Change(added, removed)
+        if op in lines:
+            lines[op].append(rest)
+
+    def parsed(op: str) -> list[ox.Triple]:  # one parse for all lines, not one per line
+        text = "\n".join(lines[op]).encode()
+        return [q.triple for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
+
+    return Change(parsed("A"), parsed("D"))
 
 
 def rdf_patch(change: Change, release_iri: str, previous: str | None) -> bytes:
@@ -462,26 +464,31 @@ MAX_LISTED = 500
 
 
 def change_summary(
-    root: Path, namespace: str, version: str, lang: str, link: Callable[[str], str]
+    root: Path,
+    namespace: str,
+    version: str,
+    previous: str | None,
+    lang: str,
+    link: Callable[[str], str],
 ) -> tuple[list[ChangedResource], int]:
-    """The change a release made, grouped by resource, with labels; and how many resources.
+    """The change release ``version`` made after ``previous`` (its IRI, as the catalog
+    states it), grouped by resource, with labels; and how many resources.
 
     Labels come from the release's state and the one before, so a removed
     resource is still named.
     """
     from server.labels import LabelIndex, local_name, standard_label
 
-    found = {r.version: r for r in read_releases(root, namespace)}
-    if version not in found:
+    folders = [Path(root) / RELEASES_DIR / version]
+    if previous is not None:
+        folders.append(
+            Path(root) / RELEASES_DIR / previous.removeprefix(Urls(namespace).release(""))
+        )
+    if not (folders[0] / PATCH_FILE).is_file():  # listed by the store, not in this checkout
         return [], 0
-    rel = found[version]
-    change = read_change(rel)
-    states = [rel.dump.read_bytes()]
-    if rel.previous is not None:
-        before = next((r for r in found.values() if r.iri == rel.previous), None)
-        if before is not None:
-            states.append(before.dump.read_bytes())
-    labels = LabelIndex.of([t for nt in states for t in _triples(nt)])
+    change = read_change(folders[0])
+    dumps = [f / RELEASE_DUMP for f in folders if (f / RELEASE_DUMP).is_file()]
+    labels = LabelIndex.of([t for dump in dumps for t in _triples(dump.read_bytes())])
 
     def name(iri: str) -> str:
         return labels.get(iri, lang) or standard_label(iri, lang) or local_name(iri) or iri

@@ -109,7 +109,7 @@ def test_the_patch_holds_exactly_the_difference(project: dict[str, object]) -> N
     first, second = project["first"], project["second"]
     old = {q.triple for q in ox.parse(first.dump.read_bytes(), format=ox.RdfFormat.N_TRIPLES)}  # type: ignore[attr-defined]
     new = {q.triple for q in ox.parse(second.dump.read_bytes(), format=ox.RdfFormat.N_TRIPLES)}  # type: ignore[attr-defined]
-    change = read_change(second)  # type: ignore[arg-type]
+    change = read_change(second.folder)  # type: ignore[attr-defined]
     assert set(change.added) == new - old
     assert set(change.removed) == old - new
     label = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")

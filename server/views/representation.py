@@ -87,13 +87,13 @@ def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]
     if kind == "document":
         return {"citing": queries.citing(st, iri, lang, vocab)}
     if kind == "release":
-        version = iri.rsplit("/", 1)[-1]
-        changed, total = change_summary(cfg().root, ns, version, lang, urls().local)
-        return {
-            "release": state.find_release(version),
-            "changed": changed,
-            "changed_total": total,
-        }
+        release = state.find_release(iri.rsplit("/", 1)[-1])
+        if release is None:
+            return {}
+        changed, total = change_summary(
+            cfg().root, ns, release.version, release.previous, lang, urls().local
+        )
+        return {"release": release, "changed": changed, "changed_total": total}
     return {}
 
 
