@@ -46,8 +46,9 @@ def _update(url: str, text: str, timeout: float) -> None:
     sw.query().response.close()
 
 
-def _leftovers(query_url: str, prefix: str, timeout: float) -> list[str]:
-    """Temporary graphs of loads that were killed before they could clean up."""
+def _leftovers(query_url: str, prefixes: tuple[str, ...], timeout: float) -> list[str]:
+    """Temporary graphs (names starting with one of ``prefixes``) of loads that were killed
+    before they could clean up; the server lists its graphs once for all of them."""
     sw = SPARQLWrapper(query_url)
     sw.setMethod(POST)
     sw.setTimeout(int(timeout))
@@ -58,7 +59,7 @@ def _leftovers(query_url: str, prefix: str, timeout: float) -> list[str]:
     except Exception:  # best effort: a server that cannot list graphs keeps its leftovers
         return []
     graphs = [r.get("g", {}).get("value", "") for r in rows if isinstance(r, dict)]
-    return [g for g in graphs if isinstance(g, str) and g.startswith(prefix)]
+    return [g for g in graphs if isinstance(g, str) and g.startswith(prefixes)]
 
 
 def _lines(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> list[str]:
@@ -80,9 +81,9 @@ def load(
     graph = data_graph(namespace)
     tmp = f"{graph}-loading-{version}"
     parts = [(tmp, graph, lines)] + [(f"{g}-loading-{version}", g, ls) for g, ls in releases]
-    for prefix in {f"{target}-loading-" for _, target, _ in parts}:
-        for stale in _leftovers(query_url, prefix, timeout):
-            _update(update_url, f"DROP SILENT GRAPH <{stale}>", timeout)
+    prefixes = tuple(f"{target}-loading-" for _, target, _ in parts)
+    for stale in _leftovers(query_url, prefixes, timeout):
+        _update(update_url, f"DROP SILENT GRAPH <{stale}>", timeout)
     try:
         for part_tmp, _, part in parts:
             _update(update_url, f"DROP SILENT GRAPH <{part_tmp}>", timeout)
