@@ -248,7 +248,7 @@ def make_release(config: Config, version: str, notes: str, now: datetime | None 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return next(r for r in read_releases(root, config.namespace) if r.version == version)
+    return Release(version, iri, now, notes, previous.iri if previous else None, folder)
 
 
 #: Per dump file: the distribution's local name and its DCAT-AP format/media type.

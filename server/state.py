@@ -10,8 +10,10 @@ must agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from flask import Flask, current_app, g
 
@@ -24,6 +26,8 @@ from server.queries import releases as release_list
 from server.site import Site, SiteParts
 from server.store import Store
 from server.urls import Urls
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -98,31 +102,35 @@ def data_version() -> tuple[str, datetime]:
     return seen  # type: ignore[no-any-return]
 
 
+def _per_version(held: dict[str, T], compute: Callable[[], T]) -> T:
+    """``compute()`` once per data version, kept in ``held`` (only the current version's)."""
+    version = data_version()[0]
+    found = held.get(version)
+    if found is None:
+        found = compute()
+        held.clear()
+        held[version] = found
+    return found
+
+
 def super_properties() -> dict[str, set[str]]:
     """rdfs:subPropertyOf from the store, computed once per data version."""
     state = current()
-    version = data_version()[0]
-    found = state.supers.get(version)
-    if found is None:
+
+    def compute() -> dict[str, set[str]]:
         rows = state.store.select(f"SELECT ?sub ?sup WHERE {{ ?sub <{RDFS}subPropertyOf> ?sup }}")
-        found = {}
+        found: dict[str, set[str]] = {}
         for r in rows:
             found.setdefault(r["sub"].value, set()).add(r["sup"].value)
-        state.supers.clear()
-        state.supers[version] = found
-    return found
+        return found
+
+    return _per_version(state.supers, compute)
 
 
 def releases() -> list[ReleaseInfo]:
     """The data's releases, oldest first, read once per data version."""
     state = current()
-    version = data_version()[0]
-    found = state.releases.get(version)
-    if found is None:
-        found = release_list(state.store, state.urls.series)
-        state.releases.clear()
-        state.releases[version] = found
-    return found
+    return _per_version(state.releases, lambda: release_list(state.store, state.urls.series))
 
 
 def find_release(version: str) -> ReleaseInfo | None:
