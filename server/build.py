@@ -102,10 +102,7 @@ class Build:
         for dump in self.dumps.values():
             written.append(out / "dumps" / dump.filename)
             written[-1].write_bytes(dump.read())
-        sums = "".join(
-            f"{d.sha256}  {d.filename}\n"
-            for d in sorted(self.dumps.values(), key=lambda d: d.filename)
-        )
+        sums = sums_text((d.filename, d.sha256) for d in self.dumps.values())
         files = {
             "dumps/SHA256SUMS": sums.encode(),
             "metadata.nt": ntriples(self.metadata),
@@ -120,6 +117,21 @@ class Build:
             (out / name).write_bytes(data)
             written.append(out / name)
         return written
+
+
+def sums_text(digests: Iterable[tuple[str, str]]) -> str:
+    """A ``SHA256SUMS`` file (sha256sum's format) of (name, digest) pairs, by name."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(digests))
+
+
+def read_sums(path: Path) -> list[tuple[str, str]]:
+    """(name, digest) per line of a ``SHA256SUMS`` file, in order; a line that is not
+    ``digest  name`` gives name ``""`` and the whole line as digest."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        out.append((name, digest))
+    return out
 
 
 def sort_key(t: ox.Triple) -> str:
@@ -352,10 +364,7 @@ def _release_files(store: Store, namespace: str, root: Path) -> list[ox.Triple]:
             raise BuildError(f"{path}: named by the catalog ({r['d'].value}) but missing")
         listed = sums.get(path.parent)
         if listed is None:
-            listed = sums[path.parent] = dict(
-                reversed(line.split("  ", 1))  # type: ignore[misc]
-                for line in (path.parent / "SHA256SUMS").read_text().splitlines()
-            )
+            listed = sums[path.parent] = dict(read_sums(path.parent / "SHA256SUMS"))
         dist = nn(r["d"].value)
         checksum = ox.BlankNode(f"release-{hashlib.sha1(r['url'].value.encode()).hexdigest()[:12]}")
         out += [
@@ -431,9 +440,7 @@ def load_build(out: Path) -> Build:
             dists[value_of(t.object)] = value_of(t.subject)
         elif t.predicate.value == DCAT + "byteSize":
             sizes[value_of(t.subject)] = int(value_of(t.object))
-    sums = (out / "dumps" / "SHA256SUMS").read_text().splitlines()
-    for line in sums:
-        digest, filename = line.split("  ", 1)
+    for filename, digest in read_sums(out / "dumps" / "SHA256SUMS"):
         fmt, gz = _format_of(filename)
         node = f"checksum-{hashlib.sha1(filename.encode()).hexdigest()[:12]}"
         path = out / "dumps" / filename

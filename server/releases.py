@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from server.build import SPDX, Build, Dump, _format_of, _lit, _void
+from server.build import SPDX, Build, Dump, _format_of, _lit, _void, read_sums, sums_text
 from server.config import Config
 from server.namespaces import ADMS, DCAT, DCATAP, DCATDE, DCTERMS, RDF, SKOS, VOID, all_prefixes
 from server.serialize import value_of
@@ -234,7 +234,7 @@ def make_release(config: Config, version: str, notes: str, now: datetime | None 
         files["charta.nt"] = nt
         for name, data in files.items():
             (tmp / "dumps" / name).write_bytes(data)
-        sums = "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
+        sums = sums_text((n, hashlib.sha256(data).hexdigest()) for n, data in files.items())
         (tmp / "dumps" / "SHA256SUMS").write_text(sums, encoding="utf-8")
         (tmp / PATCH_FILE).write_bytes(rdf_patch(change, iri, previous.iri if previous else None))
         (tmp / CHANGES_FILE).write_bytes(change_graphs(change, iri))
@@ -554,8 +554,8 @@ def check_releases(root: Path) -> list[Damage]:
                 )
         if not sums.is_file():
             continue
-        lines = sums.read_text(encoding="utf-8").splitlines()
-        listed = {line.partition("  ")[2] for line in lines} | {sums.name}
+        lines = read_sums(sums)
+        listed = {name for name, _ in lines} | {sums.name}
         for path in sorted((d / "dumps").iterdir()):
             if path.name not in listed:
                 found.append(
@@ -565,15 +565,14 @@ def check_releases(root: Path) -> list[Damage]:
                         "not in SHA256SUMS: not a file of this release.",
                     )
                 )
-        for n, line in enumerate(lines, start=1):
-            digest, _, name = line.partition("  ")
+        for n, (name, digest) in enumerate(lines, start=1):
             path = d / "dumps" / name
             if not name or not path.is_file():
                 found.append(
                     Damage(
                         sums,
-                        f"Zeile {n}: {name or line!r} fehlt.",
-                        f"line {n}: {name or line!r} is missing.",
+                        f"Zeile {n}: {name or digest!r} fehlt.",
+                        f"line {n}: {name or digest!r} is missing.",
                     )
                 )
             elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:

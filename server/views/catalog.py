@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request, send_file
 
-from server.build import Build
+from server.build import Build, sums_text
 from server.state import config as cfg
 from server.state import data_version, site, store, urls
 from server.views.negotiation import byte_ranges, choose_format, finish, finish_data
@@ -21,10 +21,7 @@ def site_build() -> Build:
 def dump(filename: str) -> Response:
     build = site_build()
     if filename == "SHA256SUMS":
-        body = "".join(
-            f"{d.sha256}  {d.filename}\n"
-            for d in sorted(build.dumps.values(), key=lambda d: d.filename)
-        )
+        body = sums_text((d.filename, d.sha256) for d in build.dumps.values())
         resp = Response(body, mimetype="text/plain")
         return finish_data(resp, "sums")
     found = build.dumps.get(filename)
