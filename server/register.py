@@ -17,7 +17,11 @@ Beyond csv2rdf, and declared where it applies (docs/editing.md):
 - relative URLs in templates resolve against the base namespace, as the
   relative IRIs of the Turtle files do (not against the table's file location);
 - a virtual column annotated ``…ontology#nurMit: [columns]`` applies only to rows
-  where those cells have a value (CSVW would emit it for every row);
+  where those cells have a value, one annotated ``…ontology#nurWenn: {column: value}``
+  only to rows where those cells hold those values (CSVW would emit it for every row);
+- rules across the columns of a row (:func:`_check_rows`): a joining without a
+  decision date needs ``stand``; a consultation has an ``ergebnis`` only when
+  its meeting was held (``sitzungsstatus`` ``durchgefuehrt``);
 - a column annotated ``…ontology#oberzielNummer`` holds Oberziele as
   "theme numeral.position" (``I.1``), resolved to the Oberziel's IRI from the
   Turtle data (the goals carry no notation of their own, docs/model.md);
@@ -50,6 +54,7 @@ METADATA = "csv-metadata.json"
 #: namespace the data is served under): not data, so not derived from the namespace.
 _EXT = "https://w3id.org/charta-ruhr/ontology#"
 ONLY_WITH = _EXT + "nurMit"
+ONLY_WHEN = _EXT + "nurWenn"
 GOAL_NUMBER = _EXT + "oberzielNummer"
 
 RDF, RDFS, XSD, SKOS, SCHEMA = (str(n) for n in (ns.RDF, ns.RDFS, ns.XSD, ns.SKOS, ns.SCHEMA))
@@ -304,6 +309,7 @@ def convert(metadata: Path, namespace: str, root: Path | None = None) -> Convers
     }
     for table, path, good in rows_of:
         bad = _check_references(table, path, good, keys, ctx, out)
+        bad |= _check_rows(table, path, good, out)
         for line, values, raw in good:
             if line not in bad:
                 _row_triples(table, path, line, values, raw, expander, ctx, out)
@@ -467,6 +473,55 @@ def _check_references(
     return bad
 
 
+def _check_rows(
+    table: Any,
+    path: Path,
+    good: list[tuple[int, dict[str, Any], dict[str, str]]],
+    out: Conversion,
+) -> set[int]:
+    """Rules across the cells of one row (docs/editing.md); returns the lines that break one.
+
+    A joining without a decision date (``datum``) says as of when its state holds
+    (``stand``): otherwise "in Beratung" or "kein Nachweis" would read as today's state.
+    A consultation's outcome (``ergebnis``) is known only from a meeting that was
+    held: a Beratungsfolge is a plan, and a plan has no outcome.
+    """
+    bad: set[int] = set()
+    url = table.url.string
+    for line, values, _ in good:
+        if url == JOININGS and values.get("datum") is None and values.get("stand") is None:
+            bad.add(line)
+            out.problems.append(
+                _problem(
+                    path,
+                    line,
+                    "stand",
+                    "Ohne Beschlussdatum (datum) braucht die Zeile ein Prüfdatum (stand): "
+                    "wann der Stand zuletzt geprüft wurde, JJJJ-MM-TT",
+                    "Without a decision date (datum) the row needs the date its state was "
+                    "last checked (stand), YYYY-MM-DD",
+                )
+            )
+        if (
+            url == CONSULTATIONS
+            and values.get("ergebnis") is not None
+            and values.get("sitzungsstatus") != "durchgefuehrt"
+        ):
+            bad.add(line)
+            out.problems.append(
+                _problem(
+                    path,
+                    line,
+                    "ergebnis",
+                    "Ein Ergebnis gibt es nur für eine durchgeführte Sitzung "
+                    "(sitzungsstatus durchgefuehrt, mit einer Quelle, die das Ergebnis nennt)",
+                    "Only a meeting that was held has an outcome "
+                    "(sitzungsstatus durchgefuehrt, with a source that records the outcome)",
+                )
+            )
+    return bad
+
+
 def _literal(value: Any, col: Any) -> ox.Literal:
     lang = col.inherit("lang")
     dt = col.inherit("datatype")
@@ -522,6 +577,9 @@ def _row_triples(
         if col.virtual:
             needed = col.common_props.get(ONLY_WITH) or []
             if any(_empty(values.get(n)) for n in needed):
+                continue
+            when = col.common_props.get(ONLY_WHEN) or {}
+            if any(raw.get(n, "").strip() != v for n, v in when.items()):
                 continue
             emit(subject, prop, ox.NamedNode(expander.iri(col.valueUrl, template_values)), "")
             continue

@@ -35,6 +35,9 @@ CONTRACT = {
         "quelle",
         "oparl_id",
         "oparl_modified",
+        "vorlage_titel",
+        "bestaetigt",
+        "stand",
     ],
     "beratungen.csv": [
         "beitritt",
@@ -45,6 +48,7 @@ CONTRACT = {
         "quelle",
         "oparl_id",
         "oparl_modified",
+        "sitzungsstatus",
     ],
     "massnahmen.csv": [
         "id",
@@ -133,7 +137,7 @@ def test_a_new_row_appears_as_rdf(project_copy: Path) -> None:
     append(
         project_copy,
         "beitritte.csv",
-        f"essen-2023-1,essen,rat-der-stadt-essen,1/2023,,2023-05-17,beschlossen,{HERNE},,",
+        f"essen-2023-1,essen,rat-der-stadt-essen,1/2023,,2023-05-17,beschlossen,{HERNE},,,,ja,",
     )
     append(
         project_copy,
@@ -158,29 +162,29 @@ def test_a_new_row_appears_as_rdf(project_copy: Path) -> None:
     [
         (
             "beitritte.csv",
-            f"x-1,herne,rat-der-stadt-herne,,,13.06.2023,beschlossen,{HERNE},,",
+            f"x-1,herne,rat-der-stadt-herne,,,13.06.2023,beschlossen,{HERNE},,,,ja,",
             "datum",
             "kein Datum der Form JJJJ-MM-TT",
         ),
         (
             "beitritte.csv",
-            f"x-2,herne,rat-der-stadt-herne,,,2023-02-30,beschlossen,{HERNE},,",
+            f"x-2,herne,rat-der-stadt-herne,,,2023-02-30,beschlossen,{HERNE},,,,ja,",
             "datum",
             "kein Datum",
         ),
         (
             "beitritte.csv",
-            f"x-3,herne,rat-der-stadt-herne,,,2023-06-13,angenommen,{HERNE},,",
+            f"x-3,herne,rat-der-stadt-herne,,,2023-06-13,angenommen,{HERNE},,,,ja,",
             "status",
             "kein erlaubter Wert (erlaubt: vorgeschlagen, in-beratung",
         ),
         (
             "beitritte.csv",
-            f"x-4,gibt-es-nicht,,,,,vorgeschlagen,{HERNE},,",
+            f"x-4,gibt-es-nicht,,,,,vorgeschlagen,{HERNE},,,,ja,2026-12-06",
             "institution",
             "„gibt-es-nicht“ gibt es nicht in institutionen.csv",
         ),
-        ("beitritte.csv", "x-5,herne,,,,,vorgeschlagen,,,", "quelle", "Pflichtangabe fehlt"),
+        ("beitritte.csv", "x-5,herne,,,,,vorgeschlagen,,,,,ja,2026-12-06", "quelle", "Pflichtangabe fehlt"),
         (
             "massnahmen.csv",
             f"m-1,Test,herne,I.1 VI.2,,,,,,geplant,{HERNE}",
@@ -201,7 +205,7 @@ def test_a_new_row_appears_as_rdf(project_copy: Path) -> None:
         ),
         (
             "beratungen.csv",
-            f"herne-2023-0419,2023-06-13,rat-der-stadt-herne,zustimmung,,{HERNE},,",
+            f"herne-2023-0419,2023-06-13,rat-der-stadt-herne,zustimmung,,{HERNE},,,durchgefuehrt",
             "rolle",
             "kein erlaubter Wert",
         ),
@@ -240,7 +244,7 @@ def test_missing_required_column(project_copy: Path) -> None:
 def test_decided_without_body_is_a_shape_violation_at_its_row(project_copy: Path) -> None:
     append(project_copy, "institutionen.csv", f"essen,Essen,kreisfreie-stadt,05113000,{HERNE},")
     line = append(
-        project_copy, "beitritte.csv", f"essen-x,essen,,,,2023-05-17,beschlossen,{HERNE},,"
+        project_copy, "beitritte.csv", f"essen-x,essen,,,,2023-05-17,beschlossen,{HERNE},,,,ja,"
     )
     code, out = run_validate(project_copy)
     assert code == 1, out

@@ -104,6 +104,7 @@ def test_counts_per_state_and_per_kind(client: FlaskClient) -> None:
         "beschlossen": 2,
         "unterzeichnet": 0,
         "abgelehnt": 0,
+        "kein Nachweis gefunden": 0,
     }
     assert counts(soup, "by-kind") == {
         "Kreis": 1,
