@@ -348,7 +348,11 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
     config = _config(namespace=namespace, store_url=store_url, query_workers=1)
     try:
         info = check(
-            text, config.max_query_bytes, config.max_query_depth, config.max_query_patterns
+            text,
+            config.max_query_bytes,
+            config.max_query_depth,
+            config.max_query_patterns,
+            config.namespace,
         )
     except QueryRefusedError as exc:
         fail(f"query: refused: {exc}")
@@ -362,7 +366,7 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
         store = make_store(config)
         answer = store.sparql(
             QueryJob(
-                text,
+                info.text,  # the policy's canonical text, never the given one
                 info.form,
                 fmt,
                 config.max_rows,
@@ -405,8 +409,9 @@ def import_group() -> None:
     "--search",
     default="Charta Grüne Infrastruktur",
     show_default=True,
-    help="Import the papers whose name or reference contains this text "
-    "(case, umlauts and punctuation ignored).",
+    help="Look for papers whose name or reference contains this text (case, umlauts "
+    "and punctuation ignored). Of those, only papers that name the Charta Grüne "
+    "Infrastruktur in their title or a file's text are written.",
 )
 @click.option(
     "--since",
@@ -419,7 +424,8 @@ def import_group() -> None:
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Print the rows that would be added, changed or removed; write nothing.",
+    help="Print the rows that would be added, changed or removed (papers by reference "
+    "and title); write nothing.",
 )
 @click.option(
     "--project",
@@ -439,7 +445,7 @@ def import_group() -> None:
     default=30.0,
     show_default=True,
     type=click.FloatRange(0.1),
-    help="Seconds to wait for one answer.",
+    help="Seconds for one answer, from connecting to its last byte.",
 )
 @click.option(
     "--retries",
@@ -452,6 +458,26 @@ def import_group() -> None:
 @click.option(
     "--backoff", default=1.0, show_default=True, type=click.FloatRange(0), help="See --retries."
 )
+@click.option(
+    "--deadline",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(1),
+    help="Seconds for the whole run; past it the run stops and writes nothing.",
+)
+@click.option(
+    "--max-pages",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="List pages read in the whole run; past it the run stops and writes nothing.",
+)
+@click.option(
+    "--allow-private-hosts",
+    is_flag=True,
+    help="Follow links and redirects to loopback and private addresses too (by default "
+    "only SYSTEM_URL's own host and port may be one).",
+)
 def import_oparl(
     system_url: str,
     body: str | None,
@@ -463,20 +489,28 @@ def import_oparl(
     timeout: float,
     retries: int,
     backoff: float,
+    deadline: float,
+    max_pages: int,
+    allow_private_hosts: bool,
 ) -> None:
     """Import the Charta's papers from the OParl system at SYSTEM_URL.
 
     Walks the system's bodies and their paper lists (OParl 1.0 or 1.1), keeps the
-    papers whose name or reference matches --search, and writes each body as a row
-    of data/register/institutionen.csv, each paper as a joining in beitritte.csv
-    and its consultations (with their meetings' dates, the organisations and the
-    agenda items' results) in beratungen.csv, with the OParl id as source.
-    Running it again changes nothing unless the server changed. Deviations from
-    the OParl spec that real servers show are warnings on stderr, naming the URL.
+    papers whose name or reference matches --search and that name the Charta Grüne
+    Infrastruktur in their title or a file's text, and writes each as a candidate
+    joining (bestaetigt=nein, until a person sets ja) in
+    data/register/beitritte.csv, with its reference and title, its body in
+    institutionen.csv and its consultations (planned, or held where the meeting
+    recorded it) in beratungen.csv, with the OParl id as source. A joining's date
+    is only ever the deciding meeting's. Every row is checked before anything is
+    written, and the tables are replaced together or not at all. Running it again
+    changes nothing unless the server changed. Deviations from the OParl spec
+    that real servers show are warnings on stderr, naming the URL.
 
-    Exit 0: done (tables written, or unchanged); 2: the server failed, a table is
-    unreadable or an option is wrong ('URL: what'); the tables are then left as
-    they were.
+    Exit 0: done (tables written, or unchanged); 2: the server failed or sent
+    something refused (a non-http(s) link, a bomb, a row that breaks the tables),
+    the deadline or page limit passed, a table is unreadable or an option is wrong
+    ('URL: what'); the tables are then left as they were.
     """
     from server.oparl_import import OParlImportError, Politeness, run_import
 
@@ -494,7 +528,13 @@ def import_oparl(
             since=since,
             dry_run=dry_run,
             politeness=Politeness(
-                timeout_s=timeout, retries=retries, backoff_s=backoff, delay_s=delay
+                timeout_s=timeout,
+                retries=retries,
+                backoff_s=backoff,
+                delay_s=delay,
+                deadline_s=deadline,
+                max_pages=max_pages,
+                allow_private_hosts=allow_private_hosts,
             ),
             warn=warn,
         )
@@ -504,13 +544,17 @@ def import_oparl(
         fail(str(exc))
     for change in result.changes:
         click.echo(f"{change.table}.csv: {change.summary()}")
-        if dry_run:
-            for key in change.added:
-                click.echo(f"  + {key}")
-            for key, columns in change.changed:
-                click.echo(f"  ~ {key} ({', '.join(columns)})")
-            for key in change.removed:
-                click.echo(f"  - {key}")
+        for key in change.added:
+            click.echo(f"  + {key}: {change.labels[key]}")
+        for key, columns in change.changed:
+            click.echo(f"  ~ {key} ({', '.join(columns)}): {change.labels[key]}")
+        for key in change.removed:
+            click.echo(f"  - {key}: {change.labels[key]}")
+    if result.not_charta:
+        click.echo(
+            f"{len(result.not_charta)} papers matched --search but do not name the Charta "
+            "Grüne Infrastruktur in their title or text; not written (see the warnings)"
+        )
     verb = "would change" if dry_run else "changed"
     tables = ", ".join(f"{c.table}.csv" for c in result.changes) or "no table"
     click.echo(

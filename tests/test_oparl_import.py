@@ -474,6 +474,13 @@ def council() -> Iterator[Council]:
 
 
 FAST = ["--delay", "0", "--backoff", "0", "--timeout", "5"]
+#: The day the tests' runs checked the rows (``stand``), fixed so runs compare byte for byte.
+CHECKED = "2026-01-15"
+
+
+@pytest.fixture(autouse=True)
+def _checked_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("server.oparl_import.today", lambda: CHECKED)
 
 
 def run(project: Path, url: str, *args: str) -> Any:
@@ -663,21 +670,35 @@ def test_import_writes_the_charta_papers_into_the_tables(council: Council, tmp_p
         "quelle": u("paper/0-17"),
         "oparl_id": u("paper/0-17"),
         "oparl_modified": stamp(117),
+        "vorlage_titel": "Beitritt zur Charta Grüne Infrastruktur Metropole Ruhr",
+        "bestaetigt": "nein",  # a candidate until a person confirms it
+        "stand": CHECKED,
     }
     assert {k: r["status"] for k, r in joinings.items()} == {
         "kreis-suederland-041-2023": "abgelehnt",
         "kreis-suederland-121-2023": "vorgeschlagen",
         "nordhausen-018-2023": "beschlossen",
-        "nordhausen-097-2023": "in-beratung",
+        # two consultations on the agenda, neither held yet: planned, not in deliberation
+        "nordhausen-097-2023": "vorgeschlagen",
         "ostbach-006-2023": "beschlossen",
     }
+    assert {r["bestaetigt"] for r in joinings.values()} == {"nein"}
+    assert joinings["nordhausen-097-2023"]["vorlage_titel"] == (
+        "Umsetzung der Charta „Grüne Infrastruktur“: Sachstand"
+    )
     assert joinings["kreis-suederland-041-2023"]["vorlage_url"] == u(
         "file/1-40-1.pdf"
     )  # no main file
-    assert joinings["nordhausen-097-2023"]["datum"] == "2023-04-08"  # undecided: the paper's date
+    # undecided: no decision date (the paper's own date, 2023-04-08, is not one), but
+    # the day its state was checked, and the body the Beratungsfolge names to decide
+    undecided = joinings["nordhausen-097-2023"]
+    assert (undecided["datum"], undecided["stand"]) == ("", CHECKED)
+    assert undecided["gremium"] == "rat-der-stadt-nordhausen"
+    assert joinings["kreis-suederland-121-2023"]["gremium"] == ""
     consultations = rows(tmp_path, "beratungen")
     assert [
-        (r["beitritt"], r["datum"], r["gremium"], r["rolle"], r["ergebnis"]) for r in consultations
+        (r["beitritt"], r["datum"], r["gremium"], r["rolle"], r["ergebnis"], r["sitzungsstatus"])
+        for r in consultations
     ] == [
         (
             "kreis-suederland-041-2023",
@@ -685,6 +706,7 @@ def test_import_writes_the_charta_papers_into_the_tables(council: Council, tmp_p
             "kreistag-kreis-suederland",
             "entscheidung",
             "abgelehnt",
+            "durchgefuehrt",
         ),
         (
             "nordhausen-018-2023",
@@ -692,6 +714,7 @@ def test_import_writes_the_charta_papers_into_the_tables(council: Council, tmp_p
             "ausschuss-fuer-umwelt-und-klima-nordhausen",
             "vorberatung",
             "",
+            "durchgefuehrt",  # its agenda item records "einstimmig empfohlen"
         ),
         (
             "nordhausen-018-2023",
@@ -699,6 +722,7 @@ def test_import_writes_the_charta_papers_into_the_tables(council: Council, tmp_p
             "rat-der-stadt-nordhausen",
             "entscheidung",
             "beschlossen",
+            "durchgefuehrt",
         ),
         (
             "nordhausen-097-2023",
@@ -706,14 +730,23 @@ def test_import_writes_the_charta_papers_into_the_tables(council: Council, tmp_p
             "ausschuss-fuer-umwelt-und-klima-nordhausen",
             "vorberatung",
             "",
+            "geplant",  # on an agenda, no result recorded: a plan
         ),
-        ("nordhausen-097-2023", "2023-10-17", "rat-der-stadt-nordhausen", "entscheidung", ""),
+        (
+            "nordhausen-097-2023",
+            "2023-10-17",
+            "rat-der-stadt-nordhausen",
+            "entscheidung",
+            "",
+            "geplant",
+        ),
         (
             "ostbach-006-2023",
             "2023-02-07",
             "rat-der-gemeinde-ostbach",
             "entscheidung",
             "beschlossen",
+            "durchgefuehrt",
         ),
     ]
     # the values the register's CSVW metadata allows
@@ -722,7 +755,9 @@ def test_import_writes_the_charta_papers_into_the_tables(council: Council, tmp_p
     assert all(slug_.fullmatch(i) for i in ids | set(joinings))
     for r in joinings.values():
         assert r["institution"] in ids and r["gremium"] in ids | {""}
-        assert r["vorlage_url"].startswith("http") and re.fullmatch(r"\d{4}-\d\d-\d\d", r["datum"])
+        assert r["vorlage_url"].startswith("http")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", r["datum"] or r["stand"])
+        assert bool(r["datum"]) == (r["status"] in ("beschlossen", "abgelehnt"))
     for r in consultations:
         assert r["beitritt"] in joinings and r["gremium"] in ids
         assert r["rolle"] in {"vorberatung", "empfehlungsbeschluss", "entscheidung", ""}
@@ -782,6 +817,7 @@ def test_incremental_import_after_changes_on_the_server(council: Council, tmp_pa
     joinings = {r["id"]: r for r in rows(tmp_path, "beitritte")}
     assert joinings["nordhausen-097-2023"]["status"] == "beschlossen"
     assert joinings["nordhausen-097-2023"]["datum"] == "2023-10-17"
+    assert joinings["kreis-suederland-078-2023"]["bestaetigt"] == "nein"
     assert joinings["kreis-suederland-078-2023"]["status"] == "vorgeschlagen"
     assert "ostbach-006-2023" not in joinings
     assert not any(r["beitritt"] == "ostbach-006-2023" for r in rows(tmp_path, "beratungen"))
@@ -801,21 +837,40 @@ def test_since_option_and_body_filter(council: Council, tmp_path: Path) -> None:
         paper_lists[0]
         == "/oparl/v1.1/body/2/papers?modified_since=2023-01-02T00%3A00%3A00%2B00%3A00"
     )
+    before = tables(tmp_path)
     other = run(
         tmp_path, council.root, "--body", council.url("body/0"), "--search", "haushaltssatzung"
     )
     assert other.exit_code == 0, other.output
-    # 22 papers on the topic, one of them deleted
-    assert len([r for r in rows(tmp_path, "beitritte") if r["institution"] == "nordhausen"]) == 21
+    # 22 papers on the topic, one of them deleted: found, and none of them written, as
+    # none names the Charta; the run says so for each, by reference and title
+    assert tables(tmp_path) == before
+    assert "21 papers matched --search but do not name the Charta" in other.output
+    skipped = [w for w in warnings(other.output) if "does not name the Charta" in w]
+    assert len(skipped) == 21
+    assert skipped[0] == (
+        f"warning: {council.url('paper/0-1')}: 002/2023 „Haushaltssatzung (1)“ matches "
+        "--search but does not name the Charta Grüne Infrastruktur in its title or text; "
+        "not written as a joining"
+    )
+    assert other.output.endswith("changed no table\n")
     missing = run(tmp_path, council.root, "--body", "Atlantis")
     assert missing.exit_code == 2
     assert f"{council.root}: no body 'Atlantis'" in missing.output
 
 
 def test_the_spec_examples_import(council: Council, tmp_path: Path) -> None:
-    """The spec's example system: its one paper found by reference; its links to
-    objects the examples do not include are warnings, not failures."""
+    """The spec's example system: its one paper found by reference is not about the
+    Charta, so nothing is written; once a file's text names the Charta, the paper is
+    a candidate joining. Its links to objects the examples do not include are
+    warnings, not failures."""
     here = council.base + "examples/"
+    result = run(tmp_path, here, "--search", "1234/2014")
+    assert result.exit_code == 0, result.output
+    assert tables(tmp_path) == {}
+    assert "1 papers matched --search but do not name the Charta" in result.output
+    paper = council.objects[here + "paper/749"]
+    paper["auxiliaryFile"][0]["text"] += " Beitritt zur Charta „Grüne Infrastruktur“."
     result = run(tmp_path, here, "--search", "1234/2014")
     assert result.exit_code == 0, result.output
     assert rows(tmp_path, "institutionen") == [
@@ -829,9 +884,12 @@ def test_the_spec_examples_import(council: Council, tmp_path: Path) -> None:
     ]
     [joining] = rows(tmp_path, "beitritte")
     assert joining["id"] == "koeln-1234-2014" and joining["vorlage"] == "1234/2014"
+    assert joining["vorlage_titel"] == "Antwort auf Anfrage 1200/2014"
+    assert (joining["bestaetigt"], joining["datum"]) == ("nein", "")
     assert joining["vorlage_url"] == here + "files/57737.pdf"
+    # its consultation's meeting is not served: nothing records a meeting held
     assert (
-        joining["status"] == "in-beratung"
+        joining["status"] == "vorgeschlagen"
         and joining["oparl_modified"] == "2013-01-08T12:05:27+01:00"
     )
     # its one consultation names a meeting and an organisation the examples lack: no
@@ -857,8 +915,8 @@ def test_existing_tables_keep_their_columns_and_typed_rows(
         b"zeche,Zeche Zollern,verwaltungseinheit,,https://example.org/z,,\r\n"
     )
     (folder / "beitritte.csv").write_bytes(
-        b"id,institution,gremium,vorlage,vorlage_url,datum,status,quelle,oparl_id,oparl_modified\r\n"
-        b"nordhausen-charta,nordhausen-stadt,rat-nordhausen,018/2023,,2023-04-25,unterzeichnet,https://example.org/presse,,\r\n"
+        b"id,institution,gremium,vorlage,vorlage_url,datum,status,quelle,oparl_id,oparl_modified,vorlage_titel,bestaetigt,stand\r\n"
+        b"nordhausen-charta,nordhausen-stadt,rat-nordhausen,018/2023,,2023-04-25,unterzeichnet,https://example.org/presse,,,,ja,\r\n"
     )
     result = run(tmp_path, council.root)
     assert result.exit_code == 0, result.output
