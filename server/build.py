@@ -477,6 +477,7 @@ def build_site(config: Config, store_dir: Path | None = None) -> Build:
     import dataclasses
 
     from server.search import SearchIndex
+    from server.store import StoreError
     from server.store.embedded import EmbeddedStore
     from server.store.persisted import write_store_dir
 
@@ -484,5 +485,8 @@ def build_site(config: Config, store_dir: Path | None = None) -> Build:
         write_store_dir(config.root, config.namespace, store_dir)
     store = EmbeddedStore(dataclasses.replace(config, query_workers=1, store_dir=store_dir))
     result = build(store, config.namespace, config.public_url, config.root)
-    result.search = SearchIndex(store, config.namespace).to_json()
+    try:
+        result.search = SearchIndex(store, config.namespace).to_json()
+    except StoreError as exc:  # a search.json of part of the data would be a quiet lie
+        raise BuildError(f"search.json not written: {exc}") from exc
     return result

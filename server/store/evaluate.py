@@ -47,8 +47,11 @@ def answer(
 ) -> QueryAnswer:
     """At most ``job.max_rows`` rows or triples in ``job.max_answer_bytes``; says if more existed.
 
-    ``cut_short``, asked once the results are read: did they end early (the
-    remote store stopped reading at its byte cap)? Then the answer says it is cut.
+    ``cut_short``: did the results end early because we stopped reading (the
+    remote store's answer at our byte cap)? Then the answer says it is cut. A
+    stream that breaks off for any other reason (the store died, or ended its
+    answer half-way) is an error, raised as it came, never a shorter answer
+    that looks whole.
     """
     if isinstance(result, ox.QueryBoolean):
         fmt = results.BY_NAME[job.result_format]
@@ -56,14 +59,15 @@ def answer(
     if isinstance(result, ox.QuerySolutions):
         fmt = results.BY_NAME[job.result_format]
         variables = results.column_order([v.value for v in result.variables], order)
-        rows = [[sol[v] for v in variables] for sol in _until_broken(result, job.max_rows + 1)]
+        solutions = _until_cut(result, job.max_rows + 1, cut_short)
+        rows = [[sol[v] for v in variables] for sol in solutions]
 
         def write_rows(n: int, truncated: bool) -> bytes:
             return results.write_select(variables, rows[:n], fmt, truncated)
 
         return _fit(len(rows), write_rows, job, fmt.media_type, cut_short())
     rdf = RDF_BY_NAME[job.result_format]
-    triples = list(_until_broken(result, job.max_rows + 1))
+    triples = list(_until_cut(result, job.max_rows + 1, cut_short))
 
     def write_triples(n: int, truncated: bool) -> bytes:
         return serialize(triples[:n], rdf, prefixes)
@@ -71,14 +75,21 @@ def answer(
     return _fit(len(triples), write_triples, job, rdf.media_type, cut_short())
 
 
-def _until_broken(items: Iterable[T], limit: int) -> list[T]:
-    """Up to ``limit`` items; a stream that breaks off (cut at the byte cap) ends the list."""
+def _until_cut(items: Iterable[T], limit: int, cut_short: Callable[[], bool]) -> list[T]:
+    """Up to ``limit`` items; a stream we cut at the byte cap ends the list there.
+
+    The parser meets the end of a cut stream as a syntax error; only when
+    ``cut_short()`` says we cut it is that the end of the answer. Any other
+    break is raised: a UNION whose store died after 62 rows was sent as a whole
+    answer of 62 rows and kept in the answer cache for the data version.
+    """
     out: list[T] = []
     try:
         for item in islice(items, limit):
             out.append(item)
     except (SyntaxError, ValueError, OSError):
-        pass
+        if not cut_short():
+            raise
     return out
 
 

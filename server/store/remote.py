@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import logging
 import threading
 import time
 import urllib.parse
@@ -37,6 +38,7 @@ RESULTS_JSON = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
 VERSION_TTL_S = 5.0
 CHUNK = 65536
+_log = logging.getLogger(__name__)
 
 
 class _Body(io.RawIOBase):
@@ -44,7 +46,9 @@ class _Body(io.RawIOBase):
 
     Each read waits at most until ``deadline`` (a server that trickles bytes
     cannot stretch the timeout), and reading stops after ``cap`` bytes (the
-    answer is then cut, never held whole in the web worker's memory).
+    answer is then cut, never held whole in the web worker's memory). An
+    answer that ends before its announced length, or whose connection breaks,
+    is an error: only ``cut`` (our own stop at the cap) ends an answer early.
     """
 
     def __init__(
@@ -81,6 +85,11 @@ class _Body(io.RawIOBase):
             raise QueryTimeoutError(f"the store did not answer within {self._timeout:g} s") from exc
         except (OSError, http.client.HTTPException) as exc:
             raise StoreUnavailableError(f"the store's answer broke off: {exc}") from exc
+        if not data and want > 0 and self._resp.length:
+            # http.client ends a body that stops short of its Content-Length quietly.
+            raise StoreUnavailableError(
+                f"the store's answer broke off {self._resp.length} bytes before its end"
+            )
         buffer[: len(data)] = data
         self.read_bytes += len(data)
         return len(data)
@@ -127,6 +136,7 @@ class RemoteStore:
         self._graph = data_graph(namespace)
         self._none = f"{namespace}graph/none"
         self._version: tuple[float, str, datetime] | None = None
+        self._releases: tuple[str, frozenset[str]] | None = None
         self._lock = threading.Lock()
         url = urllib.parse.urlsplit(query_url)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -179,14 +189,17 @@ class RemoteStore:
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             reason = getattr(exc, "strerror", None) or exc
-            raise StoreUnavailableError(f"cannot reach {self.query_url}: {reason}") from exc
+            _log.warning("cannot reach the store %s: %s", self.query_url, reason)
+            raise StoreUnavailableError(f"cannot reach the store: {reason}") from exc
         body = _Body(conn, resp, deadline, timeout, cap)
         if resp.status >= 400:
             text = body.read(4000).decode("utf-8", "replace").strip()
             body.close()
             if resp.status == 400:
                 raise QuerySyntaxError(text[:2000])
-            raise StoreUnavailableError(f"{self.query_url} answered {resp.status}: {text[:500]}")
+            # The store's own words go to the log, where they may name its address.
+            _log.warning("the store %s answered %s: %s", self.query_url, resp.status, text[:500])
+            raise StoreUnavailableError(f"the store answered {resp.status}")
         ctype = (resp.getheader("Content-Type") or accept).split(";")[0].strip()
         return body, ctype
 
@@ -214,19 +227,28 @@ class RemoteStore:
     def construct(self, query: str, graph: str | None = None) -> list[ox.Triple]:
         body, ctype = self._request(query, NTRIPLES, self.timeout_s, self._ours(graph))
         fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
-        return [q.triple for q in ox.parse(body, format=fmt)]
+        try:
+            return [q.triple for q in ox.parse(body, format=fmt)]
+        except (SyntaxError, ValueError) as exc:
+            raise StoreUnavailableError(f"the store sent an unreadable answer: {exc}") from exc
 
     def select(
         self, query: str, graph: str | None = None
     ) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         body, _ = self._request(query, RESULTS_JSON, self.timeout_s, self._ours(graph))
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        names = [v.value for v in parsed.variables]  # type: ignore[union-attr]
-        return [{n: row[n] for n in names if row[n] is not None} for row in parsed]  # type: ignore[union-attr]
+        try:
+            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            names = [v.value for v in parsed.variables]  # type: ignore[union-attr]
+            return [{n: row[n] for n in names if row[n] is not None} for row in parsed]  # type: ignore[union-attr]
+        except (SyntaxError, ValueError) as exc:
+            raise StoreUnavailableError(f"the store sent an unreadable answer: {exc}") from exc
 
     def ask(self, query: str, graph: str | None = None) -> bool:
         body, _ = self._request(query, RESULTS_JSON, self.timeout_s, self._ours(graph))
-        return _boolean(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+        try:
+            return _boolean(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+        except (SyntaxError, ValueError) as exc:
+            raise StoreUnavailableError(f"the store sent an unreadable answer: {exc}") from exc
 
     def triples(self) -> Iterable[ox.Triple]:
         return self.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
@@ -245,9 +267,12 @@ class RemoteStore:
         )
         rows = list(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))  # type: ignore[arg-type]
         if not rows:
-            raise StoreUnavailableError(
-                f"{self.query_url} holds no charta data; run 'charta load --store {self.query_url}'"
+            _log.warning(
+                "%s holds no charta data; run 'charta load --store %s'",
+                self.query_url,
+                self.query_url,
             )
+            raise StoreUnavailableError("the store holds no charta data yet ('charta load')")
         version = rows[0]["v"].value
         modified = datetime.fromisoformat(rows[0]["m"].value.replace("Z", "+00:00"))
         if modified.tzinfo is None:
@@ -279,13 +304,15 @@ class RemoteStore:
         the embedded store, which holds no named graphs. Answers stream in
         under the byte cap and are re-serialised under the row cap.
         """
-        checked = check(job.query, job.max_bytes, job.max_depth, job.max_patterns)
+        checked = check(
+            job.query, job.max_bytes, job.max_depth, job.max_patterns, self.namespace
+        )
         graph = job.form in ("CONSTRUCT", "DESCRIBE")
         own = bool(job.default_graphs or job.named_graphs or checked.names_dataset)
         defaults = (self._graph,) if not own else self._visible(job.default_graphs)
         named = self._visible(job.named_graphs)
         body, ctype = self._open(
-            job.query,
+            checked.text,  # the policy's canonical text: the store never sees the client's
             NTRIPLES if graph else RESULTS_JSON,
             timeout,
             defaults,
@@ -307,16 +334,42 @@ class RemoteStore:
                     made = QueryAnswer(value, out.media_type, False, 1)
                 else:
                     made = answer(parsed, job, {}, checked.star_order, lambda: body.cut)
-        except SyntaxError as exc:
-            raise StoreUnavailableError(
-                f"{self.query_url} sent an unreadable answer: {exc}"
-            ) from exc
+        except (SyntaxError, ValueError, OSError) as exc:
+            # Not cut by us (that ends the answer with a flag): the store's answer
+            # broke off or is malformed. An error, never a shorter answer that looks
+            # whole; errors are not cached, so the next request asks the store anew.
+            raise StoreUnavailableError(f"the store's answer broke off: {exc}") from exc
         finally:
             body.close()
         return made
 
     def _visible(self, iris: Iterable[str]) -> tuple[str, ...]:
-        """Of the graphs a query names, those it may read (ours), else one that is always empty."""
-        releases = Urls(self.namespace).release("")
-        readable = [g for g in iris if g == self._graph or g.startswith(releases)]
+        """Of the graphs a query names, those it may read (ours), else one that is always empty.
+
+        Ours are the data graph and the graph of each release the data
+        publishes, nothing else: a killed ``charta load`` leaves
+        ``<release>-loading-<version>`` behind, whose name starts like a
+        release's (and a version may contain "-loading-"), so a prefix is not
+        enough; the graph must be a release the data lists.
+        """
+        iris = tuple(iris)
+        published = self._published() if any(g != self._graph for g in iris) else frozenset()
+        readable = [g for g in iris if g == self._graph or g in published]
         return tuple(readable) or (self._none,)
+
+    def _published(self) -> frozenset[str]:
+        """The graphs of the releases the data lists (``dcat:inSeries``), once per data version."""
+        version = self.version
+        held = self._releases
+        if held is not None and held[0] == version:
+            return held[1]
+        prefix = Urls(self.namespace).release("")
+        rows = self.select(
+            "SELECT ?r WHERE { ?r <http://www.w3.org/ns/dcat#inSeries> ?s ; "
+            "<http://www.w3.org/ns/dcat#version> ?v }"
+        )
+        found = frozenset(
+            r["r"].value for r in rows if "r" in r and r["r"].value.startswith(prefix)
+        )
+        self._releases = (version, found)
+        return found
