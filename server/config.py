@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,22 @@ class Config:
         "signalled as with the row limit, so no answer can fill a web worker's memory.",
     )
     sparql_per_client: int = _setting(
-        2,
-        "SPARQL queries one client address may run or queue at once in a web worker (at most "
-        "query_workers - 1, so a place stays free for others); more get 429.",
+        8,
+        "SPARQL queries one client may have waiting in a web worker's queue (besides those "
+        "it runs; 429 with Retry-After above). An idle server runs a client's queries on every "
+        "free query worker; under contention places go round-robin among clients.",
+    )
+    sparql_queue: int = _setting(
+        16,
+        "SPARQL queries that may wait in one web worker, all clients together; when it is "
+        "full, a client with fewer queries than the busiest one takes the busiest one's "
+        "newest place (that query gets 429), else 503 with Retry-After.",
+    )
+    client_header: str | None = _setting(
+        None,
+        "Request header that names the client's address, set by a reverse proxy in front "
+        "(e.g. X-Forwarded-For: its last entry counts). Unset: the connection's address. "
+        "Only set it behind a proxy that always sets the header, or clients choose who they are.",
     )
     query_workers: int = _setting(
         2, "Processes that evaluate /sparql queries for the embedded store."
@@ -92,22 +106,48 @@ class Config:
         "more is stopped (its worker ends and is replaced). 0: no limit.",
     )
     query_queue_s: float = _setting(
-        2.0,
-        "How long a /sparql query waits for a free query worker before 503; "
-        "keeps slow queries from holding every web thread.",
+        10.0,
+        "How long a /sparql query may wait in its web worker's queue for a query worker "
+        "before 503 with Retry-After.",
     )
     remote_timeout_s: float = _setting(
         5.0, "How long a page waits for the remote store before answering 504."
     )
     page_threads: int = _setting(
         4,
-        "Python threads per web process for pages, on top of those SPARQL may hold "
-        "(charta serve runs 3 x query_workers + page_threads threads in each process).",
+        "Python threads per web process for pages, on top of those SPARQL and request bodies "
+        "may hold (charta serve runs query_workers + sparql_queue + body_readers + "
+        "page_threads threads in each process).",
     )
     header_timeout_s: float = _setting(
         5.0,
         "How long a client may take to send its request headers, and how long an idle "
         "keep-alive connection is kept; then the connection is closed.",
+    )
+    max_header_bytes: int = _setting(
+        8192,
+        "Longest request header (name and value) a request may carry; 431 above.",
+    )
+    max_headers_bytes: int = _setting(
+        32768,
+        "Most bytes of request headers (names and values) one request may carry; 431 "
+        "above. granian itself refuses (431) a request head over 64 KiB + this + 1 KiB, "
+        "room for the longest URL (64 KiB, else 414).",
+    )
+    body_readers: int = _setting(
+        8,
+        "Request bodies one web process reads at once (each holds a thread until its body "
+        "is complete); a body beyond gets 503 with Retry-After at once.",
+    )
+    bodies_per_client: int = _setting(
+        2,
+        "Request bodies one client may be sending at once to a web process; beyond, 429 "
+        "with Retry-After at once.",
+    )
+    connections_per_worker: int = _setting(
+        8192,
+        "Connections one web process holds open (idle and half-open ones included); more "
+        "wait in the listen backlog. charta serve raises the open-file limit to fit.",
     )
     cache_max_age_s: int = _setting(300, "Cache-Control max-age for pages and RDF.")
     answer_cache_mb: int = _setting(
@@ -146,7 +186,13 @@ class Config:
             "max_query_patterns",
             "max_answer_mb",
             "sparql_per_client",
+            "sparql_queue",
             "query_workers",
+            "max_header_bytes",
+            "max_headers_bytes",
+            "body_readers",
+            "bodies_per_client",
+            "connections_per_worker",
         )
         if any(getattr(self, name) <= 0 for name in positive):
             raise ValueError(", ".join(positive) + " must be positive")
@@ -154,6 +200,12 @@ class Config:
             raise ValueError(f"page_threads must be at least 1: {self.page_threads}")
         if not 0.001 <= self.header_timeout_s <= 60:  # granian's bounds (1 ms to 60 s)
             raise ValueError(f"header_timeout_s must be within 0.001..60: {self.header_timeout_s}")
+        if self.client_header is not None and not re.fullmatch(
+            r"[A-Za-z0-9-]{1,64}", self.client_header
+        ):
+            raise ValueError(f"client_header must be a header name: {self.client_header!r}")
+        if self.max_headers_bytes < self.max_header_bytes:
+            raise ValueError("max_headers_bytes must be at least max_header_bytes")
         public = self.public_url
         if public is not None and not public.endswith("/"):
             public += "/"

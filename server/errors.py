@@ -27,8 +27,11 @@ from server.store import (
 
 
 def _negotiated() -> str | None:
+    from server.views.negotiation import best_match  # parsed once per header, and cut
+
+    accept = request.headers.get("Accept", "")
     try:
-        return request.accept_mimetypes.best_match(OFFERED)
+        return best_match(accept, OFFERED) if accept else None
     except Exception:  # a malformed Accept header must not turn a 404 into a 500
         return None
 

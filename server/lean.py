@@ -11,7 +11,9 @@ back; everything else goes to the app unchanged.
 What decides an answer is the data version and the request's method, path,
 query string, and the headers the app reads: ``Accept``, ``Accept-Encoding``,
 ``Accept-Language``, ``Cookie``, ``If-None-Match`` and ``If-Modified-Since``
-(so a 304 is kept like a 200). All of them are the key, as raw strings, so
+(so a 304 is kept like a 200). All of them are the key, as raw strings (the
+three ``Accept*`` headers first cut to a bounded number of entries, by
+:func:`server.views.negotiation.bound_accept_headers`, for the app too), so
 nothing is negotiated on the way: two requests with the same key got the same
 answer from the app. The app takes nothing else from a request into a 200 or
 304 (no page uses ``Host``; security_headers.py keeps it out of redirects, and
@@ -44,6 +46,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+
+from server.cache import footprint
+from server.views.negotiation import bound_accept_headers
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -82,6 +87,8 @@ class LeanPath:
         self.max_body = self.cache.max_bytes // 8 if version_is_free(self.store) else 0
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        # The app's first layer: every reader after it sees the cut headers.
+        bound_accept_headers(environ)
         if self.max_body <= 0 or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.app(environ, start_response)
         get = environ.get
@@ -161,21 +168,15 @@ class LeanPath:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-        self.cache.put(key, (data, Kept(status, headers, data)), cost(key, headers, data))
+        self.cache.put(key, (data, Kept(status, headers, data)), cost(headers, data))
         return (data,)
 
 
-#: Bytes of Python objects around one kept answer beyond its strings (tuples, the
-#: dataclass, the cache's entry), counted with them.
-OVERHEAD = 400
-
-
-def cost(key: tuple[Any, ...], headers: tuple[tuple[str, str], ...], body: bytes) -> int:
-    """What one kept answer takes: its body, its headers and its key, whose request
-    headers a client chooses (a flood of distinct 8 KiB ``Accept`` headers must
-    fill the cache's budget, not memory beyond it)."""
-    strings = sum(len(part) for part in key if isinstance(part, str))
-    return len(body) + strings + sum(len(n) + len(v) for n, v in headers) + OVERHEAD
+def cost(headers: tuple[tuple[str, str], ...], body: bytes) -> int:
+    """What one kept answer takes beyond its key (which the cache measures itself:
+    it holds request headers a client chooses): the body, the headers and the
+    objects around them."""
+    return footprint(body) + footprint(headers) + footprint(Kept("", (), b""))
 
 
 def version_is_free(store: object) -> bool:

@@ -51,9 +51,10 @@ def init_app(app: Flask, config: Config, store: Store) -> State:
         cache=AnswerCache(config.answer_cache_mb * 2**20, lambda answer: len(answer[0]) + 200),
         admission=Admission(
             running=config.query_workers,
-            waiting=config.query_workers,
+            waiting=config.sparql_queue,
             per_client=config.sparql_per_client,
             wait_s=config.query_queue_s,
+            client_header=config.client_header,
         ),
         site=Site(store, config.namespace, config.public_url, config.dist_dir, config.root),
         urls=Urls(config.namespace, config.public_url),

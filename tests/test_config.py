@@ -10,11 +10,28 @@ from server.config import Config
 from tests.conftest import ROOT
 
 
-def test_every_setting_is_documented() -> None:
+def test_every_setting_is_documented_with_its_default() -> None:
+    """Each row of docs/configuration.md's table is the code's: name, default, help."""
     doc = (ROOT / "docs" / "configuration.md").read_text()
-    for name, _, help_text in Config.help_table():
-        assert f"`{name}`" in doc, name
-        assert help_text in doc, name
+    rows = {line.split(" | ")[0].strip("| `"): line for line in doc.splitlines()}
+    for name, default, help_text in Config.help_table():
+        assert name in rows, name
+        assert rows[name] == f"| `{name}` | `{default}` | {help_text} |", name
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CHARTA_CLIENT_HEADER": "X-Forwarded-For: 1.2.3.4"},
+        {"CHARTA_MAX_HEADER_BYTES": "0"},
+        {"CHARTA_MAX_HEADER_BYTES": "9000", "CHARTA_MAX_HEADERS_BYTES": "8000"},
+        {"CHARTA_BODIES_PER_CLIENT": "0"},
+        {"CHARTA_SPARQL_QUEUE": "0"},
+    ],
+)
+def test_http_limits_are_checked_at_start_up(env: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        Config.from_env(env)
 
 
 def test_environment_is_read_and_typed() -> None:

@@ -185,15 +185,32 @@ def test_only_a_store_whose_version_is_an_attribute_gets_the_lean_path() -> None
 
 
 def test_a_flood_of_distinct_headers_is_paid_for_from_the_budget() -> None:
-    """Each kept answer costs its key too: 300 requests with distinct 8 KiB Accept
-    headers must not keep more than the budget holds."""
+    """Each kept answer costs its key too: 300 requests with distinct 7 KiB cookies
+    (within the header limit; the lean path keys on Cookie) must not keep more than
+    the budget holds."""
     app = create_app(Config(root=ROOT, testing=True, answer_cache_mb=1).validated())
     cache = app.extensions["charta"].cache
     client = app.test_client()
     for n in range(300):
-        accept = f"text/turtle, application/x-{n}-" + "x" * 8192
-        assert client.get("/id/charta", headers={"Accept": accept}).status_code == 200
+        cookie = f"lang=de; x{n}=" + "x" * 7000
+        assert client.get("/id/charta.ttl", headers={"Cookie": cookie}).status_code == 200
     lean_entries = [key for key in list(cache._lru.keys()) if key[0] == "lean"]
     assert lean_entries  # kept, but
     assert cache.bytes <= cache.max_bytes
-    assert len(lean_entries) * 8192 <= cache.max_bytes  # every entry paid for its header
+    assert len(lean_entries) * 7000 <= cache.max_bytes  # every entry paid for its header
+
+
+def test_negotiation_headers_are_cut_before_the_app_reads_them() -> None:
+    """A 400 KB Accept (issue 23, finding 2: 2 s of CPU on the 406 path) is cut to
+    MAX_ACCEPT_ENTRIES entries before anything parses it; the answer is what the
+    cut header asks for, and the lean path's key holds the cut header only."""
+    from server.views.negotiation import MAX_ACCEPT_BYTES
+
+    app = create_app(Config(root=ROOT, testing=True).validated())
+    client = app.test_client()
+    junk = ",".join(f"text/x-{n}" for n in range(40_000))
+    assert client.get("/id/charta", headers={"Accept": junk}).status_code == 406
+    answer = client.get("/id/charta", headers={"Accept": "text/turtle," + junk})
+    assert answer.status_code == 200 and answer.mimetype == "text/turtle"
+    keys = [key for key in list(app.extensions["charta"].cache._lru.keys()) if key[0] == "lean"]
+    assert keys and all(len(key[5] or "") <= MAX_ACCEPT_BYTES for key in keys)

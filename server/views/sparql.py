@@ -261,7 +261,7 @@ def answer_query(st: Store, release: ReleaseInfo | None) -> Response:
 def _run(st: Store, job: QueryJob, config: Config) -> QueryAnswer:
     """Run an admitted query; every store error becomes the HTTP status that says what happened."""
     try:
-        with admission().admit(request.remote_addr or "-"):
+        with admission().admit(admission().client(request.environ)):
             return st.sparql(job, config.query_timeout_s)
     except AdmissionRefusedError as exc:
         raise _with_retry_after(exc.status, f"{exc}", exc.retry_after) from exc
