@@ -29,6 +29,17 @@ from click.testing import CliRunner
 from server.cli import cli
 from server.oparl_import import COLUMNS, DEFAULT_SEARCH, USER_AGENT
 from tests.conftest import FIXTURES, free_port
+from tests.fixtures.oparl.hostile import (
+    Hostile,
+    Listener,
+    endless_pages,
+    gzip_bomb,
+    hostile_server,
+    paper,
+    redirect,
+    send,
+    trickle,
+)
 
 OPARL = FIXTURES / "oparl"
 V = "https://schema.oparl.org/1.1/"
@@ -806,10 +817,25 @@ def test_incremental_import_after_changes_on_the_server(council: Council, tmp_pa
     assert dry.exit_code == 0, dry.output
     assert tables(tmp_path) == before
     assert "beitritte.csv: 1 added, 1 changed, 1 removed" in dry.output
-    assert "  + kreis-suederland-078-2023" in dry.output
-    assert "  ~ nordhausen-097-2023 (datum, status)" in dry.output
-    assert "  - ostbach-006-2023" in dry.output
+    # each row with what a reviewer recognises: the paper's reference and title
+    assert (
+        "  + kreis-suederland-078-2023: 078/2023 „Maßnahmen zur Charta Grüne Infrastruktur“ "
+        "(candidate, bestaetigt=nein)\n" in dry.output
+    )
+    assert (
+        "  ~ nordhausen-097-2023 (datum, status): 097/2023 „Umsetzung der Charta „Grüne "
+        "Infrastruktur“: Sachstand“ (candidate, bestaetigt=nein)\n" in dry.output
+    )
+    assert (
+        "  - ostbach-006-2023: 006/2023 „Charta Grüne Infrastruktur Metropole Ruhr“ "
+        "(candidate, bestaetigt=nein)\n" in dry.output
+    )
     assert "beratungen.csv: 0 added, 1 changed, 1 removed" in dry.output
+    assert (
+        f"  ~ {council.url('consultation/0-96-1')} (ergebnis, sitzungsstatus): "
+        "nordhausen-097-2023, 2023-10-17, rat-der-stadt-nordhausen, entscheidung, "
+        "durchgefuehrt, beschlossen\n" in dry.output
+    )
     assert "would change beitritte.csv, beratungen.csv" in dry.output
     council.log.clear()
     result = run(tmp_path, council.root)
@@ -1170,3 +1196,462 @@ def test_help_names_the_exit_codes_and_the_default_search() -> None:
     assert result.exit_code == 0
     assert "Exit 0: done" in result.output and "2: the server failed" in result.output
     assert DEFAULT_SEARCH in result.output
+
+
+# --- a hostile server (issue 23, item 10) ---------------------------------------------
+#
+# Each attack runs against tests/fixtures/oparl/hostile.py on loopback, bounded by the
+# options it passes (--timeout, --deadline, --max-pages, --retries 0); each must end
+# with exit 2, one line `URL: what; no table was changed`, and the tables as they were.
+
+CAP = 16 * 2**20
+
+
+@pytest.fixture
+def hostile() -> Iterator[Hostile]:
+    with hostile_server() as server:
+        yield server
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A second loopback port that counts connections: refused URLs point here."""
+    port = Listener()
+    yield port
+    port.close()
+
+
+def refused(project: Path, url: str, *args: str) -> str:
+    """Run against a hostile server: exit 2, no table; the message (the last line)."""
+    result = run(project, url, "--retries", "0", "--deadline", "60", *args)
+    assert result.exit_code == 2, result.output
+    assert tables(project) == {}
+    message: str = result.output.strip().splitlines()[-1]
+    assert message.endswith("; no table was changed"), message
+    return message.removesuffix("; no table was changed")
+
+
+def test_a_gzip_bomb_stops_at_the_cap_on_decoded_bytes(hostile: Hostile, tmp_path: Path) -> None:
+    """3.2 MB on the wire, 3.2 GB decoded: read as it is decoded, cut at 16 MiB."""
+    hostile.routes["/bomb"] = gzip_bomb()
+    message = refused(tmp_path, hostile.system(hostile.url("bomb")))
+    assert message == (
+        f"{hostile.url('bomb')}: answer larger than {CAP} bytes after gzip decoding; not read"
+    )
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "until-close"])
+def test_an_oversized_plain_answer_is_not_read(
+    hostile: Hostile, tmp_path: Path, declared: bool
+) -> None:
+    hostile.routes["/big"] = send(200, b" " * (CAP + 1), length=declared)
+    message = refused(tmp_path, hostile.system(hostile.url("big")))
+    if declared:  # refused on the header, before reading the body
+        assert message == (
+            f"{hostile.url('big')}: answer of {CAP + 1} bytes, larger than {CAP}; not read"
+        )
+    else:
+        assert message == f"{hostile.url('big')}: answer larger than {CAP} bytes; not read"
+
+
+def test_next_links_that_never_end_stop_at_the_page_cap(hostile: Hostile, tmp_path: Path) -> None:
+    hostile.routes["/endless"] = endless_pages(hostile)
+    message = refused(tmp_path, hostile.system(hostile.url("endless")), "--max-pages", "25")
+    assert message == (
+        f"{hostile.url('endless?page=24')}: more than 25 list pages in this run (--max-pages); "
+        "the server's 'next' links may never end"
+    )
+    # the list of bodies was one page, the paper list the other 24
+    assert sum(p.startswith("/endless") for p in hostile.log) == 24
+
+
+def test_a_trickling_answer_is_cut_at_the_timeout(hostile: Hostile, tmp_path: Path) -> None:
+    """One byte every 0.1 s: each read returns in time, the answer never completes.
+    The timeout is for the whole answer, so each try ends after 1 s."""
+    hostile.routes["/slow"] = trickle(hostile)
+    began = time.monotonic()
+    message = refused(
+        tmp_path, hostile.system(hostile.url("slow")), "--timeout", "1", "--retries", "1"
+    )
+    assert message == (
+        f"{hostile.url('slow')}: no complete answer within 1 s, still after 1 retries"
+    )
+    assert sum(p == "/slow" for p in hostile.log) == 2
+    assert time.monotonic() - began < 30  # bounded by the timeout, not by the server
+
+
+def test_a_trickling_server_stops_at_the_run_deadline(hostile: Hostile, tmp_path: Path) -> None:
+    """With a long --timeout and retries, the run's --deadline still ends it."""
+    hostile.routes["/slow"] = trickle(hostile)
+    began = time.monotonic()
+    result = run(
+        tmp_path,
+        hostile.system(hostile.url("slow")),
+        *("--timeout", "60", "--retries", "4", "--deadline", "2"),
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        f"{hostile.url('slow')}: the run's deadline of 2 s (--deadline) passed; "
+        "no table was changed"
+    )
+    # ended by the deadline: well before one answer's timeout of 60 s
+    assert time.monotonic() - began < 60
+    assert tables(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/oparl",
+        "data:application/json,{}",
+        "javascript:alert(1)",
+        "gopher://127.0.0.1:70/_GET",
+    ],
+)
+def test_only_http_urls_are_read(tmp_path: Path, url: str) -> None:
+    message = refused(tmp_path, url)
+    assert message == f"{url}: not an http(s) URL (the import reads only http and https)"
+
+
+@pytest.mark.parametrize(
+    "link", ["file:///etc/passwd", "ftp://127.0.0.1/papers", "data:application/json,[]"]
+)
+def test_a_server_linking_to_other_schemes_is_refused(
+    hostile: Hostile, tmp_path: Path, link: str
+) -> None:
+    """The links a server gives (here a body's paper list) pass the same check."""
+    message = refused(tmp_path, hostile.system(link))
+    assert message == f"{link}: not an http(s) URL (the import reads only http and https)"
+
+
+def test_redirects_and_links_to_other_local_ports_are_not_followed(
+    hostile: Hostile, listener: Listener, tmp_path: Path
+) -> None:
+    """Only the origin named on the command line may be a loopback address: a redirect
+    or a link to another local port is refused before any connection."""
+    elsewhere = f"http://127.0.0.1:{listener.port}/papers"
+    hostile.routes["/papers"] = redirect(elsewhere)
+    message = refused(tmp_path, hostile.system(hostile.url("papers")))
+    assert message == (
+        f"{hostile.url('papers')}: redirected to {elsewhere}, its host 127.0.0.1 is "
+        "127.0.0.1, a loopback address (--allow-private-hosts allows it); not followed"
+    )
+    message = refused(tmp_path, hostile.system(elsewhere))
+    assert message == (
+        f"{elsewhere}: its host 127.0.0.1 is 127.0.0.1, a loopback address "
+        "(--allow-private-hosts allows it); not requested"
+    )
+    assert listener.connections == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("http://10.1.2.3/papers", "10.1.2.3, a private or otherwise non-public address"),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254, a private or otherwise non-public address",
+        ),
+        ("http://[::1]:9/papers", "::1, a loopback address"),
+        ("http://0.0.0.0:9/papers", "0.0.0.0, a private or otherwise non-public address"),
+        ("http://[::ffff:127.0.0.1]:9/papers", "::ffff:127.0.0.1, a loopback address"),
+    ],
+)
+def test_redirects_to_private_addresses_are_not_followed(
+    hostile: Hostile, tmp_path: Path, target: str, why: str
+) -> None:
+    hostile.routes["/papers"] = redirect(target, 301)
+    message = refused(tmp_path, hostile.system(hostile.url("papers")))
+    host = urlsplit(target).hostname
+    assert message == (
+        f"{hostile.url('papers')}: redirected to {target}, its host {host} is {why} "
+        "(--allow-private-hosts allows it); not followed"
+    )
+
+
+@pytest.mark.parametrize(
+    "target", ["ftp://127.0.0.1/papers", "file:///etc/passwd", "data:application/json,[]"]
+)
+def test_redirects_to_other_schemes_are_not_followed(
+    hostile: Hostile, tmp_path: Path, target: str
+) -> None:
+    hostile.routes["/papers"] = redirect(target)
+    message = refused(tmp_path, hostile.system(hostile.url("papers")))
+    assert message == (
+        f"{hostile.url('papers')}: redirected to {target}, not an http(s) URL (the import "
+        "reads only http and https); not followed"
+    )
+
+
+def test_a_redirect_loop_ends(hostile: Hostile, tmp_path: Path) -> None:
+    hostile.routes["/papers"] = redirect(hostile.url("papers"))
+    message = refused(tmp_path, hostile.system(hostile.url("papers")))
+    assert message == f"{hostile.url('papers')}: more than 5 redirects; not followed"
+    assert hostile.log.count("/papers") == 6
+
+
+def test_allowed_redirects_are_followed(hostile: Hostile, tmp_path: Path) -> None:
+    """Within the given origin always; to another local port with --allow-private-hosts."""
+    charta = paper(hostile.base, 7, "Beitritt zur Charta Grüne Infrastruktur")
+    hostile.papers(charta, path="/list")
+    hostile.routes["/papers"] = redirect(hostile.url("list"), 308)
+    assert run(tmp_path, hostile.system(hostile.url("papers"))).exit_code == 0
+    assert [r["vorlage"] for r in rows(tmp_path, "beitritte")] == ["007/2024"]
+    with hostile_server() as other:
+        other.papers(paper(other.base, 8, "Charta Grüne Infrastruktur: Bericht"))
+        hostile.routes["/papers"] = redirect(other.url("papers"))
+        result = run(tmp_path, hostile.system(hostile.url("papers")), "--allow-private-hosts")
+        assert result.exit_code == 0, result.output
+        assert other.log == ["/papers"]
+    assert [r["vorlage"] for r in rows(tmp_path, "beitritte")] == ["007/2024", "008/2024"]
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested deeper than 32 levels; not read"),
+        (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "JSON nested deeper than 32 levels; not read"),
+        (b"[" * 100_000, "not JSON (brackets that do not match); not read"),
+        (
+            b'{"data": [' + b"9" * 5000 + b"]}",
+            "not JSON (Exceeds the limit (4300 digits) for integer string conversion: "
+            "value has 5000 digits; use sys.set_int_max_str_digits() to increase the limit)",
+        ),
+    ],
+    ids=["deep-array", "deep-object", "unbalanced", "huge-integer"],
+)
+def test_deep_or_broken_json_is_refused(
+    hostile: Hostile, tmp_path: Path, body: bytes, what: str
+) -> None:
+    hostile.routes["/papers"] = send(200, body, {"Content-Type": "application/json"})
+    message = refused(tmp_path, hostile.system(hostile.url("papers")))
+    assert message == f"{hostile.url('papers')}: {what}"
+
+
+def test_json_as_deep_as_allowed_is_read(hostile: Hostile, tmp_path: Path) -> None:
+    """32 levels (an OParl page needs about 8): a paper's keyword holds the rest."""
+    charta = paper(hostile.base, 3, "Charta Grüne Infrastruktur", keyword=[])
+    nested: Any = charta["keyword"]
+    for _ in range(32 - 4):  # list page, data, paper, keyword are 4 levels
+        nested.append([])
+        nested = nested[0]
+    hostile.papers(charta)
+    result = run(tmp_path, hostile.system(hostile.url("papers")))
+    assert result.exit_code == 0, result.output
+    assert [r["vorlage"] for r in rows(tmp_path, "beitritte")] == ["003/2024"]
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        {"name": 5},
+        {"consultation": "x"},
+        {"consultation": [5, None, {"id": 7}, {"id": "x", "meeting": ["y"]}]},
+        {"mainFile": []},
+        {"auxiliaryFile": "x"},
+        {"mainFile": {"accessUrl": {"x": 1}}, "web": 7},
+        {"modified": "gestern", "reference": ["a"]},
+        {"id": None},
+    ],
+    ids=lambda m: ",".join(m),
+)
+def test_data_of_unexpected_shapes_never_ends_in_a_traceback(
+    hostile: Hostile, tmp_path: Path, mutation: dict[str, Any]
+) -> None:
+    """Fields of the wrong JSON type: read around (exit 0) or refused (exit 2), never a
+    traceback (``run`` asserts that)."""
+    charta = {**paper(hostile.base, 4, "Charta Grüne Infrastruktur"), **mutation}
+    hostile.papers(charta)
+    result = run(tmp_path, hostile.system(hostile.url("papers")), "--retries", "0")
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert tables(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "column"),
+    [
+        ("mainFile", {"accessUrl": "javascript:alert(document.cookie)"}, "vorlage_url"),
+        ("name", '=HYPERLINK("http://evil.example/";"Charta Grüne Infrastruktur")', "vorlage_titel"),
+        ("reference", "+1+cmd|' /C calc'!A0", "vorlage"),
+        ("reference", "@SUM(1)", "vorlage"),
+        ("reference", "-2+3", "vorlage"),
+    ],
+)
+def test_rows_are_checked_before_anything_is_written(
+    council: Council, tmp_path: Path, field: str, value: Any, column: str
+) -> None:
+    """A value the tables must not hold stops the run, naming paper, row and column;
+    a formula a spreadsheet would run is one (the office opens these tables in one)."""
+    assert run(tmp_path, council.root).exit_code == 0
+    before = tables(tmp_path)
+    council.touch(council.url("paper/0-17"), **{field: value})
+    result = run(tmp_path, council.root)
+    assert result.exit_code == 2, result.output
+    message = result.output.strip().splitlines()[-1]
+    shown = value["accessUrl"] if isinstance(value, dict) else value
+    assert message.startswith(
+        f"{council.url('paper/0-17')}: beitritte.csv, row nordhausen-018-2023, "
+        f"{column}: {shown!r} "
+    ), message
+    assert message.endswith("; no table was changed")
+    assert tables(tmp_path) == before
+    dry = run(tmp_path, council.root, "--dry-run")  # the dry run says the same
+    assert dry.exit_code == 2 and message in dry.output
+
+
+def test_a_confirmed_row_stays_the_persons(council: Council, tmp_path: Path) -> None:
+    """bestaetigt=ja is never changed, and a confirmed row is never removed; a
+    candidate whose paper no longer names the Charta is."""
+    assert run(tmp_path, council.root).exit_code == 0
+    path = tmp_path / "data" / "register" / "beitritte.csv"
+    text = path.read_text(encoding="utf-8")
+    confirmed = [r["id"] for r in rows(tmp_path, "beitritte") if r["id"].startswith("nordhausen")]
+    for joining in confirmed:
+        line = next(x for x in text.splitlines() if x.startswith(joining + ","))
+        text = text.replace(line, line.replace(",nein,", ",ja,"))
+    path.write_text(text, encoding="utf-8")
+    u = council.url
+    item = next(
+        i
+        for i in council.objects[u("meeting/0-20")]["agendaItem"]
+        if i["consultation"] == u("consultation/0-96-1")
+    )
+    item["result"] = "beschlossen"
+    council.touch(u("meeting/0-20"))
+    council.delete(u("paper/0-17"))
+    council.touch(u("paper/1-40"), name="Kreisstraße 12: Sanierung")
+    result = run(tmp_path, council.root)
+    assert result.exit_code == 0, result.output
+    joinings = {r["id"]: r for r in rows(tmp_path, "beitritte")}
+    assert joinings["nordhausen-097-2023"]["bestaetigt"] == "ja"
+    assert joinings["nordhausen-097-2023"]["status"] == "beschlossen"  # the state is updated
+    assert joinings["nordhausen-018-2023"]["bestaetigt"] == "ja"  # deleted, but confirmed
+    assert (
+        f"warning: {u('paper/0-17')}: deleted on the server; row nordhausen-018-2023 stays, "
+        "as a person confirmed it (bestaetigt=ja): check whether it still holds"
+    ) in result.output
+    assert "kreis-suederland-041-2023" not in joinings
+    assert (
+        f"warning: {u('paper/1-40')}: 041/2023 „Kreisstraße 12: Sanierung“ matches --search "
+        "but does not name the Charta Grüne Infrastruktur in its title or text; not written "
+        "as a joining; its candidate row kreis-suederland-041-2023 is removed"
+    ) in result.output
+
+
+def test_meeting_state_decides_held_or_planned(council: Council, tmp_path: Path) -> None:
+    """A meeting that says it took place makes its consultation held (without a
+    result: nothing decided); a cancelled one gives no row."""
+    u = council.url
+    council.objects[u("meeting/0-18")]["meetingState"] = "durchgeführt"
+    council.objects[u("meeting/0-20")]["cancelled"] = True
+    result = run(tmp_path, council.root)
+    assert result.exit_code == 0, result.output
+    mine = [r for r in rows(tmp_path, "beratungen") if r["beitritt"] == "nordhausen-097-2023"]
+    assert [(r["datum"], r["sitzungsstatus"], r["ergebnis"]) for r in mine] == [
+        ("2023-09-19", "durchgefuehrt", "")
+    ]
+    joining = next(r for r in rows(tmp_path, "beitritte") if r["id"] == "nordhausen-097-2023")
+    assert (joining["status"], joining["datum"]) == ("in-beratung", "")
+    assert (
+        f"warning: {u('meeting/0-20')}: the meeting was cancelled; no consultation row for it"
+    ) in result.output
+
+
+def _leftovers(project: Path) -> list[str]:
+    folder = project / "data" / "register"
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_a_failed_write_changes_no_table(
+    council: Council, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second table's replacement fails: the first is put back; nothing staged stays."""
+    import server.oparl_import as importer
+
+    replace = importer._replace
+    calls: list[Path] = []
+
+    def failing(source: Any, target: Any) -> None:
+        calls.append(Path(target))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        replace(source, target)
+
+    monkeypatch.setattr(importer, "_replace", failing)
+    failed = run(tmp_path, council.root)  # from nothing: no table is created
+    assert failed.exit_code == 2, failed.output
+    assert failed.output.strip().splitlines()[-1] == (
+        f"{tmp_path / 'data' / 'register'}: cannot write: No space left on device; "
+        "no table was changed"
+    )
+    assert tables(tmp_path) == {}
+    monkeypatch.setattr(importer, "_replace", replace)
+    assert run(tmp_path, council.root).exit_code == 0
+    before = tables(tmp_path)
+    council.delete(council.url("paper/2-5"))  # changes beitritte.csv and beratungen.csv
+    calls.clear()
+    monkeypatch.setattr(importer, "_replace", failing)
+    failed = run(tmp_path, council.root)
+    assert failed.exit_code == 2 and "no table was changed" in failed.output
+    assert [p.name for p in calls] == ["beitritte.csv", "beratungen.csv"]
+    assert tables(tmp_path) == before
+    assert _leftovers(tmp_path) == []
+
+
+KILLED = """
+import os, sys
+import server.oparl_import as importer
+importer.today = lambda: {checked!r}
+replace = importer._replace
+def replace_then_die(source, target):
+    replace(source, target)
+    os._exit(9)  # killed between the first and the second table's replacement
+importer._replace = replace_then_die
+from server.cli import cli
+cli(sys.argv[1:])
+"""
+
+
+def test_a_killed_write_is_finished_by_the_next_run(council: Council, tmp_path: Path) -> None:
+    """Killed between two replacements: the journal lets the next run finish them, so
+    the tables end as one run's, never half one and half the other."""
+    import shutil
+    import subprocess
+    import sys
+
+    assert run(tmp_path, council.root).exit_code == 0
+    reference = tmp_path / "reference"
+    shutil.copytree(tmp_path / "data", reference / "data")
+    council.delete(council.url("paper/2-5"))
+    assert run(reference, council.root).exit_code == 0  # what the run does, not killed
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLED.format(checked=CHECKED),
+            *("import", "oparl", council.root, "--project", str(tmp_path), *FAST),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == 9, killed.stderr
+    staged = _leftovers(tmp_path)
+    assert len(staged) == 2 and staged[0].startswith(".beratungen.import-"), staged
+    assert staged[1].startswith(".import-journal-")
+    dry = run(tmp_path, council.root, "--dry-run")
+    assert dry.exit_code == 2 and "a killed import left the tables half replaced" in dry.output
+    result = run(tmp_path, council.root)
+    assert result.exit_code == 0, result.output
+    assert "finished the replacement of tables a killed import left" in result.output
+    assert tables(tmp_path) == tables(reference) and _leftovers(tmp_path) == []
+
+
+def test_staged_files_of_a_dead_run_are_removed(council: Council, tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "register"
+    folder.mkdir(parents=True)
+    (folder / ".beitritte.import-999999999.csv.tmp").write_text("half")
+    assert run(tmp_path, council.root, "--body", "Ostbach").exit_code == 0
+    assert _leftovers(tmp_path) == []
