@@ -221,6 +221,19 @@ def _record(j: Joining) -> dict[str, object]:
     }
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with ``=``, ``+``, ``-``,
+    ``@``, tab or CR gets a leading ``'``, as OWASP recommends, so a name like
+    ``=HYPERLINK(…)`` from a council system is never run when the export is opened.
+    The register tables and the JSON export keep every value verbatim."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 @bp.route("/register.<ext>")
 def register_export(ext: str) -> Response:
     """The same rows as the page, as CSV (UTF-8, header row) or as a JSON list of objects.
@@ -244,7 +257,7 @@ def register_export(ext: str) -> Response:
         writer.writerow(COLUMNS)
         for r in records:
             writer.writerow(
-                " ".join(r[c]) if c == "quelle" else (r[c] or "")  # type: ignore[arg-type]
+                spreadsheet_safe(" ".join(r[c]) if c == "quelle" else (r[c] or ""))  # type: ignore[arg-type]
                 for c in COLUMNS
             )
         resp = Response(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
