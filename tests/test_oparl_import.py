@@ -1655,3 +1655,57 @@ def test_staged_files_of_a_dead_run_are_removed(council: Council, tmp_path: Path
     (folder / ".beitritte.import-999999999.csv.tmp").write_text("half")
     assert run(tmp_path, council.root, "--body", "Ostbach").exit_code == 0
     assert _leftovers(tmp_path) == []
+
+
+# --- CSV exports safe for spreadsheets (issue 23, item 11) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example/";"Herne")', '\'=HYPERLINK("http://evil.example/";"Herne")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("-2+3", "'-2+3"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Herne", "Herne"),
+        ("2023-05-09", "2023-05-09"),
+        (None, ""),
+    ],
+)
+def test_spreadsheet_safe_cells(value: str | None, cell: str) -> None:
+    from server.views.register import spreadsheet_safe
+
+    assert spreadsheet_safe(value) == cell
+
+
+def test_register_csv_neutralises_formulas_and_json_keeps_them(project_copy: Path) -> None:
+    """A typed name a spreadsheet would run: /register.csv prefixes it with ', as
+    OWASP recommends; /register.json and the table keep it verbatim."""
+    import csv as csvmod
+    import io
+
+    from server.app import create_app
+    from server.config import Config
+
+    path = project_copy / "data" / "register" / "institutionen.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        table = list(csvmod.DictReader(f))
+    evil = '=HYPERLINK("http://evil.example/";"Herne")'
+    herne = next(r for r in table if r["id"] == "herne")
+    herne["name"] = evil
+    out = io.StringIO()
+    writer = csvmod.DictWriter(out, fieldnames=list(table[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    client = create_app(Config(root=project_copy, testing=True).validated()).test_client()
+    exported = client.get("/register.csv")
+    assert exported.status_code == 200
+    records = list(csvmod.DictReader(io.StringIO(exported.data.decode("utf-8"))))
+    names = [r["institution_name"] for r in records if r["institution"].endswith("/herne")]
+    assert names and set(names) == {"'" + evil}
+    assert not any(v.startswith(("=", "+", "-", "@")) for r in records for v in r.values())
+    as_json = client.get("/register.json").get_json()
+    assert evil in {r["institution_name"] for r in as_json}
