@@ -71,8 +71,9 @@ class Config:
     )
     max_query_patterns: int = _setting(
         64,
-        "Most triple patterns one group of a /sparql query may hold (400 above): the "
-        "engine's join planner takes seconds for a few hundred.",
+        "Most triple patterns a /sparql query may hold, all its groups and subqueries "
+        "together, and a quarter of the most graph patterns (400 above): the engine's join "
+        "planner takes seconds for a few hundred.",
     )
     max_answer_mb: int = _setting(
         32,

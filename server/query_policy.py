@@ -1,41 +1,49 @@
-"""The one query policy: what an untrusted SPARQL text may do here, decided on its parse tree.
+"""The one query policy: what an untrusted SPARQL text may do here, decided on its parse tree,
+and the text the engine runs instead of the client's.
 
-``/sparql``, ``charta query`` and both stores call :func:`check` before a query
-reaches an engine, and the embedded store's query workers call it again inside
-their own process. A query is refused unless all of this holds:
+``/sparql`` (every method, and each release's endpoint), ``charta query`` and
+both stores call :func:`check` before a query reaches an engine, and the
+embedded store's query workers call it again inside their own process. What
+reaches any engine is :attr:`CheckedQuery.text`, never the client's text. A
+query is refused unless all of this holds:
 
 1. Its UTF-8 size is within ``max_bytes`` (413).
 2. Before any parser runs, its bracket nesting is within ``max_depth``: a
    cheap count of ``{ ( [`` that no text can make larger than the real nesting
-   would be, so a 4 KB ``{{{…}}}`` never reaches a recursive parser.
-3. It parses as SPARQL 1.1 under tree-sitter-sparql, a C parser with an
-   explicit stack (no recursion, linear time), with no error or missing node.
-   ``\\u`` escapes are decoded first, as the spec says; an escape of a
-   character that means syntax (quotes, brackets, ``#``, ``<``, spaces, …) is
-   refused, since Oxigraph decodes escapes inside strings and IRIs only and
-   would read such a text differently (``"\\u0022 # " SERVICE …`` hides the
-   SERVICE in a comment for the spec and shows it to Oxigraph).
-   A text the policy cannot parse is refused even if the engine would take it:
-   Oxigraph's parser accepts more than the grammar (it reads ``servicex: {…}``
-   as ``SERVICE x: {…}`` and ``SERVICESILENT<…>`` as ``SERVICE SILENT``), so
-   agreeing with the grammar is the only safe reading.
-4. The tree has no ``service_graph_pattern``, and no keyword or prefix token
-   contains ``service`` in any case: the engine matches keywords without a
-   word boundary, so it reads the one prefix name ``trueservicex:`` as
-   ``true`` followed by ``SERVICE x:`` (found by the hostile tests; it made
-   Oxigraph server connect). Local names (``dcat:DataService``), variables,
-   strings, IRIs and blank node labels are single tokens to the engine too and
-   are not affected.
+   would be, so a 4 KB ``{{{…}}}`` never reaches a parser.
+3. It reads as SPARQL 1.1 tokens (:mod:`server.query_canon`: the spec's
+   terminals, longest match, ``\\u`` escapes in IRIs and strings only), every
+   prefix is declared, every IRI and language tag is one the engine takes.
+   From those tokens we write the canonical text: full IRIs (relative ones
+   resolved against ``BASE`` or else ``base_iri``, the dataset namespace), no
+   prefixed names, no PREFIX or BASE, no comments, one spelling per keyword,
+   string and variable, one space between tokens. Differentials between our
+   reading and the engine's (``e:a.b.SERVICE:x`` is one name to the grammar and
+   ``e:a.b`` ``.`` ``SERVICE :x`` to Oxigraph) have nothing left to act on.
+4. The canonical text parses as SPARQL 1.1 under tree-sitter-sparql, a C
+   parser with an explicit stack (no recursion, linear time), with no error or
+   missing node, and every node of its tree is of a kind this module allows
+   (:data:`ALLOWED`, :data:`ALLOWED_TOKENS`): an allow-list, so a construct
+   nobody reviewed is refused, not passed. SERVICE is not on it (400), nor
+   any update (403), nor a function other than the SPARQL built-ins and the
+   XSD casts the engine knows (400: an unknown function failed at run time).
 5. The tree's nesting, counted as the engine builds it (each level of the
    tree, and each further element of a group or UNION, which the engine folds
    into a left-deep join), is within ``max_depth``: deep trees overflow the
    engine's stack (a 20,000-term ``||`` chain or 9,300 UNION branches crash
    Oxigraph, in our worker or in Oxigraph server behind ``--store``).
-6. No basic graph pattern holds more than ``max_patterns`` triple patterns:
-   the engine's join planner is super-linear in them (an object list of 80
-   variables takes 0.4 s to plan, of 400 minutes, and Oxigraph server's
-   ``--timeout-s`` does not stop planning).
-7. It is a query (SELECT, ASK, CONSTRUCT, DESCRIBE), not an update (403).
+6. Over the whole query, not per group: at most ``max_patterns`` triple
+   patterns and at most ``4 * max_patterns`` graph pattern elements (groups,
+   OPTIONAL, MINUS, UNION branches, GRAPH, subqueries, FILTER, BIND, VALUES).
+   The engine's join planner is super-linear in the patterns it joins (six
+   sibling groups of 60 patterns kept Oxigraph server planning for 150 s, and
+   its ``--timeout-s`` does not stop the planner).
+7. No cross product is sorted or grouped: when the query has ORDER BY or
+   GROUP BY, no group may join two parts that share no variable and each scan
+   with two or more variables (``?a ?p ?o . ?b ?q ?r … ORDER BY ?a``). The
+   engine sorts the whole product before LIMIT; three such scans grew Oxigraph
+   server by 1 GB/s.
+8. It is a query (SELECT, ASK, CONSTRUCT, DESCRIBE), not an update (403).
 
 Why tree-sitter and not rdflib's parser: rdflib's pyparsing grammar recurses
 per element; it fails at 36 nested groups and on 1,500 flat triple patterns
@@ -45,8 +53,6 @@ is not reachable from Python without evaluating the query.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,6 +60,8 @@ from functools import lru_cache
 import tree_sitter
 import tree_sitter_sparql
 
+from server.config import DEFAULT_NAMESPACE
+from server.query_canon import Canonical, canonical
 from server.store import QueryRefusedError as QueryRefused
 
 with warnings.catch_warnings():  # the binding hands over a pointer, an API tree-sitter deprecates
@@ -79,11 +87,55 @@ UPDATE_NODES = {
     "delete_where",
     "modify",
 }
-#: Subtrees whose text is data, not syntax: nothing in them is a keyword.
-_OPAQUE = {"string", "iri_reference", "comment", "var", "pn_local", "lang_tag", "blank_node_label"}
+#: The kinds of tree node a query may hold: SPARQL 1.1 Query without SERVICE.
+ALLOWED = frozenset(
+    """unit prologue select_query ask_query construct_query describe_query select_clause
+    where_clause solution_modifier group_clause group_condition having_clause
+    having_condition order_clause order_condition limit_offset_clauses limit_clause
+    offset_clause dataset_clause default_graph_clause named_graph_clause construct_template
+    construct_triples triples_template group_graph_pattern triples_block triples_same_subject
+    property_list
+    property object_list collection blank_node_property_list path_element path_mod
+    path_inverse path_negated_property_set path_one_in_property_set binary_path
+    group_or_union_graph_pattern optional_graph_pattern minus_graph_pattern
+    graph_graph_pattern filter bind inline_data data_block values_clause sub_select
+    binary_expression unary_expression bracketted_expression build_in_function function_call
+    arg_list expression_list aggregate exists_func not_exists_func regex_expression
+    substring_expression string_replace_expression var iri_reference string echar rdf_literal
+    lang_tag integer decimal double boolean_literal blank_node_label anon nil""".split()
+)
+#: Leaves whose spelling is ours (query_canon wrote it): nothing inside them to check.
+_ATOMS = frozenset(
+    "var iri_reference string rdf_literal lang_tag integer decimal double boolean_literal "
+    "blank_node_label anon nil path_mod".split()
+)
+#: Keywords and punctuation a query may use: the grammar's, less SERVICE and updates.
+ALLOWED_TOKENS = frozenset(
+    """( ) { } [ ] . , ; * / | ^ ^^ ! != = < <= > >= && || + - ? a
+    ABS AS ASC ASK AVG BIND BNODE BOUND BY CEIL COALESCE CONCAT CONSTRUCT CONTAINS COUNT
+    DATATYPE DAY DESC DESCRIBE DISTINCT ENCODE_FOR_URI EXISTS FILTER FLOOR FROM GRAPH GROUP
+    GROUP_CONCAT HAVING HOURS IF IN IRI LANG LANGMATCHES LCASE LIMIT MAX MD5 MIN MINUS MINUTES
+    MONTH NAMED NOT NOW OFFSET OPTIONAL ORDER RAND REDUCED REGEX REPLACE ROUND SAMPLE SECONDS
+    SELECT SEPARATOR SHA1 SHA256 SHA384 SHA512 STR STRAFTER STRBEFORE STRDT STRENDS STRLANG
+    STRLEN STRSTARTS STRUUID SUBSTR SUM TIMEZONE TZ UCASE UNDEF UNION URI UUID VALUES WHERE
+    YEAR isBLANK isIRI isLITERAL isNUMERIC isURI sameTerm true false""".split()
+)
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+#: Functions called by IRI that the engine evaluates: the XSD casts Oxigraph implements.
+FUNCTIONS = frozenset(
+    f"<{_XSD}{t}>"
+    for t in (
+        "boolean double float decimal integer string date time dateTime duration "
+        "yearMonthDuration dayTimeDuration gYear gYearMonth gMonth gDay gMonthDay"
+    ).split()
+)
 #: Nodes whose elements the engine folds into a chain (join, extend, union), one level each.
 _SEQUENCES = {"group_graph_pattern", "group_or_union_graph_pattern"}
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+#: Graph pattern elements, counted over the whole query.
+_ELEMENTS = frozenset(
+    "group_graph_pattern optional_graph_pattern minus_graph_pattern graph_graph_pattern "
+    "sub_select filter bind inline_data values_clause".split()
+)
 _OPEN, _CLOSE = frozenset("{(["), frozenset("})]")
 
 
@@ -91,6 +143,7 @@ _OPEN, _CLOSE = frozenset("{(["), frozenset("})]")
 class CheckedQuery:
     """What the parse tree says about a query that passed the policy."""
 
+    #: The canonical text (query_canon): the only text any engine is given.
     text: str
     #: SELECT, ASK, CONSTRUCT or DESCRIBE.
     form: str
@@ -101,6 +154,8 @@ class CheckedQuery:
     star_order: tuple[str, ...] | None
     #: The nesting as counted for ``max_depth``.
     depth: int
+    #: Triple patterns in the whole query (for ``max_patterns``).
+    patterns: int = 0
 
 
 def raw_depth(text: str) -> int:
@@ -121,50 +176,34 @@ def raw_depth(text: str) -> int:
     return best
 
 
-def decode_escapes(text: str) -> str:
-    """SPARQL's ``\\uXXXX``/``\\UXXXXXXXX`` escapes, decoded as the spec does before parsing.
-
-    Only letters, digits and other non-ASCII characters may be escaped: for them
-    decoding before or during tokenising (the spec's way and Oxigraph's) gives
-    the same tokens. Anything else is refused rather than guessed at.
-    """
-
-    def char(m: re.Match[str]) -> str:
-        code = int(m.group(1) or m.group(2), 16)
-        ch = chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
-        if not ch or not (ch.isalnum() or (code > 0x7F and ch.isprintable() and not ch.isspace())):
-            raise QueryRefused(
-                400,
-                f"The escape {m.group()} encodes a character that is syntax ({ch!r}); "
-                "write it as it is, or escape it in a string with a backslash.",
-            )
-        return ch
-
-    return _ESCAPE.sub(char, text)
-
-
-def check(text: str, max_bytes: int, max_depth: int, max_patterns: int = 64) -> CheckedQuery:
+def check(
+    text: str,
+    max_bytes: int,
+    max_depth: int,
+    max_patterns: int = 64,
+    base_iri: str = DEFAULT_NAMESPACE,
+) -> CheckedQuery:
     """Refuse ``text`` (``QueryRefusedError`` with its HTTP status) or describe it.
 
-    The rules are in the module docstring.
+    The rules are in the module docstring. ``base_iri``: what relative IRIs
+    resolve against when the query has no BASE (the endpoint's namespace).
     """
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise QueryRefused(
             413, f"The query is {size} bytes long; at most {max_bytes} are accepted."
         )
-    return _check(text, max_bytes, max_depth, max_patterns)
+    return _check(text, max_depth, max_patterns, base_iri)
 
 
 @lru_cache(maxsize=256)
-def _check(text: str, max_bytes: int, max_depth: int, max_patterns: int) -> CheckedQuery:
+def _check(text: str, max_depth: int, max_patterns: int, base_iri: str) -> CheckedQuery:
     """The parse-based rules, remembered per text: clients repeat queries."""
     depth = raw_depth(text)
     if depth > max_depth:
         raise QueryRefused(400, _too_deep(depth, max_depth))
-    decoded = decode_escapes(text)
-    checked = _check_parsed(decoded, max_depth, max_patterns)
-    return dataclasses.replace(checked, text=text)
+    canon = canonical(text, base_iri)
+    return _check_parsed(canon, max_depth, max_patterns)
 
 
 def _too_deep(depth: int, max_depth: int) -> str:
@@ -175,19 +214,25 @@ def _too_deep(depth: int, max_depth: int) -> str:
     )
 
 
-def _check_parsed(text: str, max_depth: int, max_patterns: int) -> CheckedQuery:
-    source = text.encode("utf-8", "surrogatepass")
+def _check_parsed(
+    canon: Canonical, max_depth: int, max_patterns: int
+) -> CheckedQuery:
+    source = canon.text.encode("utf-8", "surrogatepass")
     tree = tree_sitter.Parser(_LANGUAGE).parse(source)
     root = tree.root_node
     if root.has_error:
-        raise QueryRefused(400, f"Malformed query: {_syntax_error(root, source)}")
+        raise QueryRefused(400, f"Malformed query: {_syntax_error(root, canon)}")
     forms: list[str] = []
     names_dataset = False
     star = False
     variables: list[str] = []
     after_select = False
+    patterns = elements = 0
+    sorts = False
+    groups: list[tree_sitter.Node] = []
     # One iterative walk (no recursion: the tree may be deep): depth as the engine
-    # nests, the query form, updates, SERVICE, datasets and the order of variables.
+    # nests, the allow-list, the query form, the whole query's size, datasets and
+    # the order of variables.
     best = 0
     stack: list[tuple[tree_sitter.Node, int]] = [(root, 1)]
     while stack:
@@ -197,46 +242,59 @@ def _check_parsed(text: str, max_depth: int, max_patterns: int) -> CheckedQuery:
             if best > max_depth:
                 raise QueryRefused(400, _too_deep(best, max_depth))
         kind = node.type
+        if not node.is_named:
+            if kind not in ALLOWED_TOKENS:
+                raise _not_allowed(kind, node, canon)
+            continue
+        if kind not in ALLOWED:
+            raise _not_allowed(kind, node, canon)
         if kind in QUERY_FORMS:
             forms.append(QUERY_FORMS[kind])
-        elif kind in UPDATE_NODES:
-            raise QueryRefused(
-                403,
-                "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) "
-                "is refused and changes nothing.",
-            )
-        elif kind == "service_graph_pattern":
-            raise QueryRefused(400, _NO_SERVICE)
         elif kind == "triples_block":
-            patterns = _patterns(node)
+            patterns += _patterns(node)
             if patterns > max_patterns:
                 raise QueryRefused(
                     400,
-                    f"One group of the query holds {patterns} triple patterns; at most "
-                    f"{max_patterns} are accepted (the engine's planner takes seconds "
-                    "beyond that). Split it into groups, or use VALUES for long lists.",
+                    f"The query holds more than {max_patterns} triple patterns (counted over "
+                    "the whole query, every group and subquery together); at most "
+                    f"{max_patterns} are accepted: the engine's planner takes seconds beyond "
+                    "that. Use VALUES for long lists of terms.",
                 )
         elif kind == "dataset_clause":
             names_dataset = True
+        elif kind in ("order_clause", "group_clause"):
+            sorts = True
+        elif kind == "function_call":
+            name = node.named_children[0] if node.named_children else None
+            called = _text(name, source) if name is not None else ""
+            if called not in FUNCTIONS:
+                raise QueryRefused(
+                    400,
+                    f"The function {called} is not available here: only SPARQL's built-in "
+                    "functions and the XSD casts (xsd:integer(…), xsd:dateTime(…), …) are.",
+                )
         elif kind == "select_clause" and not after_select:
             after_select = True
             star = any(c.type == "*" for c in node.children)
         elif kind == "var" and after_select:
             variables.append(_text(node, source)[1:])
-        if kind in _OPAQUE:
-            continue
-        if not node.children:
-            word = _text(node, source).lower()
-            if "service" in word:
+        if kind in _ELEMENTS:
+            elements += 1
+            if elements > 4 * max_patterns:
                 raise QueryRefused(
-                    400, _NO_SERVICE + f" (the engine would read the name {word!r} as SERVICE)"
+                    400,
+                    f"The query holds more than {4 * max_patterns} graph patterns (groups, "
+                    "OPTIONAL, MINUS, UNION branches, GRAPH, subqueries, FILTER, BIND and "
+                    "VALUES over the whole query); the engine plans their joins together.",
                 )
+            if kind == "group_graph_pattern":
+                groups.append(node)
+        if kind in _ATOMS:
             continue
-        children = node.children
         sequence = kind in _SEQUENCES
         position = 0
         pushed = []
-        for child in children:
+        for child in node.children:
             pushed.append((child, level + 1 + (position if sequence else 0)))
             if child.is_named:
                 position += 1
@@ -245,14 +303,34 @@ def _check_parsed(text: str, max_depth: int, max_patterns: int) -> CheckedQuery:
         raise QueryRefused(
             400, "Not a SPARQL query: expected one SELECT, ASK, CONSTRUCT or DESCRIBE."
         )
+    if sorts:
+        for group in groups:
+            _no_cross_product(group, source)
     order = tuple(dict.fromkeys(variables)) if star else None
-    return CheckedQuery(text, forms[0], names_dataset, order, best)
+    return CheckedQuery(canon.text, forms[0], names_dataset, order, best, patterns)
 
 
 _NO_SERVICE = (
     "SERVICE (federated query) is disabled here: it would make this server send "
     "requests to other addresses. Query those endpoints directly."
 )
+_READ_ONLY = (
+    "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, …) "
+    "is refused and changes nothing."
+)
+
+
+def _not_allowed(kind: str, node: tree_sitter.Node, canon: Canonical) -> QueryRefused:
+    """The refusal for a node outside the allow-list, saying what it is and where."""
+    if kind in UPDATE_NODES:
+        return QueryRefused(403, _READ_ONLY)
+    if kind in ("service_graph_pattern", "SERVICE", "SILENT"):
+        return QueryRefused(400, _NO_SERVICE)
+    token = canon.token_at(node.start_byte)
+    where = f" at {token.line}:{token.column} (line:column)" if token else ""
+    return QueryRefused(
+        400, f"The query uses {kind!r}{where}, which this endpoint does not run."
+    )
 
 
 def _patterns(block: tree_sitter.Node) -> int:
@@ -270,20 +348,93 @@ def _patterns(block: tree_sitter.Node) -> int:
     return count
 
 
+def _variables(node: tree_sitter.Node, source: bytes) -> set[str]:
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "var":
+            found.add(_text(n, source))
+        elif n.type == "sub_select":
+            # only what the subquery projects joins outside it; '*' projects all
+            clause = n.child_by_field_name("select_clause") or next(
+                (c for c in n.children if c.type == "select_clause"), None
+            )
+            if clause is not None and not any(c.type == "*" for c in clause.children):
+                stack.append(clause)
+                continue
+            stack.extend(n.children)
+        else:
+            stack.extend(n.children)
+    return found
+
+
+def _no_cross_product(group: tree_sitter.Node, source: bytes) -> None:
+    """Refuse a group that joins two parts sharing no variable, each a scan of two or more
+    variables, in a query that sorts or groups (the engine sorts the whole product)."""
+    parts: list[set[str]] = []
+    for child in group.named_children:
+        if child.type == "triples_block":
+            parts.extend(
+                _variables(t, source) for t in child.named_children
+                if t.type == "triples_same_subject"
+            )
+        elif child.type in (
+            "group_or_union_graph_pattern", "optional_graph_pattern", "graph_graph_pattern",
+            "sub_select",
+        ):
+            parts.append(_variables(child, source))
+    # connected components by shared variables
+    components: list[tuple[set[str], bool]] = []
+    for part in parts:
+        scan = len(part) >= 2
+        merged, rest = set(part), []
+        for variables, had_scan in components:
+            if variables & part:
+                merged |= variables
+                scan = scan or had_scan
+            else:
+                rest.append((variables, had_scan))
+        components = [*rest, (merged, scan)]
+    if sum(1 for _, scan in components if scan) >= 2:
+        raise QueryRefused(
+            400,
+            "The query sorts or groups a cross product: one of its groups joins parts that "
+            "share no variable ("
+            + "; ".join(" ".join(sorted(v)) for v, scan in components if scan)
+            + "), and the engine would build and sort every combination before LIMIT. "
+            "Join the parts through a shared variable, or drop ORDER BY / GROUP BY.",
+        )
+
+
 def _text(node: tree_sitter.Node, source: bytes) -> str:
     return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
-def _syntax_error(root: tree_sitter.Node, source: bytes) -> str:
-    """Where the first error or missing token is, as ``line:column`` (as Oxigraph says it)."""
+def _syntax_error(root: tree_sitter.Node, canon: Canonical) -> str:
+    """Where the first error or missing token is, as ``line:column`` of the client's text."""
     stack = [root]
     while stack:
         node = stack.pop()
         if node.is_error or node.is_missing:
-            row, col = node.start_point
-            near = _text(node, source)[:40] or "end of query"
-            what = f"expected {node.type!r}" if node.is_missing else f"unexpected {near!r}"
-            return f"syntax error at {row + 1}:{col + 1} (line:column): {what}"
+            token = canon.token_at(node.start_byte)
+            if node.is_missing or token is None:
+                expected = f"expected {node.type!r}" if node.is_missing else "unexpected"
+                if token is None:
+                    return f"syntax error at the start: {expected}"
+                return (
+                    f"syntax error at {token.line}:{token.column} (line:column): {expected} "
+                    f"after {token.source[:40]!r}"
+                    if node.is_missing
+                    else f"syntax error at {token.line}:{token.column} (line:column)"
+                )
+            return (
+                f"syntax error at {token.line}:{token.column} (line:column): "
+                f"unexpected {token.source[:40]!r}"
+            )
         if node.has_error:
             stack.extend(reversed(node.children))
-    return "syntax error"
+    if canon.tokens:
+        last = canon.tokens[-1]
+        return f"syntax error at {last.line}:{last.column} (line:column), or the query ends early"
+    return "syntax error: the query is empty"

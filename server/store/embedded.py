@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ class EmbeddedStore:
             self._store = ox.Store()
             self.version, newest = load_sources(self._store, root, namespace)
         self.modified = datetime.fromtimestamp(int(newest), UTC)
+        self._namespace = config.namespace
         self._pool = QueryPool(config)
         weakref.finalize(self, self._pool.close)
 
@@ -71,10 +73,12 @@ class EmbeddedStore:
         """Untrusted queries run in worker processes, never in the web process.
 
         The policy is applied here first (a refusal costs no worker), and once
-        more inside the worker.
+        more inside the worker; the worker gets the policy's canonical text.
         """
-        check(job.query, job.max_bytes, job.max_depth, job.max_patterns)
-        return self._pool.run(job, timeout)
+        checked = check(
+            job.query, job.max_bytes, job.max_depth, job.max_patterns, self._namespace
+        )
+        return self._pool.run(dataclasses.replace(job, query=checked.text), timeout)
 
     @property
     def isolation(self) -> str | None:

@@ -12,6 +12,7 @@ process, and check every job against the query policy again themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing as mp
 import os
@@ -147,7 +148,10 @@ def _serve(conn: Connection, config: Config) -> None:
             return
         try:
             # again, in the process that runs it
-            checked = check(job.query, job.max_bytes, job.max_depth, job.max_patterns)
+            checked = check(
+                job.query, job.max_bytes, job.max_depth, job.max_patterns, config.namespace
+            )
+            job = dataclasses.replace(job, query=checked.text)  # what the engine runs
             conn.send(("ok", evaluate(store, job, prefixes, checked.star_order)))
         except QueryRefusedError as exc:
             conn.send(("refused", (exc.status, str(exc))))

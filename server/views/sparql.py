@@ -200,7 +200,11 @@ def answer_query(st: Store, release: ReleaseInfo | None) -> Response:
         return _service_description_or_editor(release)
     try:
         checked = check(
-            text, config.max_query_bytes, config.max_query_depth, config.max_query_patterns
+            text,
+            config.max_query_bytes,
+            config.max_query_depth,
+            config.max_query_patterns,
+            config.namespace,
         )
     except QueryRefusedError as exc:
         abort(exc.status, str(exc))
@@ -212,7 +216,7 @@ def answer_query(st: Store, release: ReleaseInfo | None) -> Response:
             if not _ABSOLUTE_IRI.fullmatch(iri):
                 abort(400, f"{name}: not an absolute IRI: {iri!r}")
     job = QueryJob(
-        text,
+        checked.text,  # written by the policy from the tree it checked; never the client's
         checked.form,
         fmt,
         config.max_rows,
