@@ -1634,7 +1634,14 @@ _HTTP = re.compile(r"https?://\S+")
 _SOURCE = re.compile(r"(https?://|id/)\S+")
 #: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_STATES = {"vorgeschlagen", "in-beratung", "beschlossen", "unterzeichnet", "abgelehnt"}
+_STATES = {
+    "vorgeschlagen",
+    "in-beratung",
+    "beschlossen",
+    "unterzeichnet",
+    "abgelehnt",
+    "kein-nachweis",
+}
 _KINDS = {
     "kreis",
     "kreisfreie-stadt",

@@ -1709,3 +1709,14 @@ def test_register_csv_neutralises_formulas_and_json_keeps_them(project_copy: Pat
     assert not any(v.startswith(("=", "+", "-", "@")) for r in records for v in r.values())
     as_json = client.get("/register.json").get_json()
     assert evil in {r["institution_name"] for r in as_json}
+
+
+def test_an_import_into_the_projects_tables_validates(council: Council, project_copy: Path) -> None:
+    """The rows the import writes are what the register's own metadata and shapes
+    accept: `charta validate` on a copy of the project after an import conforms."""
+    result = run(project_copy, council.root)
+    assert result.exit_code == 0, result.output
+    assert "beitritte.csv: 5 added, 0 changed, 0 removed" in result.output
+    checked = CliRunner().invoke(cli, ["validate"], env={"CHARTA_ROOT": str(project_copy)})
+    assert checked.exit_code == 0, checked.output
+    assert "conforms" in checked.output
