@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 import rdflib
+from rdflib.plugins.serializers import jsonld as rdflib_jsonld
+from rdflib.plugins.shared.jsonld.context import Context
 
 from server.formats import JSONLD, RdfFormat
 
@@ -32,6 +34,10 @@ def rdflib_term(
     parser leaves it untyped, so SHACL data is converted that way
     (``typed_strings=False``); the JSON-LD answers keep the explicit type they
     always had (``True``), so their bytes and ETags do not change.
+
+    Typed literals keep the store's lexical form (``normalize=False``): rdflib
+    would write ``"…Z"^^xsd:dateTime`` as ``"…+00:00"``, another literal in RDF,
+    so a client merging JSON-LD with Turtle got two ``dcterms:issued``.
     """
     if isinstance(t, ox.NamedNode):
         return rdflib.URIRef(t.value)
@@ -41,7 +47,7 @@ def rdflib_term(
         return rdflib.Literal(t.value, lang=t.language)
     if t.datatype.value == XSD_STRING and not typed_strings:
         return rdflib.Literal(t.value)
-    return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value))
+    return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value), normalize=False)
 
 
 def plain(
@@ -101,8 +107,57 @@ def _jsonld(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> bytes:
     """
     g = to_rdflib(sorted(triples, key=str))
     ctx = jsonld_context(prefixes)["@context"]
-    text = g.serialize(format="json-ld", context=ctx, auto_compact=True)
-    doc = json.loads(text)
+    doc = _from_rdf(g, ctx)
     if isinstance(doc, dict) and isinstance(doc.get("@graph"), list):
         doc["@graph"].sort(key=lambda node: str(node.get("@id", "")))
-    return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _json_native(lexical: str, datatype: str) -> bool:
+    """Whether a JSON-LD reader turns the JSON value rdflib writes for this literal
+    back into the same lexical form (JSON-LD 1.1, §8.6 "Data Round Tripping")."""
+    if datatype == XSD + "boolean":
+        return lexical in ("true", "false")
+    if datatype == XSD + "integer":
+        try:
+            return str(int(lexical)) == lexical
+        except ValueError:
+            return False
+    return False  # xsd:double: the canonical "1.5E0" is rarely what the data says
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+class _Faithful(rdflib_jsonld.Converter):
+    """rdflib's JSON-LD converter, writing a literal as a JSON number or boolean only
+    when a reader gets the same literal back; else as ``{"@value", "@type"}``.
+
+    With a context rdflib writes every xsd:integer, xsd:double and xsd:boolean
+    natively: ``"01"^^xsd:integer`` became ``1`` and ``"51.5"^^xsd:double``
+    ``51.5``, which a JSON-LD reader reads as ``"1"`` and ``"5.15E1"``.
+    """
+
+    def to_raw_value(self, graph: rdflib.Graph, s: object, o: object, nodemap: object) -> object:
+        if (
+            isinstance(o, rdflib.Literal)
+            and o.datatype is not None
+            and o.datatype in rdflib_jsonld.PLAIN_LITERAL_TYPES
+            and str(o.datatype) != XSD_STRING
+            and not _json_native(str(o), str(o.datatype))
+        ):
+            return {
+                self.context.type_key: self.context.to_symbol(o.datatype),
+                self.context.value_key: str(o),
+            }
+        return super().to_raw_value(graph, s, o, nodemap)  # type: ignore[arg-type]
+
+
+def _from_rdf(graph: rdflib.Graph, context: dict[str, str]) -> object:
+    """rdflib's ``from_rdf`` with :class:`_Faithful` as the converter."""
+    ctx = Context(context)
+    result = _Faithful(ctx, True, False).convert(graph)
+    if isinstance(result, list):
+        result = {ctx.get_key("@graph"): result}
+    result["@context"] = context
+    return result

@@ -155,6 +155,53 @@ def test_pyld_reads_the_jsonld_dump_as_the_store_holds_it(pyld, site: Site) -> N
     REPORT["PyLD"] += f"; the JSON-LD dump: {len(g)} triples"
 
 
+def _statements(data: bytes | str, fmt: ox.RdfFormat) -> list[str]:
+    """Each triple as written, literals in their lexical form, blank nodes as ``_:``.
+
+    pyoxigraph keeps a literal's lexical form as parsed (it does not normalise,
+    unlike rdflib), so ``"…Z"`` and ``"…+00:00"`` stay two literals, as in RDF.
+    """
+
+    def term(t: object) -> str:
+        return "_:" if isinstance(t, ox.BlankNode) else str(t)
+
+    raw = data.encode() if isinstance(data, str) else data
+    return sorted(
+        f"{term(q.subject)} {term(q.predicate)} {term(q.object)}"
+        for q in ox.parse(raw, format=fmt)
+    )
+
+
+def test_every_format_states_the_same_literals_as_the_store(
+    pyld, site: Site, resources: list[str]
+) -> None:
+    """JSON-LD (read by PyLD's to_rdf, which keeps lexical forms), Turtle and N-Triples
+    (read by pyoxigraph) state the same triples, literal for literal. rdflib wrote
+    ``"2026-12-01T17:48:37Z"^^xsd:dateTime`` as ``+00:00`` in every JSON-LD answer, a
+    second dcterms:issued for a client merging formats; the earlier PyLD test compared
+    through rdflib, which normalises the same way, and could not see it."""
+    wrong = []
+    paths = [f"{p}.{{}}" for p in resources] + ["/dumps/charta.{}"]
+    for path in paths:
+        if path.startswith("/dumps/"):
+            nt_bytes = gzip.decompress(site.get(path.format("nt.gz")))
+        else:
+            nt_bytes = site.get(path.format("nt"))
+        nt = _statements(nt_bytes, ox.RdfFormat.N_TRIPLES)
+        ttl = _statements(site.get(path.format("ttl")), ox.RdfFormat.TURTLE)
+        doc = json.loads(site.get(path.format("jsonld")))
+        nquads = pyld.to_rdf(doc, {"format": "application/n-quads"})
+        from_jsonld = _statements(nquads, ox.RdfFormat.N_QUADS)
+        if not (nt == ttl == from_jsonld):
+            only = sorted(set(from_jsonld) ^ set(nt)) or sorted(set(ttl) ^ set(nt))
+            wrong.append(f"{path.format('*')}: {only[:4]}")
+    assert wrong == []
+    REPORT["PyLD"] += (
+        f"; to_rdf of {len(paths)} JSON-LD answers and dumps: every literal as in "
+        "N-Triples and Turtle"
+    )
+
+
 # ---------------------------------------------------------------- owlready2 + HermiT
 
 
