@@ -173,8 +173,11 @@ def test_beratungsfolge_bodies_dates_roles_status(store: ox.Store) -> None:
         f"""
         SELECT ?body ?date ?role ?status WHERE {{
           ?paper dcterms:identifier "DS 085/23" .
-          ?c prov:used ?paper ; prov:wasAssociatedWith ?b ; dcterms:date ?date ;
-             dcterms:type ?r ; dcterms:accessRights ?s ; dcterms:source {SEED} .
+          # held consultations use the paper (prov:used) with a body (prov:wasAssociatedWith);
+          # scheduled ones, as the paper's are, only relate to them (dcterms:relation, contributor)
+          {{ ?c prov:used ?paper }} UNION {{ ?c dcterms:relation ?paper }}
+          {{ ?c prov:wasAssociatedWith ?b }} UNION {{ ?c dcterms:contributor ?b }}
+          ?c dcterms:date ?date ; dcterms:type ?r ; dcterms:accessRights ?s ; dcterms:source {SEED} .
           ?b skos:prefLabel ?body . FILTER(lang(?body) = "de")
           ?r skos:prefLabel ?role . FILTER(lang(?role) = "de")
           ?s skos:prefLabel ?status . FILTER(lang(?status) = "de")
@@ -232,7 +235,7 @@ def test_budget_lines(store: ox.Store, notation: str, label: str) -> None:
 def test_no_vote_result_is_stated(store: ox.Store) -> None:
     assert not ask(
         store,
-        """ASK { ?c prov:used ?p . ?p dcterms:identifier "DS 085/23" .
+        """ASK { { ?c prov:used ?p } UNION { ?c dcterms:relation ?p } ?p dcterms:identifier "DS 085/23" .
         ?c <http://data.europa.eu/eli/eli-draft-legislation-ontology#decision_outcome> ?o }""",
     )
 
@@ -355,9 +358,16 @@ def test_drafting_from_a_fachtagung_to_two_network_days_of_about_250(store: ox.S
     assert [(r["kind"], r.get("about")) for r in rows] == [
         ("Fachtagung", None),
         ("Dialogformat", "zahlreiche Dialogformate mit Praktiker*innen"),
-        ("Netzwerktag", "knapp 250 Teilnehmende"),
-        ("Netzwerktag", "knapp 250 Teilnehmende"),
+        ("Netzwerktag", None),
+        ("Netzwerktag", None),
     ]
+    # The participants once, on the process, in the paper's words.
+    assert ask(
+        store,
+        f"""ASK {{ ?p prov:generated ?charta ; dcterms:source {SEED} ;
+        dcterms:description "zwei Netzwerktagen mit jeweils knapp 250 Teilnehmenden"@de .
+        ?charta skos:prefLabel "Charta Grüne Infrastruktur Metropole Ruhr"@de }}""",
+    )
     # The Offensive's Netzwerktage 2020 and 2022: the paper never says they were these two.
     rows = select(
         store,
@@ -583,3 +593,189 @@ def test_english_labels_are_decided_with_a_reason(
     assert len(rows) == 1
     assert rows[0]["en"] != old_english
     assert replaced.casefold() in rows[0]["note"].casefold()
+
+
+# ---- The paper's wording, checked against the paper itself
+
+#: The project's copy of the seed text (tests/fixtures/seed/SOURCES.md).
+SEED_TEXT = ROOT / "tests" / "fixtures" / "seed" / "ds-085-23.txt"
+CGI = f"{NS}ontology#"
+#: Properties whose value on a resource taken from the paper is the paper's wording.
+WORDING = (
+    "http://purl.org/dc/terms/description",
+    "http://www.w3.org/2004/02/skos/core#scopeNote",
+    "http://schema.org/text",
+    "http://schema.org/caption",
+    f"{CGI}beschlussvorschlag",
+    f"{CGI}teilnehmendenangabe",
+)
+
+
+def _words(text: str) -> str:
+    """Whitespace as one space: the text version breaks lines inside sentences."""
+    return " ".join(text.split())
+
+
+def _wording_literals(store: ox.Store) -> list[tuple[str, str, str]]:
+    """(subject, property, German text) of every literal that gives the paper's wording:
+    the wording properties of resources with the paper as source, the titles of resources
+    quoted from it, and the German labels and definitions of the Charta's themes and goals
+    (word for word from the paper, data/charta.ttl)."""
+    values = " ".join(f"<{p}>" for p in WORDING)
+    rows = select(
+        store,
+        f"""SELECT ?s ?p ?o WHERE {{
+          {{ ?s dcterms:source {SEED} . VALUES ?p {{ {values} }} ?s ?p ?o }}
+          UNION {{ ?s prov:wasQuotedFrom {SEED} . BIND(dcterms:title AS ?p) ?s ?p ?o }}
+          UNION {{ ?s skos:inScheme ?c . ?c skos:prefLabel "Charta Grüne Infrastruktur Metropole Ruhr"@de .
+                   VALUES ?p {{ skos:prefLabel skos:definition }} ?s ?p ?o }}
+          FILTER(lang(?o) = "de")
+          FILTER(!STRSTARTS(STR(?s), "{NS}ontology"))  # the vocabulary describes, it does not quote
+        }}""",
+    )
+    return [(r["s"], r["p"], r["o"]) for r in rows]
+
+
+def test_the_seed_copy_is_the_papers_text() -> None:
+    """The copy the wording is checked against is DS 085/23 (its reference and its proposal)."""
+    text = SEED_TEXT.read_text(encoding="utf-8")
+    assert "DS 085/23 | Seite 2 von 4" in text
+    assert "Der Kreistag unterstützt die nachhaltige Mitwirkung an der Charta" in text
+
+
+def test_every_quotation_of_the_paper_is_its_wording(store: ox.Store) -> None:
+    """No capital where the paper has none, no other inflection, nothing dropped, no
+    paraphrase: each literal that gives the paper's words occurs in it word for word."""
+    paper = _words(SEED_TEXT.read_text(encoding="utf-8"))
+    found = _wording_literals(store)
+    assert len(found) >= 55  # the 25 themes and goals with 5 subtitles, 6 sections, the rest
+    wrong = [(s, p, o) for s, p, o in found if _words(o) not in paper]
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("iri", "words"),
+    [
+        ("id/vorhaben/aktionsprogramm-gruene-lueckenschluesse", "die Umsetzung des „Aktionsprogramms"),
+        ("id/strategie/gruene-infrastruktur-metropole-ruhr/foerderzugaenge", "möglichen Förderzugängen"),
+        ("id/prozess/strategie-gruene-infrastruktur", "abgeschlossen sein (siehe Abbildung 2)."),
+    ],
+)
+def test_the_wording_the_review_found_changed(store: ox.Store, iri: str, words: str) -> None:
+    """The review's cases: the paper's lower case, its inflection, its figure reference."""
+    rows = select(store, f"SELECT ?d WHERE {{ <{NS}{iri}> dcterms:description ?d }}")
+    assert any(words in r["d"] for r in rows), rows
+
+
+def test_participants_are_not_counted_twice(store: ox.Store) -> None:
+    """'zwei Netzwerktagen mit jeweils knapp 250 Teilnehmenden': no number per day that a
+    sum would turn into 500 people; the paper's wording once, on the drafting process."""
+    assert not ask(store, f"ASK {{ ?e <{CGI}teilnehmendeCa> ?n }}")
+    rows = select(
+        store,
+        f"SELECT ?s ?w WHERE {{ ?s <{CGI}teilnehmendenangabe> ?w }}",
+    )
+    assert rows == [
+        {"s": f"{NS}id/prozess/erarbeitung-charta", "w": "zwei Netzwerktagen mit jeweils knapp 250 Teilnehmenden"}
+    ]
+
+
+def test_catalog_calls_the_papers_content_a_proposal(store: ox.Store) -> None:
+    """DS 085/23 holds a Beschlussvorschlag, not decisions."""
+    rows = select(
+        store,
+        f"""SELECT ?d WHERE {{ <{NS}id/katalog> dcterms:description ?d }}""",
+    )
+    assert len(rows) == 2
+    for r in rows:
+        assert "Beschlüsse" not in r["d"] and "decisions" not in r["d"]
+    assert any("Beschlussvorschlag" in r["d"] for r in rows)
+
+
+# ---- Facts of other public sources (data/weitere-quellen.ttl, data/register/massnahmen.csv)
+
+RVR_PROGRAMME = (
+    "https://www.rvr.ruhr/themen/oekologie-umwelt/gruene-infrastruktur/"
+    "aktionsprogramm-gruene-lueckenschluesse/"
+)
+BFN = (
+    "https://www.bfn.de/praxisbeispiele/"
+    "regionale-vision-formulieren-mit-der-charta-gruene-infrastruktur-der-metropole-ruhr"
+)
+
+
+def test_strategie_adopted_by_the_ruhrparlament_with_27_targets(store: ox.Store) -> None:
+    rows = select(
+        store,
+        """SELECT ?date ?src WHERE {
+        ?d a eli-dl:Decision ; eli-dl:decided_on_a_realization_of ?s ; prov:wasAssociatedWith ?b ;
+           dcterms:date ?date ; dcterms:source ?src .
+        ?s skos:prefLabel "Strategie Grüne Infrastruktur Metropole Ruhr"@de .
+        ?b skos:prefLabel "Ruhrparlament"@de }""",
+    )
+    assert {r["date"] for r in rows} == {"2024-03-15"}
+    assert "https://bgmr.de/de/news_items/StratGrueInfra" in {r["src"] for r in rows}
+    n = select(
+        store,
+        """SELECT ?n ?src WHERE { ?s skos:prefLabel "Strategie Grüne Infrastruktur Metropole Ruhr"@de ;
+        dcterms:hasPart ?h . ?h skos:prefLabel "Handlungsziele"@de ; dcterms:extent ?e .
+        ?e rdf:value ?n ; dcterms:source ?src }""",
+    )
+    assert {r["n"] for r in n} == {"27"} and len(n) == 2
+
+
+def test_strategie_goals_only_as_far_as_a_source_names_them(store: ox.Store) -> None:
+    """The three goals the BfN names, verbatim, under the theme it names (the Charta's III);
+    not numbered and not called Handlungsziele, which the page does not say they are."""
+    rows = select(
+        store,
+        f"""SELECT ?goal ?theme WHERE {{
+        ?s skos:prefLabel "Strategie Grüne Infrastruktur Metropole Ruhr"@de ; dcterms:hasPart ?g .
+        ?g dcterms:isPartOf ?s ; skos:prefLabel ?goal ; dcterms:subject ?t ; dcterms:source <{BFN}> .
+        ?t skos:prefLabel ?theme . FILTER(lang(?goal) = "de" && lang(?theme) = "de") }}""",
+    )
+    assert sorted(r["goal"] for r in rows) == sorted(
+        [
+            "den Biotopverbund zu sichern, auszuweiten und zu vernetzen",
+            "Die charakteristische Industrienatur soll bewahrt und entwickelt",
+            "Naturerleben und Umweltbildung sollen gefördert werden",
+        ]
+    )
+    assert {r["theme"] for r in rows} == {"Artenreiche Metropole Ruhr"}
+    assert not ask(
+        store,
+        f"""ASK {{ ?g dcterms:source <{BFN}> ; dcterms:isPartOf ?h .
+        ?h skos:prefLabel "Handlungsziele"@de }}""",
+    )
+
+
+def test_aktionsprogramm_completed_with_its_funds(store: ox.Store) -> None:
+    rows = select(
+        store,
+        f"""SELECT DISTINCT ?end ?value WHERE {{
+        ?a skos:prefLabel "Aktionsprogramm Grüne Lückenschlüsse"@de ; schema:endDate ?end ;
+           dcterms:source <{RVR_PROGRAMME}> ; schema:funding ?g .
+        ?g schema:amount ?m ; dcterms:date "2020-07-16"^^xsd:date ; dcterms:source ?src .
+        ?m schema:value ?value ; schema:currency "EUR" }}""",
+    )
+    assert [(r["end"], float(r["value"])) for r in rows] == [("2022-02-08", 2_200_000.0)]
+
+
+def test_no_measure_of_the_completed_programme_is_planned(store: ox.Store) -> None:
+    """Every measure of the Aktionsprogramm says as of when its state holds and where that
+    is written; none is 'geplant' after the programme's end."""
+    rows = select(
+        store,
+        f"""SELECT ?m ?state ?stand ?src WHERE {{
+        ?m dcterms:isPartOf ?a ; adms:status ?st ; dcterms:source ?src .
+        ?a skos:prefLabel "Aktionsprogramm Grüne Lückenschlüsse"@de .
+        ?st skos:notation ?state .
+        OPTIONAL {{ ?m <{CGI}stand> ?stand }} }}""",
+    )
+    measures = {r["m"] for r in rows}
+    assert len(measures) >= 11
+    assert all(r.get("stand") for r in rows), rows
+    assert not [r for r in rows if r["state"] == "geplant"]
+    programme_page = {r["m"] for r in rows if r["src"] == RVR_PROGRAMME}
+    done = {r["m"] for r in rows if r["state"] == "umgesetzt"}
+    assert done <= programme_page  # 'umgesetzt' rests on the page that reports the end
