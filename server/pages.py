@@ -8,13 +8,38 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from server import describe
-from server.labels import LabelIndex, format_literal, local_name, standard_label
-from server.namespaces import DCAT, DCTERMS, ORG, RDF, SCHEMA, SKOS
+from server.i18n import N_, translations
+from server.labels import (
+    LabelIndex,
+    byte_size,
+    format_literal,
+    inverse_label,
+    local_name,
+    readable_url,
+    standard_label,
+    value_label,
+)
+from server.namespaces import DCAT, DCTERMS, ORG, RDF, SCHEMA, SKOS, VOID
 from server.serialize import plain, value_of
 
 RDF_TYPE = str(RDF.type)
 SOURCE = str(DCTERMS.source)
 POSITION = str(SCHEMA.position)
+BYTE_SIZE = str(DCAT.byteSize)
+VOID_PROPERTY = str(VOID.property)
+#: A period's bounds, shown as "September 2022 – 2023" rather than as two statements.
+PERIOD = (str(DCAT.startDate), str(DCAT.endDate))
+#: How deep a page follows blank nodes (the description holds three levels).
+MAX_DEPTH = 3
+
+#: Pages of this site that the data links to without a label (the catalog's landing
+#: page, endpoint and register), by their local path.
+SITE_PAGES = {
+    "/": N_("home page of this site"),
+    "/sparql": N_("SPARQL endpoint"),
+    "/register": N_("Register of the charter"),
+    "/ontology": N_("Vocabulary"),
+}
 
 #: Our class (local name) -> template; the first type that matches wins.
 KINDS = (
@@ -44,6 +69,8 @@ class Value:
     external: bool = False
     #: schema:position of the linked resource: lists follow the source's order.
     position: int | None = None
+    #: A blank node's own statements (a period, a checksum, a VoID partition), labelled.
+    parts: list[tuple[str, Value]] = field(default_factory=list)
 
     def sort_key(self) -> tuple[bool, int, str]:
         return (self.position is None, self.position or 0, self.text.casefold())
@@ -94,18 +121,50 @@ def build_page(
     labels = LabelIndex.of(triples)
     subject = ox.NamedNode(iri)
     positions = _positions(triples)
+    _ = translations(lang).gettext
+    blank: dict[ox.BlankNode, list[ox.Triple]] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode):
+            blank.setdefault(t.subject, []).append(t)
 
-    def named(target: str) -> tuple[str, str | None]:
-        """Its label (else local name), and the label's language if not the page's."""
-        text, tag = labels.get_tagged(target, lang) or (local_name(target), "")
+    def named(target: str) -> tuple[str, str | None] | None:
+        """Its label and the label's language if not the page's; None without a label."""
+        found = labels.get_tagged(target, lang)
+        if found is None:
+            return None
+        text, tag = found
         return text, (tag if tag and tag != lang else None)
 
-    def value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
+    def link_text(target: str, href: str) -> tuple[str, str | None]:
+        """A link's text: its label, else the name of a standard value or of a page of
+        this site, else a readable web address; a local name only as the last resort."""
+        found = named(target)
+        if found is not None:
+            return found
+        standard = value_label(target, lang)
+        if standard:
+            return standard, None
+        if href in SITE_PAGES:
+            return _(SITE_PAGES[href]), None
+        if href.endswith("/sparql"):  # a release's endpoint, /version/<v>/sparql
+            return _(SITE_PAGES["/sparql"]), None
+        if href == target and target.startswith(("http://", "https://")):
+            return readable_url(target), None
+        return local_name(target), None
+
+    def value(
+        term: ox.NamedNode | ox.BlankNode | ox.Literal, predicate: str = "", depth: int = 0
+    ) -> Value:
         if isinstance(term, ox.Literal):
+            if predicate == BYTE_SIZE and term.value.isdigit():
+                return Value(byte_size(int(term.value), lang))
             return Value(format_literal(term, lang), lang=term.language)
         if isinstance(term, ox.NamedNode):
-            text, other_lang = named(term.value)
             href = link(term.value)
+            if predicate == VOID_PROPERTY:  # a VoID partition's property, by its label
+                text, other_lang = prop_label(term.value), None
+            else:
+                text, other_lang = link_text(term.value, href)
             return Value(
                 text,
                 href=href,
@@ -113,10 +172,31 @@ def build_page(
                 external=href == term.value,
                 position=positions.get(term.value),
             )
-        return Value("[…]")
+        return node(term, depth + 1)
+
+    def node(term: ox.BlankNode, depth: int) -> Value:
+        """A blank node as the statements it groups: "Class: Goal; number of resources: 20"."""
+        if depth > MAX_DEPTH:
+            return Value("…")
+        parts = [
+            (prop_label(t.predicate.value), value(plain(t.object), t.predicate.value, depth))
+            for t in blank.get(term, [])
+            if t.predicate.value != RDF_TYPE
+        ]
+        parts.sort(key=lambda part: (part[1].href is None, part[0].casefold()))
+        bounds = {t.predicate.value: t.object for t in blank.get(term, [])}
+        if all(p in bounds for p in PERIOD):  # a period: "September 2022 – 2023"
+            start, end = (value(plain(bounds[p]), p, depth).text for p in PERIOD)
+            return Value(f"{start} – {end}")
+        text = "; ".join(f"{label}: {v.text}" for label, v in parts) or "…"
+        return Value(text, parts=parts)
 
     def prop_label(p: str) -> str:
         return labels.get(p, lang) or standard_label(p, lang) or local_name(p)
+
+    def incoming_label(p: str) -> str:
+        """What the resources linking here are to this one ("measures towards this goal")."""
+        return inverse_label(p, vocab, lang) or _(INVERSE_FALLBACK) % {"label": prop_label(p)}
 
     out: dict[str, Row] = {}
     inc: dict[str, Row] = {}
@@ -137,17 +217,24 @@ def build_page(
             if p in (SKOS + "prefLabel",) and isinstance(t.object, ox.Literal):
                 continue
             row = out.setdefault(p, Row(p, prop_label(p)))
-            row.values.append(value(plain(t.object)))
+            row.values.append(value(plain(t.object), p))
         elif t.object == subject and isinstance(t.subject, ox.NamedNode):
-            row = inc.setdefault(p, Row(p, prop_label(p)))
+            row = inc.setdefault(p, Row(p, incoming_label(p)))
             row.values.append(value(t.subject))
             n_incoming += 1
     _drop_repeated(out, super_properties or {})
     _drop_repeated(inc, super_properties or {})
+    # A link both ways (a paper lists its consultations, each consultation names the paper)
+    # is shown once, from the page's side: incoming links that only repeat are left out.
+    shown = {v.href for row in out.values() for v in row.values if v.href}
+    for p, row in list(inc.items()):
+        row.values = [v for v in row.values if v.href not in shown]
+        if not row.values:
+            del inc[p]
     for rows in (out, inc):
         for row in rows.values():
             row.values.sort(key=Value.sort_key)
-    label, label_lang = named(iri)
+    label, label_lang = named(iri) or (local_name(iri), None)
     return Page(
         iri=iri,
         label=label,
@@ -163,6 +250,10 @@ def build_page(
     )
 
 
+#: A link to the page's resource by a property the catalogue has no inverse name for.
+INVERSE_FALLBACK = N_("is “%(label)s” of")
+
+
 def page_kind(objects: dict[str, list[str]], vocab: str) -> str:
     """Which template shows the resource (``resource/<kind>.html``), from its statements:
     the first of our classes in ``KINDS`` it has, else what the standard terms say."""
@@ -176,6 +267,20 @@ def page_kind(objects: dict[str, list[str]], vocab: str) -> str:
     if str(DCAT.inSeries) in objects:
         return "release"  # a release of the dataset (releases/<v>/release.ttl)
     return "generic"
+
+
+def unlabelled(triples: list[ox.Triple]) -> list[str]:
+    """IRIs a page shows as values that the description gives no label for: the catalog's
+    members and a VoID partition's classes, which the description query does not reach."""
+    labelled = set(LabelIndex.of(triples).by_iri)
+    found = {
+        t.object.value
+        for t in triples
+        if isinstance(t.object, ox.NamedNode)
+        and t.predicate.value != RDF_TYPE
+        and t.object.value not in labelled
+    }
+    return sorted(found)
 
 
 def _positions(triples: list[ox.Triple]) -> dict[str, int]:

@@ -18,7 +18,7 @@ from server import queries, state
 from server.describe import describe, iri_ref
 from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.namespaces import all_prefixes
-from server.pages import build_page, schema_org
+from server.pages import build_page, schema_org, unlabelled
 from server.queries import ReleaseInfo
 from server.releases import change_summary
 from server.serialize import serialize
@@ -97,6 +97,27 @@ def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]
     return {}
 
 
+#: Most values a page looks labels up for beyond its description (one query).
+MAX_LOOKUPS = 300
+
+
+def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
+    """The labels the store has for ``iris``: a page names the catalog's example resources
+    and a VoID partition's classes, which the description itself does not label."""
+    refs = []
+    for iri in iris[:MAX_LOOKUPS]:
+        try:
+            refs.append(iri_ref(iri))
+        except ValueError:
+            continue
+    if not refs:
+        return []
+    return st.construct(
+        f"CONSTRUCT {{ ?x ?p ?l }} WHERE {{ VALUES ?x {{ {' '.join(refs)} }} ?x ?p ?l "
+        f"FILTER(?p IN ({description.LABEL_LIST})) }}"
+    )
+
+
 def represent(
     iri: str, path: str, triples: list[ox.Triple], fmt: RdfFormat | str, suffix: str | None
 ) -> Response:
@@ -126,6 +147,7 @@ def render(
     if memento is not None:
         path = urls().memento(memento.version, path).lstrip("/")  # the formats of this state
     if fmt == HTML:
+        triples = triples + labels_of(st, unlabelled(triples))
         page = build_page(iri, triples, lang, urls().vocabulary, link, super_properties())
         names: list[str | Template] = [f"resource/{page.kind}.html", "resource/generic.html"]
         extra = kind_context(st, page.kind, iri, lang)
