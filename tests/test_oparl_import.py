@@ -1720,3 +1720,49 @@ def test_an_import_into_the_projects_tables_validates(council: Council, project_
     checked = CliRunner().invoke(cli, ["validate"], env={"CHARTA_ROOT": str(project_copy)})
     assert checked.exit_code == 0, checked.output
     assert "conforms" in checked.output
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "deflate-raw", "br"])
+def test_content_encodings(hostile: Hostile, tmp_path: Path, encoding: str) -> None:
+    """gzip and deflate (zlib-wrapped as the spec says, or raw) are decoded; an
+    encoding the import did not ask for is refused."""
+    import gzip as gz
+    import zlib
+
+    charta = paper(hostile.base, 5, "Charta Grüne Infrastruktur")
+    data = json.dumps({"data": [charta], "links": {}}).encode("utf-8")
+    if encoding == "gzip":
+        body = gz.compress(data)
+    elif encoding == "deflate":
+        body = zlib.compress(data)
+    elif encoding == "deflate-raw":
+        packer = zlib.compressobj(wbits=-15)
+        body = packer.compress(data) + packer.flush()
+    else:
+        body = data
+    header = "deflate" if encoding == "deflate-raw" else encoding
+    hostile.routes["/papers"] = send(200, body, {"Content-Encoding": header})
+    url = hostile.system(hostile.url("papers"))
+    if encoding == "br":
+        assert refused(tmp_path, url) == (
+            f"{hostile.url('papers')}: Content-Encoding 'br', which the import does not read "
+            "(it asks for gzip or deflate)"
+        )
+        return
+    result = run(tmp_path, url)
+    assert result.exit_code == 0, result.output
+    assert [r["vorlage"] for r in rows(tmp_path, "beitritte")] == ["005/2024"]
+
+
+def test_a_host_name_is_checked_by_its_addresses(
+    hostile: Hostile, listener: Listener, tmp_path: Path
+) -> None:
+    """'localhost' is not the origin given: its addresses are loopback, so no connection."""
+    elsewhere = f"http://localhost:{listener.port}/papers"
+    message = refused(tmp_path, hostile.system(elsewhere))
+    assert re.fullmatch(
+        rf"{re.escape(elsewhere)}: its host localhost is (127\.0\.0\.1|::1), a loopback "
+        r"address \(--allow-private-hosts allows it\); not requested",
+        message,
+    ), message
+    assert listener.connections == 0
