@@ -350,7 +350,7 @@ def canonical(text: str, base_iri: str) -> Canonical:
         if (
             i + 2 >= len(raw)
             or raw[i + 1].kind != "pname"
-            or not raw[i + 1].text.endswith(":")
+            or raw[i + 1].text.find(":") != len(raw[i + 1].text) - 1  # a prefix, no local
             or raw[i + 2].kind != "iri"
         ):
             raise _refuse(t.line, t.column, "PREFIX must be followed by a name ending in ':' "

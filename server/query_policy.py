@@ -221,6 +221,13 @@ def _check_parsed(
     tree = tree_sitter.Parser(_LANGUAGE).parse(source)
     root = tree.root_node
     if root.has_error:
+        if canon.text.startswith("CONSTRUCT { } "):
+            raise QueryRefused(
+                400,
+                "A CONSTRUCT with an empty template is standard SPARQL, but the parser this "
+                "endpoint checks queries with (tree-sitter-sparql) does not take it; its "
+                "answer is always the empty graph.",
+            )
         raise QueryRefused(400, f"Malformed query: {_syntax_error(root, canon)}")
     forms: list[str] = []
     names_dataset = False
