@@ -10,6 +10,7 @@ download locations) use the configured public URL, else the namespace.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from server.formats import BY_SUFFIX, RDF_FORMATS
 
@@ -66,6 +67,19 @@ class Urls:
         """A path of this server as an absolute URL, for answers read elsewhere."""
         return self.base.rstrip("/") + "/" + path.lstrip("/")
 
+    def here(self, path: str) -> str:
+        """A path of this server for a ``Location`` or ``Link`` header: absolute with the
+        configured public URL (``--base-url``), else the path, which the client resolves
+        against the URL it asked (RFC 9110 §10.2.2, RFC 8288 §3.2), as the pages' links
+        are: never the namespace's host, which is not where a local server runs.
+
+        The path is percent-encoded except for unreserved characters, ``/`` and a few
+        sub-delimiters, so a decoded request path with ``>``, ``;``, ``,``, ``"`` or
+        spaces cannot end the target and add relations to a ``Link`` header.
+        """
+        safe = quote("/" + path.lstrip("/"), safe="/-._~!$&'()*+=:@")
+        return self.public_url.rstrip("/") + safe if self.public_url else safe
+
     @property
     def endpoint(self) -> str:
         return self.absolute("sparql")
@@ -86,8 +100,8 @@ class Urls:
     def memento_links(self, path: str) -> str:
         """The ``Link`` values an original resource names its TimeGate and TimeMap with."""
         return (
-            f'<{self.absolute(self.timegate(path))}>; rel="timegate", '
-            f'<{self.absolute(self.timemap(path))}>; rel="timemap"; '
+            f'<{self.here(self.timegate(path))}>; rel="timegate", '
+            f'<{self.here(self.timemap(path))}>; rel="timemap"; '
             'type="application/link-format"'
         )
 

@@ -10,6 +10,7 @@ official DCAT-AP shapes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -263,8 +264,8 @@ def _links(header: str) -> dict[str, list[tuple[str, dict[str, str]]]]:
 def test_original_resource_names_its_timegate_and_timemap(client: FlaskClient) -> None:
     resp = client.get("/id/charta", headers={"Accept": "text/turtle"})
     links = _links(resp.headers["Link"])
-    assert links["timegate"] == [(NS + "timegate/id/charta", {"rel": "timegate"})]
-    assert links["timemap"][0][0] == NS + "timemap/id/charta"
+    assert links["timegate"] == [("/timegate/id/charta", {"rel": "timegate"})]
+    assert links["timemap"][0][0] == "/timemap/id/charta"
     assert links["timemap"][0][1]["type"] == "application/link-format"
     assert NEW_LABEL in resp.get_data(as_text=True)
 
@@ -274,18 +275,18 @@ def test_timemap_lists_every_state(client: FlaskClient) -> None:
     assert resp.status_code == 200
     assert resp.mimetype == "application/link-format"
     links = _links(resp.get_data(as_text=True))
-    assert links["original"][0][0] == CHARTA
-    assert links["self"][0][0] == NS + "timemap/id/charta"
+    assert links["original"][0][0] == "/id/charta"
+    assert links["self"][0][0] == "/timemap/id/charta"
     assert links["self"][0][1]["from"] == "Mon, 02 Mar 2026 09:30:00 GMT"
     assert links["self"][0][1]["until"] == "Mon, 16 Nov 2026 14:00:00 GMT"
-    assert links["timegate"][0][0] == NS + "timegate/id/charta"
+    assert links["timegate"][0][0] == "/timegate/id/charta"
     mementos = links["memento"]
     assert [(u, p["datetime"]) for u, p in mementos] == [
-        (NS + "version/1.0/id/charta", "Mon, 02 Mar 2026 09:30:00 GMT"),
-        (NS + "version/2.0/id/charta", "Mon, 16 Nov 2026 14:00:00 GMT"),
+        ("/version/1.0/id/charta", "Mon, 02 Mar 2026 09:30:00 GMT"),
+        ("/version/2.0/id/charta", "Mon, 16 Nov 2026 14:00:00 GMT"),
     ]
-    assert links["first"][0][0] == NS + "version/1.0/id/charta"
-    assert links["last"][0][0] == NS + "version/2.0/id/charta"
+    assert links["first"][0][0] == "/version/1.0/id/charta"
+    assert links["last"][0][0] == "/version/2.0/id/charta"
     assert client.get("/timemap/id/gibt-es-nicht").status_code == 404
 
 
@@ -305,11 +306,11 @@ def test_timegate_negotiates_the_datetime(
     headers = {"Accept-Datetime": asked} if asked else {}
     resp = client.get("/timegate/id/charta", headers=headers)
     assert resp.status_code == 302
-    assert resp.headers["Location"] == f"{NS}version/{version}/id/charta"
+    assert resp.headers["Location"] == f"/version/{version}/id/charta"
     assert "accept-datetime" in resp.headers["Vary"].lower()
     links = _links(resp.headers["Link"])
-    assert links["original"][0][0] == CHARTA
-    assert links["timemap"][0][0] == NS + "timemap/id/charta"
+    assert links["original"][0][0] == "/id/charta"
+    assert links["timemap"][0][0] == "/timemap/id/charta"
 
 
 def test_timegate_refuses_a_malformed_datetime(client: FlaskClient) -> None:
@@ -320,22 +321,78 @@ def test_timegate_refuses_a_malformed_datetime(client: FlaskClient) -> None:
     assert client.get("/timegate/id/gibt-es-nicht").status_code == 404
 
 
+def test_time_travel_stays_on_this_server(client: FlaskClient) -> None:
+    """Served as the README says (no --base-url), the TimeGate sent clients to
+    https://w3id.org/… and named the TimeGate and TimeMap there: a local server's
+    history was only reachable through the published one. Headers name paths of
+    this server now, as the pages' links do; the RDF keeps the namespace's IRIs."""
+    for path, header in (
+        ("/timegate/id/charta", "Location"),
+        ("/timegate/id/charta", "Link"),
+        ("/id/charta", "Link"),
+        ("/version/1.0/id/charta.ttl", "Link"),
+    ):
+        value = client.get(path, headers={"Accept": "text/turtle"}).headers[header]
+        assert "w3id.org" not in value and "://" not in value, (path, header, value)
+    body = client.get("/timemap/id/charta").get_data(as_text=True)
+    assert "w3id.org" not in body
+    turtle = client.get("/version/1.0/id/charta.ttl").get_data(as_text=True)
+    assert CHARTA in turtle  # the namespace's IRIs stay in the data
+
+
+def test_with_a_public_url_the_headers_name_it(project: dict[str, object]) -> None:
+    """--base-url (a deployment behind a proxy): absolute URLs on the public origin."""
+    from server.app import create_app
+
+    config = dataclasses.replace(
+        project["config"], public_url="https://charta.example/"  # type: ignore[type-var]
+    )
+    resp = create_app(config).test_client().get("/timegate/id/charta")
+    assert resp.headers["Location"] == "https://charta.example/version/2.0/id/charta"
+    assert "<https://charta.example/timemap/id/charta>" in resp.headers["Link"]
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        "x%3E;rel=%22memento%22,%3Chttp://evil.example/phish",
+        "x%3E%3B%20rel%3D%22original%22%2C%20%3Chttps%3A%2F%2Fevil.example%2F",
+        'x>;rel="memento",<http://evil.example/',
+    ],
+)
+def test_a_path_cannot_add_relations_to_a_link_header(client: FlaskClient, rest: str) -> None:
+    """A percent-decoded path with '>' ';' ',' went into the TimeGate's Link header as
+    it came: with a bad Accept-Datetime the 400 named the attacker's URL as original
+    and timemap."""
+    for headers in ({"Accept-Datetime": "gestern"}, {}):
+        resp = client.get(f"/timegate/id/{rest}", headers=headers)
+        assert resp.status_code in (400, 404)
+        if "Accept-Datetime" not in headers and "Link" not in resp.headers:
+            continue  # refused as no IRI of ours before any link was made
+        links = _links(resp.headers["Link"])
+        targets = [u for found in links.values() for u, _ in found]
+        # Paths of this server only, with the attacker's text percent-encoded inside them.
+        assert targets and all(u.startswith("/") and u[1] != "/" for u in targets), targets
+        assert not any(c in u for u in targets for c in '<>", '), targets
+        assert set(links) == {"original", "timemap"}, links
+
+
 @pytest.mark.parametrize("suffix", ["ttl", "nt", "jsonld", "rdf", "html"])
 def test_a_past_state_in_every_format(client: FlaskClient, suffix: str) -> None:
     resp = client.get(f"/version/1.0/id/charta.{suffix}", query_string={"lang": "en"})
     assert resp.status_code == 200
     assert resp.headers["Memento-Datetime"] == "Mon, 02 Mar 2026 09:30:00 GMT"
     links = _links(resp.headers["Link"])
-    assert links["original"][0][0] == CHARTA
-    assert links["timegate"][0][0] == NS + "timegate/id/charta"
-    assert links["timemap"][0][0] == NS + "timemap/id/charta"
+    assert links["original"][0][0] == "/id/charta"
+    assert links["timegate"][0][0] == "/timegate/id/charta"
+    assert links["timemap"][0][0] == "/timemap/id/charta"
     assert links["memento"] == [
         (
-            NS + "version/1.0/id/charta",
+            "/version/1.0/id/charta",
             {"rel": "first memento", "datetime": "Mon, 02 Mar 2026 09:30:00 GMT"},
         ),
         (
-            NS + "version/2.0/id/charta",
+            "/version/2.0/id/charta",
             {"rel": "last next memento", "datetime": "Mon, 16 Nov 2026 14:00:00 GMT"},
         ),
     ]

@@ -148,7 +148,7 @@ def memento(version: str, rest: str) -> Response:
     resp.headers["Link"] = ", ".join(
         (
             resp.headers["Link"],
-            f'<{u.absolute(path)}>; rel="original"',
+            f'<{u.here(path)}>; rel="original"',
             u.memento_links(path),
             neighbours,
         )
@@ -173,7 +173,7 @@ def _neighbours(path: str, r: ReleaseInfo, found: list[ReleaseInfo] | None = Non
         rel = f"{names} memento" if names else "memento"
         m = found[n]
         out.append(
-            f'<{u.absolute(u.memento(m.version, path))}>; rel="{rel}"; '
+            f'<{u.here(u.memento(m.version, path))}>; rel="{rel}"; '
             f'datetime="{http_date(m.issued_at)}"'
         )
     return ", ".join(out)
@@ -185,8 +185,8 @@ def timegate(rest: str) -> Response:
     path = _resource_path(rest)
     u = urls()
     links = (
-        f'<{u.absolute(path)}>; rel="original", '
-        f'<{u.absolute(u.timemap(path))}>; rel="timemap"; type="{LINK_FORMAT}"'
+        f'<{u.here(path)}>; rel="original", '
+        f'<{u.here(u.timemap(path))}>; rel="timemap"; type="{LINK_FORMAT}"'
     )
     asked = request.headers.get("Accept-Datetime")
     wanted: datetime | None = None
@@ -210,7 +210,7 @@ def timegate(rest: str) -> Response:
         before = [r for r in found if r.issued_at <= wanted]
         chosen = before[-1] if before else found[0]  # before the first release: the first
     resp = Response(status=302)
-    resp.headers["Location"] = u.absolute(u.memento(chosen.version, path))
+    resp.headers["Location"] = u.here(u.memento(chosen.version, path))
     resp.headers["Vary"] = "Accept-Datetime"
     resp.headers["Link"] = f"{links}, {_neighbours(path, chosen, found)}"
     resp.headers["Cache-Control"] = "no-cache"
@@ -234,15 +234,15 @@ def timemap(rest: str) -> Response:
     u = urls()
     dates = [http_date(r.issued_at) for r in found]
     lines = [
-        f'<{u.absolute(path)}>;rel="original"',
-        f'<{u.absolute(u.timemap(path))}>;rel="self";type="{LINK_FORMAT}"'
+        f'<{u.here(path)}>;rel="original"',
+        f'<{u.here(u.timemap(path))}>;rel="self";type="{LINK_FORMAT}"'
         f';from="{dates[0]}";until="{dates[-1]}"',
-        f'<{u.absolute(u.timegate(path))}>;rel="timegate"',
+        f'<{u.here(u.timegate(path))}>;rel="timegate"',
     ]
     for n, (r, when) in enumerate(zip(found, dates, strict=True)):
         rel = " ".join(w for w, on in (("first", n == 0), ("last", n == len(found) - 1)) if on)
         rel = f"{rel} memento" if rel else "memento"
-        lines.append(f'<{u.absolute(u.memento(r.version, path))}>;rel="{rel}";datetime="{when}"')
+        lines.append(f'<{u.here(u.memento(r.version, path))}>;rel="{rel}";datetime="{when}"')
     resp = Response(",\n".join(lines) + "\n", mimetype=LINK_FORMAT)
     tag = hashlib.sha256("".join(lines).encode()).hexdigest()[:20]
     return finish(resp, request, tag, data_version()[1], cfg().cache_max_age_s)
