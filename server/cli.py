@@ -527,6 +527,7 @@ def import_oparl(
             search=search,
             since=since,
             dry_run=dry_run,
+            namespace=config.namespace,
             politeness=Politeness(
                 timeout_s=timeout,
                 retries=retries,

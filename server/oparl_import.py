@@ -890,7 +890,8 @@ class Table:
             rows.append(dict(zip(header, record + [""] * (len(header) - len(record)), strict=True)))
         return cls(name, path, header, rows, raw, newline, bom)
 
-    def render(self) -> bytes:
+    def render(self, lines: dict[int, Row] | None = None) -> bytes:
+        """The file's bytes; ``lines`` (if given) gets the line each row starts on."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator=self.newline)
         writer.writerow(self.header)
@@ -898,8 +899,18 @@ class Table:
         # follow them, sorted, so the same input always gives the same bytes.
         kept = [row for row in self.rows if id(row) not in self.added]
         fresh = sorted((r for r in self.rows if id(r) in self.added), key=SORT_KEYS[self.name])
+        one = io.StringIO()
+        row_writer = csv.writer(one, lineterminator=self.newline)
+        line = 2
         for row in kept + fresh:
-            writer.writerow([row.get(column, "") for column in self.header])
+            if lines is not None:
+                lines[line] = row
+            row_writer.writerow([row.get(column, "") for column in self.header])
+            text = one.getvalue()
+            one.seek(0)
+            one.truncate()
+            out.write(text)
+            line += text.count("\n")  # a quoted cell may span lines
         return ("\ufeff" if self.bom else "").encode() + out.getvalue().encode("utf-8")
 
     def changed(self) -> bool:
@@ -1027,6 +1038,62 @@ class Importer:
     @property
     def beratungen(self) -> list[Row]:
         return self.tables["beratungen"].rows
+
+    def check_with_register(self, namespace: str) -> None:
+        """The register's own reading (``server.register.convert``: the CSVW metadata's
+        formats, required cells, keys and references) of the tables exactly as this
+        run would write them, beside :meth:`check`: a problem in a row this run added
+        or changed, or in the header of a table it writes, stops the run. Done where
+        the project has the metadata (``data/register/csv-metadata.json``)."""
+        import shutil
+        import tempfile
+
+        from server.register import METADATA, RegisterError, convert
+
+        folder = self.root / REGISTER
+        metadata = folder / METADATA
+        changed = [t for t in self.tables.values() if t.changed()]
+        if not metadata.is_file() or not changed:
+            return
+        touched: dict[tuple[str, int], tuple[Table, Row]] = {}
+        with tempfile.TemporaryDirectory(prefix="charta-import-check-") as scratch:
+            staged = Path(scratch)
+            for path in folder.glob("*"):
+                if path.is_file() and not path.name.startswith("."):
+                    shutil.copyfile(path, staged / path.name)
+            for table in changed:
+                lines: dict[int, Row] = {}
+                (staged / table.path.name).write_bytes(table.render(lines))
+                for line, row in lines.items():
+                    if table.touched(row):
+                        touched[(table.path.name, line)] = (table, row)
+            try:
+                conversion = convert(staged / METADATA, namespace, self.root)
+            except RegisterError as exc:
+                where = folder / exc.path.name
+                at = f"{where}:{exc.line}" if exc.line else str(where)
+                raise OParlImportError(
+                    f"{at}: {exc.message} (the tables as this run would write them)"
+                ) from None
+        names = {t.path.name for t in changed}
+        problems = []
+        for problem in conversion.problems:
+            hit = touched.get((problem.file.name, problem.line))
+            if hit is not None:
+                table, row = hit
+                problems.append(
+                    f"{show(_row_source(row, table))}: {table.name}.csv, row "
+                    f"{row_key(table.name, row)}, {problem.column}: {problem.en} "
+                    "(the register's own check)"
+                )
+            elif problem.line <= 1 and problem.file.name in names:
+                problems.append(
+                    f"{folder / problem.file.name}:1: {problem.column}: {problem.en} "
+                    "(the register's own check)"
+                )
+        if problems:
+            more = f"\n… and {len(problems) - 20} more" if len(problems) > 20 else ""
+            raise OParlImportError("\n".join(problems[:20]) + more)
 
     # walking the system
 
@@ -1823,6 +1890,7 @@ def run_import(
     dry_run: bool = False,
     politeness: Politeness | None = None,
     warn: Warn | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> ImportResult:
     """Import the Charta's papers of ``system_url`` into the register tables under ``root``.
 
@@ -1860,6 +1928,7 @@ def run_import(
         ) from None
     result.warnings = warnings
     importer.check()
+    importer.check_with_register(namespace)
     if not dry_run:
         result.written = importer.write()
     return result

@@ -1766,3 +1766,30 @@ def test_a_host_name_is_checked_by_its_addresses(
         message,
     ), message
     assert listener.connections == 0
+
+
+def test_the_registers_own_check_runs_on_the_tables_as_they_would_be_written(
+    council: Council, project_copy: Path
+) -> None:
+    """Beside the import's own rules, the register's reading of the staged tables (its
+    CSVW metadata) stops a run whose rows it would refuse: here a metadata made
+    stricter than the import knows (no „ in a paper's title)."""
+    metadata = project_copy / "data" / "register" / "csv-metadata.json"
+    document = json.loads(metadata.read_text(encoding="utf-8"))
+    joinings = next(t for t in document["tables"] if t["url"] == "beitritte.csv")
+    column = next(c for c in joinings["tableSchema"]["columns"] if c.get("name") == "vorlage_titel")
+    column["datatype"] = {"base": "string", "format": "[^„]*"}
+    metadata.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    before = tables(project_copy)
+    result = run(project_copy, council.root)
+    assert result.exit_code == 2, result.output
+    found = [line for line in result.output.splitlines() if "register's own check" in line]
+    # (the wording after the column is the register's own message)
+    assert found[0].startswith(
+        f"{council.url('paper/0-96')}: beitritte.csv, row nordhausen-097-2023, vorlage_titel: "
+        "'Umsetzung der Charta „Grüne Infrastruktur“: Sachstand' "
+    ), found[0]
+    # and what follows from it: that row's consultations name a joining that is not read
+    assert len(found) == 3 and all("beratungen.csv" in line for line in found[1:])
+    assert result.output.rstrip().endswith("no table was changed")
+    assert tables(project_copy) == before
