@@ -692,6 +692,16 @@ def test_catalog_calls_the_papers_content_a_proposal(store: ox.Store) -> None:
     assert any("Beschlussvorschlag" in r["d"] for r in rows)
 
 
+def test_register_dataset_does_not_claim_imported_rows(store: ox.Store) -> None:
+    """No row of the register comes from a council system; the catalog says what the
+    importer does (proposes rows a person confirms), not that the rows were imported."""
+    rows = select(store, f"SELECT ?d WHERE {{ <{NS}id/datensatz/register> dcterms:description ?d }}")
+    assert len(rows) == 2
+    for r in rows:
+        assert "(OParl) übernommen" not in r["d"]
+        assert "imported from council information systems" not in r["d"]
+
+
 # ---- Facts of other public sources (data/weitere-quellen.ttl, data/register/massnahmen.csv)
 
 RVR_PROGRAMME = (
