@@ -189,10 +189,30 @@ def build(
         result.metadata += _release_files(store, namespace, Path(root))
     site = (base_url or namespace).rstrip("/") + "/"
     result.sitemap, result.sitemap_parts = _sitemap(triples, namespace, site)
-    result.robots = (
-        f"User-agent: *\nAllow: /\nDisallow: /sparql?\nSitemap: {site}sitemap.xml\n"
-    ).encode()
+    result.robots = robots_txt(store, namespace, site)
     return result
+
+
+def robots_txt(store: Store, namespace: str, site: str) -> bytes:
+    """Everything may be crawled but the SPARQL endpoints (the site's and each release's).
+
+    Plain prefixes only, no ``Allow`` and no wildcards, so every parser reads the
+    same rules: with ``Allow: /`` before ``Disallow: /sparql?``, first-match
+    parsers (Python's robotparser) let crawlers into ``/sparql?query=…`` while
+    longest-match ones (RFC 9309, Google) kept them out; and robotparser reads
+    ``/sparql?`` as ``/sparql``. ``Disallow: /sparql`` means the same to both:
+    the editor and every query, not ``/search`` or the pages.
+    """
+    from server.queries import releases
+    from server.urls import Urls
+
+    urls = Urls(namespace)
+    lines = ["User-agent: *", "Disallow: /sparql"]
+    lines += [
+        f"Disallow: {urls.release_endpoint(r.version)}" for r in releases(store, urls.series)
+    ]
+    lines.append(f"Sitemap: {site}sitemap.xml")
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _metadata(

@@ -258,3 +258,49 @@ def test_sitemap_and_robots(client: FlaskClient) -> None:
     assert f"<loc>{NS}id/oberziel/schwamm-region</loc>".encode() in sitemap.data
     robots = client.get("/robots.txt").get_data(as_text=True)
     assert f"Sitemap: {NS}sitemap.xml" in robots
+
+
+def _longest_match_allows(robots: str, path: str) -> bool:
+    """RFC 9309 §2.2.2 as Google reads it: the longest matching rule wins, Allow on a tie;
+    ``*`` matches any run of characters, ``$`` the end."""
+    import re
+
+    best: tuple[int, bool] = (-1, True)
+    for line in robots.splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if key not in ("allow", "disallow") or not value:
+            continue
+        pattern = re.escape(value).replace(r"\*", ".*")
+        pattern = pattern[:-2] + "$" if pattern.endswith(r"\$") else pattern
+        if re.match(pattern, path):
+            allow = key == "allow"
+            if len(value) > best[0] or (len(value) == best[0] and allow):
+                best = (len(value), allow)
+    return best[1]
+
+
+def test_robots_txt_means_the_same_to_first_match_and_longest_match_parsers(
+    client: FlaskClient,
+) -> None:
+    """'Allow: /' before 'Disallow: /sparql?' let Python's robotparser (first match) into
+    /sparql?query=…, while longest-match crawlers stayed out."""
+    from urllib.robotparser import RobotFileParser
+
+    robots = client.get("/robots.txt").get_data(as_text=True)
+    first_match = RobotFileParser()
+    first_match.parse(robots.splitlines())
+    paths = {
+        "/sparql?query=ASK%20%7B%7D": False,
+        "/sparql": False,
+        "/version/1.0.0/sparql?query=ASK%20%7B%7D": False,
+        "/id/charta": True,
+        "/id/charta.ttl": True,
+        "/search?q=gr%C3%BCn": True,
+        "/dumps/charta.ttl": True,
+        "/": True,
+        "/version/1.0.0/id/charta": True,
+    }
+    for path, allowed in paths.items():
+        assert first_match.can_fetch("AnyBot", "https://example.org" + path) is allowed, path
+        assert _longest_match_allows(robots, path) is allowed, path
