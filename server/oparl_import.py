@@ -335,6 +335,8 @@ class Client:
         self.trusted: set[tuple[str, str, int]] = set()
         #: The URL last asked for, to name it if its data turns out unusable.
         self.last_url = ""
+        #: getaddrinfo results for the URL being asked: checked, then connected to.
+        self._resolved: list[tuple[Any, ...]] = []
         self._last_start: float | None = None
         # None: not known yet; True: this server wants modified_since unencoded (Somacos).
         self._unencoded_since: bool | None = None
