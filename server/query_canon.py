@@ -12,7 +12,9 @@ say), and written back as:
 
 - every prefixed name as the full IRI ``<…>`` it stands for, every relative IRI
   resolved (RFC 3986) against ``BASE`` or, without one, the base IRI the
-  endpoint gives (the dataset namespace); no ``PREFIX`` or ``BASE`` left;
+  endpoint gives (the dataset namespace); no ``PREFIX`` left, and ``BASE`` only
+  as one absolute IRI at the start of a query that calls ``IRI()``/``URI()``
+  (they resolve their argument against it when the query runs);
 - strings in double quotes with one escape per character that needs one
   (``\\"``, ``\\\\``, ``\\n``, ``\\r``, ``\\t``, ``\\b``, ``\\f``) and every other
   character as itself; no ``\\u`` escapes anywhere;
@@ -389,6 +391,10 @@ def canonical(text: str, base_iri: str) -> Canonical:
         else:
             written = t.text
         out.append(Token(t.kind, written, t.line, t.column, t.source))
+    if any(t.kind == "keyword" and t.text in ("IRI", "URI") for t in out):
+        # IRI("x") resolves at run time against the query's base: keep it, absolute.
+        out.insert(0, Token("keyword", "BASE", 1, 1, "BASE"))
+        out.insert(1, Token("iri", f"<{base}>", 1, 1, base))
     # Written back: "(" ")" and "[" "]" as one token, as they read again.
     merged: list[Token] = []
     for t in out:

@@ -89,8 +89,8 @@ UPDATE_NODES = {
 }
 #: The kinds of tree node a query may hold: SPARQL 1.1 Query without SERVICE.
 ALLOWED = frozenset(
-    """unit prologue select_query ask_query construct_query describe_query select_clause
-    where_clause solution_modifier group_clause group_condition having_clause
+    """unit prologue base_declaration select_query ask_query construct_query describe_query
+    select_clause where_clause solution_modifier group_clause group_condition having_clause
     having_condition order_clause order_condition limit_offset_clauses limit_clause
     offset_clause dataset_clause default_graph_clause named_graph_clause construct_template
     construct_triples triples_template group_graph_pattern triples_block triples_same_subject
@@ -112,7 +112,7 @@ _ATOMS = frozenset(
 #: Keywords and punctuation a query may use: the grammar's, less SERVICE and updates.
 ALLOWED_TOKENS = frozenset(
     """( ) { } [ ] . , ; * / | ^ ^^ ! != = < <= > >= && || + - ? a
-    ABS AS ASC ASK AVG BIND BNODE BOUND BY CEIL COALESCE CONCAT CONSTRUCT CONTAINS COUNT
+    BASE ABS AS ASC ASK AVG BIND BNODE BOUND BY CEIL COALESCE CONCAT CONSTRUCT CONTAINS COUNT
     DATATYPE DAY DESC DESCRIBE DISTINCT ENCODE_FOR_URI EXISTS FILTER FLOOR FROM GRAPH GROUP
     GROUP_CONCAT HAVING HOURS IF IN IRI LANG LANGMATCHES LCASE LIMIT MAX MD5 MIN MINUS MINUTES
     MONTH NAMED NOT NOW OFFSET OPTIONAL ORDER RAND REDUCED REGEX REPLACE ROUND SAMPLE SECONDS
