@@ -16,10 +16,11 @@ query is refused unless all of this holds:
    prefix is declared, every IRI and language tag is one the engine takes.
    From those tokens we write the canonical text: full IRIs (relative ones
    resolved against ``BASE`` or else ``base_iri``, the dataset namespace), no
-   prefixed names, no PREFIX or BASE, no comments, one spelling per keyword,
-   string and variable, one space between tokens. Differentials between our
-   reading and the engine's (``e:a.b.SERVICE:x`` is one name to the grammar and
-   ``e:a.b`` ``.`` ``SERVICE :x`` to Oxigraph) have nothing left to act on.
+   prefixed names, no PREFIX (BASE only where IRI() needs it), no comments,
+   one spelling per keyword, string and variable, one space between tokens.
+   Differentials between our reading and the engine's (``e:a.b.SERVICE:x``
+   is one name to the grammar and ``e:a.b`` ``.`` ``SERVICE :x`` to Oxigraph)
+   have nothing left to act on.
 4. The canonical text parses as SPARQL 1.1 under tree-sitter-sparql, a C
    parser with an explicit stack (no recursion, linear time), with no error or
    missing node, and every node of its tree is of a kind this module allows
