@@ -31,6 +31,7 @@ URL and the run goes on. Anything else a server does wrong ends the run with
 from __future__ import annotations
 
 import csv
+import fcntl
 import http.client
 import io
 import ipaddress
@@ -43,6 +44,7 @@ import time
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import Message
@@ -732,7 +734,9 @@ def since_value(text: str) -> str:
     return parsed.isoformat()
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Control characters, line separators and the bidirectional overrides (which can
+#: make a terminal or a page show text in another order than it has).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def _text(value: Any) -> str:
@@ -1916,21 +1920,44 @@ def run_import(
 
     client = Client(collect, politeness)
     client.trust(system_url)
-    importer = Importer(root, client, search=search, since=since, dry_run=dry_run)
-    for where, what in importer.recovered:
-        collect(where, what)
-    try:
-        result = importer.run(system_url, body)
-    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
-        # The walk reads every field defensively; this is the last word on a shape
-        # nobody foresaw: the server's fault, named by the URL last read, exit 2.
-        raise OParlImportError(
-            f"{show(client.last_url or system_url)}: data of a shape the import cannot "
-            f"read ({type(exc).__name__}: {exc})"
-        ) from None
-    result.warnings = warnings
-    importer.check()
-    importer.check_with_register(namespace)
-    if not dry_run:
-        result.written = importer.write()
+    with _one_at_a_time(root / REGISTER, shared=dry_run):
+        importer = Importer(root, client, search=search, since=since, dry_run=dry_run)
+        for where, what in importer.recovered:
+            collect(where, what)
+        try:
+            result = importer.run(system_url, body)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            # The walk reads every field defensively; this is the last word on a shape
+            # nobody foresaw: the server's fault, named by the URL last read, exit 2.
+            raise OParlImportError(
+                f"{show(client.last_url or system_url)}: data of a shape the import cannot "
+                f"read ({type(exc).__name__}: {exc})"
+            ) from None
+        result.warnings = warnings
+        importer.check()
+        importer.check_with_register(namespace)
+        if not dry_run:
+            result.written = importer.write()
     return result
+
+
+@contextmanager
+def _one_at_a_time(folder: Path, *, shared: bool) -> Iterator[None]:
+    """One writing import per register folder, and no dry run while one writes: a
+    lock on the folder itself (nothing is left behind, and the system drops it when
+    the process ends, however it ends)."""
+    if not folder.is_dir():
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OParlImportError(
+                f"{folder}: another 'charta import oparl' is using these tables; "
+                "run again when it has finished"
+            ) from None
+        yield
+    finally:
+        os.close(fd)

@@ -1793,3 +1793,37 @@ def test_the_registers_own_check_runs_on_the_tables_as_they_would_be_written(
     assert len(found) == 3 and all("beratungen.csv" in line for line in found[1:])
     assert result.output.rstrip().endswith("no table was changed")
     assert tables(project_copy) == before
+
+
+def test_one_import_at_a_time(council: Council, tmp_path: Path) -> None:
+    """While one import writes a project's tables, another (or a dry run) is refused."""
+    import fcntl
+    import os
+
+    folder = tmp_path / "data" / "register"
+    folder.mkdir(parents=True)
+    held = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        for extra in ([], ["--dry-run"]):
+            result = run(tmp_path, council.root, *extra)
+            assert result.exit_code == 2, result.output
+            assert result.output.strip().splitlines()[-1] == (
+                f"{folder}: another 'charta import oparl' is using these tables; run again "
+                "when it has finished; no table was changed"
+            )
+    finally:
+        os.close(held)
+    assert run(tmp_path, council.root).exit_code == 0
+
+
+def test_text_is_written_as_one_plain_line(hostile: Hostile, tmp_path: Path) -> None:
+    """Control characters, line breaks and bidirectional overrides from the server
+    become spaces (a title never reorders a terminal's or a page's text)."""
+    name = "Charta Grüne\u202e Infrastruktur:\r\n\x1b[31mBeitritt\u2066"
+    hostile.papers(paper(hostile.base, 9, name))
+    result = run(tmp_path, hostile.system(hostile.url("papers")))
+    assert result.exit_code == 0, result.output
+    [joining] = rows(tmp_path, "beitritte")
+    assert joining["vorlage_titel"] == "Charta Grüne Infrastruktur: [31mBeitritt"
+    assert "\x1b" not in result.output and "\u202e" not in result.output
