@@ -32,6 +32,63 @@ PERIOD = (str(DCAT.startDate), str(DCAT.endDate))
 #: How deep a page follows blank nodes (the description holds three levels).
 MAX_DEPTH = 3
 
+#: Texts the data gives in each language as translations of one another: a page shows
+#: the one in its language where there is one (keywords are not translations, and stay).
+TRANSLATED = frozenset(
+    (
+        str(DCTERMS.title),
+        str(DCTERMS.description),
+        str(DCTERMS.alternative),
+        str(DCTERMS.bibliographicCitation),
+        str(SKOS.definition),
+        str(SKOS.scopeNote),
+        str(SKOS.editorialNote),
+        str(SKOS.note),
+        str(SKOS.altLabel),
+        "http://www.w3.org/ns/adms#versionNotes",
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "http://www.w3.org/2000/01/rdf-schema#comment",
+        "http://xmlns.com/foaf/0.1/name",
+    )
+)
+
+#: Statements for machines more than for readers (harvesters, SPARQL clients): a page
+#: folds them into "Technical details" below what a person came for.
+TECHNICAL = frozenset(
+    (
+        "http://spdx.org/rdf/terms#checksum",
+        str(DCAT.accessURL),
+        str(DCAT.mediaType),
+        str(DCAT.compressFormat),
+        str(DCAT.packageFormat),
+        str(DCAT.endpointDescription),
+        str(DCAT.themeTaxonomy),
+        str(DCTERMS.conformsTo),
+        str(DCTERMS.accrualPeriodicity),
+        "http://data.europa.eu/r5r/availability",
+        "http://www.w3.org/ns/adms#identifier",
+        "http://www.w3.org/2002/07/owl#versionIRI",
+        "http://www.w3.org/2000/01/rdf-schema#isDefinedBy",
+        str(SKOS.editorialNote),
+        POSITION,
+    )
+)
+#: Whole vocabularies of technical statements (VoID statistics, DCAT-AP.de's levels).
+TECHNICAL_NAMESPACES = (str(VOID), "http://dcat-ap.de/def/dcatde/", "http://purl.org/vocab/vann/")
+#: Our own properties that are keys for machines (official area keys).
+TECHNICAL_OWN = frozenset(
+    ("amtlicherGemeindeschluessel", "regionalschluessel", "kreisschluessel", "gebiet")
+)
+
+
+def is_technical(predicate: str, vocab: str) -> bool:
+    return (
+        predicate in TECHNICAL
+        or predicate.startswith(TECHNICAL_NAMESPACES)
+        or (predicate.startswith(vocab) and predicate[len(vocab) :] in TECHNICAL_OWN)
+    )
+
+
 #: Pages of this site that the data links to without a label (the catalog's landing
 #: page, endpoint and register), by their local path.
 SITE_PAGES = {
@@ -99,6 +156,8 @@ class Page:
     label_lang: str | None = None
     #: True when the description stopped at MAX_INCOMING links to this resource.
     incoming_cut: bool = False
+    #: Statements for machines (VoID statistics, checksums, keys), shown folded away.
+    technical: list[Row] = field(default_factory=list)
 
     def first(self, predicate: str) -> str | None:
         values = self.objects.get(predicate)
@@ -231,6 +290,9 @@ def build_page(
         row.values = [v for v in row.values if v.href not in shown]
         if not row.values:
             del inc[p]
+    for row in out.values():  # a title in the page's language, not each translation of it
+        if row.predicate in TRANSLATED and any(v.lang == lang for v in row.values):
+            row.values = [v for v in row.values if v.lang == lang or v.href]
     for rows in (out, inc):
         for row in rows.values():
             row.values.sort(key=Value.sort_key)
@@ -242,7 +304,14 @@ def build_page(
         lang=lang,
         kind=page_kind(objects, vocab),
         types=types,
-        rows=sorted(out.values(), key=lambda r: r.label.casefold()),
+        rows=sorted(
+            (r for r in out.values() if not is_technical(r.predicate, vocab)),
+            key=lambda r: r.label.casefold(),
+        ),
+        technical=sorted(
+            (r for r in out.values() if is_technical(r.predicate, vocab)),
+            key=lambda r: r.label.casefold(),
+        ),
         incoming=sorted(inc.values(), key=lambda r: r.label.casefold()),
         sources=sources,
         objects=objects,

@@ -470,14 +470,17 @@ def change_summary(
     previous: str | None,
     lang: str,
     link: Callable[[str], str],
+    supers: dict[str, set[str]] | None = None,
 ) -> tuple[list[ChangedResource], int]:
     """The change release ``version`` made after ``previous`` (its IRI, as the catalog
     states it), grouped by resource, with labels; and how many resources.
 
     Labels come from the release's state and the one before, so a removed
-    resource is still named.
+    resource is still named. The data states a fact with our property and its
+    standard super-property (``supers``, rdfs:subPropertyOf): the page lists the
+    change once, under ours; the patch holds both.
     """
-    from server.labels import LabelIndex, local_name, standard_label
+    from server.labels import LabelIndex, format_literal, local_name, standard_label, value_label
 
     folders = [Path(root) / RELEASES_DIR / version]
     if previous is not None:
@@ -491,12 +494,19 @@ def change_summary(
     labels = LabelIndex.of([t for dump in dumps for t in _triples(dump.read_bytes())])
 
     def name(iri: str) -> str:
-        return labels.get(iri, lang) or standard_label(iri, lang) or local_name(iri) or iri
+        return (
+            labels.get(iri, lang)
+            or standard_label(iri, lang)
+            or value_label(iri, lang)
+            or local_name(iri)
+            or iri
+        )
 
     def statement(t: ox.Triple) -> Statement:
         o = t.object
         if isinstance(o, ox.Literal):
-            text = o.value if len(o.value) <= 300 else o.value[:300] + " …"
+            text = format_literal(o, lang)
+            text = text if len(text) <= 300 else text[:300] + " …"
             return Statement(name(t.predicate.value), text, None)
         value = value_of(o)
         return Statement(name(t.predicate.value), name(value), link(value))
@@ -512,7 +522,11 @@ def change_summary(
         for iri, (added, removed) in change.by_resource().items()
         if not iri.startswith(releases_prefix)
     }
-    grouped = {iri: ar for iri, ar in grouped.items() if ar[0] or ar[1]}
+    grouped = {
+        iri: (_once(added, supers or {}), _once(removed, supers or {}))
+        for iri, (added, removed) in grouped.items()
+        if added or removed
+    }
     out = [
         ChangedResource(
             iri,
@@ -523,6 +537,15 @@ def change_summary(
         for iri, (added, removed) in list(grouped.items())[:MAX_LISTED]
     ]
     return out, len(grouped)
+
+
+def _once(triples: list[ox.Triple], supers: dict[str, set[str]]) -> list[ox.Triple]:
+    """Leave out a statement that only repeats another with a sub-property of its property
+    ("status: beschlossen" beside "Stand des Beitritts: beschlossen")."""
+    covered = {
+        (sup, t.object) for t in triples for sup in supers.get(t.predicate.value, ())
+    }
+    return [t for t in triples if (t.predicate.value, t.object) not in covered]
 
 
 # -- integrity -------------------------------------------------------------------------------

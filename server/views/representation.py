@@ -91,10 +91,40 @@ def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]
         if release is None:
             return {}
         changed, total = change_summary(
-            cfg().root, ns, release.version, release.previous, lang, urls().local
+            cfg().root, ns, release.version, release.previous, lang, urls().local,
+            super_properties(),
         )
-        return {"release": release, "changed": changed, "changed_total": total}
+        return {
+            "release": release,
+            "changed": changed,
+            "changed_total": total,
+            "dumps": release_dumps(release.version, lang),
+        }
     return {}
+
+
+#: A release's files, in the order the page offers them (the most usual format first).
+DUMP_FILES = ("charta.ttl", "charta.nt.gz", "charta.nt", "charta.jsonld", "charta.rdf")
+
+
+def release_dumps(version: str, lang: str) -> list[tuple[str, str, str | None]]:
+    """A release's dumps as (file name, format, size): the size where this checkout holds
+    the files (a remote store may list a release whose files are elsewhere)."""
+    from server.labels import FORMAT_NAMES, byte_size
+    from server.releases import RELEASES_DIR
+
+    folder = cfg().root / RELEASES_DIR / version / "dumps"
+    formats = {"ttl": "RDF_TURTLE", "nt": "RDF_N_TRIPLES", "jsonld": "JSON_LD", "rdf": "RDF_XML"}
+    out = []
+    for name in DUMP_FILES:
+        stem = name.removesuffix(".gz").rsplit(".", 1)[-1]
+        fmt = FORMAT_NAMES[formats[stem]] + (", gzip" if name.endswith(".gz") else "")
+        try:
+            size: str | None = byte_size((folder / name).stat().st_size, lang)
+        except OSError:
+            size = None
+        out.append((name, fmt, size))
+    return out
 
 
 #: Most values a page looks labels up for beyond its description (one query).
