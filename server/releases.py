@@ -78,6 +78,19 @@ def _literal(store: ox.Store, s: ox.NamedNode, p: str) -> str | None:
     return None
 
 
+def release_folders(root: Path) -> list[Path]:
+    """The folders of finished releases, by name: ``releases/<v>/``.
+
+    Not a hidden one: ``charta release`` writes ``releases/.<v>.making-<pid>/``
+    and renames it when done, so one killed before that leaves an unfinished
+    folder, which is never a release (``check_releases`` reports it).
+    """
+    folder = Path(root) / RELEASES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
 def read_releases(root: Path, namespace: str) -> list[Release]:
     """Every release of the checkout, oldest first (by date of issue)."""
     folder = Path(root) / RELEASES_DIR
@@ -85,7 +98,7 @@ def read_releases(root: Path, namespace: str) -> list[Release]:
         return []
     urls = Urls(namespace)
     found = []
-    for d in sorted(folder.iterdir()):
+    for d in release_folders(root):
         desc = d / RELEASE_DESCRIPTION
         if not desc.is_file():
             continue
@@ -558,6 +571,8 @@ class Damage:
     file: Path
     de: str
     en: str
+    #: "Violation" (the release is damaged) or "Warning" (left-overs that are no release).
+    severity: str = "Violation"
 
 
 def check_releases(root: Path) -> list[Damage]:
@@ -566,8 +581,19 @@ def check_releases(root: Path) -> list[Damage]:
     folder = Path(root) / RELEASES_DIR
     if not folder.is_dir():
         return []
-    found: list[Damage] = []
-    for d in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    found: list[Damage] = [
+        Damage(
+            d,
+            "unfertige Version: 'charta release' wurde vor dem Ende abgebrochen; der Ordner "
+            "wird nicht gelesen und nicht ausgeliefert. Löschen und 'charta release' neu starten.",
+            "unfinished release: 'charta release' was stopped before it ended; the folder is "
+            "neither read nor served. Delete it and run 'charta release' again.",
+            "Warning",
+        )
+        for d in sorted(folder.iterdir())
+        if d.is_dir() and d.name.startswith(".") and ".making-" in d.name
+    ]
+    for d in release_folders(root):
         sums = d / "dumps" / "SHA256SUMS"
         required = [d / RELEASE_DESCRIPTION, d / RELEASE_DUMP, sums, d / PATCH_FILE]
         for path in required:

@@ -68,8 +68,10 @@ def source_files(root: Path, roles: Iterable[str] = (*SOURCE_DIRS, SHAPES_DIR)) 
                 continue
             raise SourceError(folder, None, "folder missing (expected ontology/, data/, shapes/)")
         if role == "releases":  # the frozen dumps are graphs of their own, not sources
-            files.extend(
-                SourceFile(p, role) for p in sorted(folder.glob(f"*/{RELEASE_DESCRIPTION}"))
+            files.extend(  # not releases/.<v>.making-<pid>/, an unfinished one
+                SourceFile(p, role)
+                for p in sorted(folder.glob(f"*/{RELEASE_DESCRIPTION}"))
+                if not p.parent.name.startswith(".")
             )
             continue
         files.extend(SourceFile(p, role) for p in sorted(folder.rglob("*.ttl")))
@@ -197,7 +199,9 @@ def release_graphs(root: Path, namespace: str) -> list[tuple[ox.NamedNode, Path]
     return [
         (ox.NamedNode(urls.release(d.name)), d / RELEASE_DUMP)
         for d in sorted(folder.iterdir())
-        if (d / RELEASE_DESCRIPTION).is_file() and (d / RELEASE_DUMP).is_file()
+        if not d.name.startswith(".")  # releases/.<v>.making-<pid>/: unfinished, no release
+        and (d / RELEASE_DESCRIPTION).is_file()
+        and (d / RELEASE_DUMP).is_file()
     ]
 
 

@@ -562,3 +562,42 @@ def test_a_damaged_release_is_a_violation(tmp_path: Path) -> None:
     assert "dumps/extra.ttl: Violation" in rendered and "not in SHA256SUMS" in rendered
     done = CliRunner().invoke(cli, ["validate", str(root)])
     assert done.exit_code == 1, done.output
+
+
+def test_an_interrupted_release_is_ignored_by_serve_and_reported_by_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'charta release' killed before its final rename left releases/.1.1.making-PID/:
+    'charta validate' read its release.ttl and said "conforms", and 'charta serve' then
+    answered 500 on /id/charta, /id/katalog, /.well-known/void and the dumps."""
+    from server.app import create_app
+    from server.validate import validate
+
+    root = _copy(tmp_path)
+    config = Config(root=root, testing=True).validated()
+    make_release(config, "1.0", "", now=FIRST)
+
+    def killed(self: Path, target: Path) -> None:
+        raise KeyboardInterrupt  # as if killed just before the rename
+
+    with monkeypatch.context() as m:
+        m.setattr("server.releases.shutil.rmtree", lambda *a, **k: None)  # a kill cleans nothing
+        m.setattr(Path, "rename", killed)
+        with pytest.raises(KeyboardInterrupt):
+            make_release(config, "1.1", "", now=SECOND)
+    unfinished = [d for d in (root / "releases").iterdir() if d.name.startswith(".")]
+    assert len(unfinished) == 1 and (unfinished[0] / "release.ttl").is_file()
+    assert [r.version for r in read_releases(root, NS)] == ["1.0"]
+
+    report = validate(root, NS)
+    assert report.conforms  # serve starts: the folder is ignored, not a damaged release
+    warned = [f.render(root) for f in report.findings if f.severity == "Warning"]
+    assert any(unfinished[0].name in w and "unfinished release" in w for w in warned), warned
+    done = CliRunner().invoke(cli, ["validate", str(root)])
+    assert done.exit_code == 0 and unfinished[0].name in done.output, done.output
+
+    client = create_app(config).test_client()
+    for path in ("/id/charta", "/id/katalog", "/.well-known/void", "/dumps/charta.ttl"):
+        assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 200, path
+    assert client.get("/version/1.1/id/charta").status_code == 404
+    assert client.get("/version/1.0/id/charta").status_code == 200

@@ -54,4 +54,48 @@ def test_mementos_and_timemap_from_the_remote_store(client: FlaskClient) -> None
         "/timegate/id/charta", headers={"Accept-Datetime": "Sat, 01 Aug 2026 00:00:00 GMT"}
     )
     assert gate.status_code == 302
-    assert gate.headers["Location"] == NS + "version/1.0/id/charta"
+    assert gate.headers["Location"] == "/version/1.0/id/charta"
+
+
+def test_a_killed_loads_release_graph_is_never_readable(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A killed 'charta load' leaves <release>-loading-<version> beside each release's graph;
+    its name starts like a release's, and the prefix check let default-graph-uri,
+    named-graph-uri and FROM read it (the version is in the public ETag)."""
+    import urllib.parse
+
+    from tests.store.test_remote import _update
+
+    project = two_releases(tmp_path_factory.mktemp("killed-load"))
+    root = project["root"]
+    assert isinstance(root, Path)
+    server = servers.start_on_fresh_ports(
+        lambda: servers.oxigraph(tmp_path_factory.mktemp("ox"), free_port())
+    )
+    try:
+        load(root, NS, server.query_url, None)
+        config = dataclasses.replace(project["config"], store_url=server.query_url)  # type: ignore[type-var]
+        client = create_app(config).test_client()
+        etag = client.get("/id/charta.ttl").headers["ETag"].strip('"')
+        version = etag.split("-", 1)[0]
+        leftover = f"{NS}id/version/1.0-loading-{version}"
+        _update(server, f"INSERT DATA {{ GRAPH <{leftover}> {{ <urn:x> <urn:y> 'secret' }} }}")
+        accept = {"Accept": "application/sparql-results+json"}
+        probes = [
+            {"query": "SELECT ?o WHERE { ?s ?p ?o }", "default-graph-uri": leftover},
+            {"query": "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": leftover},
+            {"query": f"SELECT ?o FROM <{leftover}> WHERE {{ ?s ?p ?o }}"},
+            {"query": f"SELECT ?o FROM NAMED <{leftover}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"},
+        ]
+        for endpoint in ("/sparql", "/version/1.0/sparql"):
+            for params in probes:
+                r = client.get(endpoint + "?" + urllib.parse.urlencode(params), headers=accept)
+                assert r.status_code in (200, 400, 403), (endpoint, params, r.status_code)
+                assert b"secret" not in r.data, (endpoint, params)
+        published = {"query": "SELECT ?o WHERE { ?s ?p ?o } LIMIT 1"}
+        published["default-graph-uri"] = f"{NS}id/version/1.0"
+        r = client.get("/sparql?" + urllib.parse.urlencode(published), headers=accept)
+        assert r.status_code == 200 and r.get_json()["results"]["bindings"]  # a release is
+    finally:
+        server.stop()
