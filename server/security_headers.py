@@ -91,6 +91,12 @@ def relative_location(resp: Response) -> Response:
         query = f"?{parts.query}" if parts.query else ""
         fragment = f"#{parts.fragment}" if parts.fragment else ""
         resp.headers["Location"] = path + query + fragment
+        if location.encode() in resp.get_data():  # a redirect body is small
+            # Werkzeug's body names the absolute URL too: the Host, reflected.
+            from html import escape
+
+            target = escape(resp.headers["Location"])
+            resp.set_data(f'<!doctype html>\n<p>Redirecting to <a href="{target}">{target}</a>.\n')
     return resp
 
 

@@ -143,6 +143,8 @@ def memento(version: str, rest: str) -> Response:
         answer_cache().put(key, (body, neighbours))
     assert fmt is not None
     resp = respond(here, fmt, suffix, body, lang, original=path)
+    if resp.status_code == 412:  # a precondition failed: no representation, no links
+        return resp
     resp.headers["Memento-Datetime"] = http_date(r.issued_at)
     u = urls()
     resp.headers["Link"] = ", ".join(

@@ -9,9 +9,9 @@ from __future__ import annotations
 from functools import partial
 
 import pyoxigraph as ox
-from flask import Response, abort, render_template
+from flask import Response, abort, render_template, request
 from jinja2 import Template
-from werkzeug.exceptions import NotAcceptable
+from werkzeug.exceptions import NotAcceptable, PreconditionFailed
 
 from server import describe as description
 from server import queries, state
@@ -228,4 +228,34 @@ def respond(
     if original is None and has_past:  # RFC 7089: where this resource's past is
         links += ", " + urls().memento_links(path)
     resp.headers["Link"] = links
-    return finish_data(resp, tag)
+    return preconditions(finish_data(resp, tag))
+
+
+def preconditions(resp: Response) -> Response:
+    """``If-Match`` and ``If-Unmodified-Since`` (RFC 9110 §13.1.1, §13.1.4): 412 when the
+    representation is not the one the client names (they were ignored: a client
+    checking that a resource is unchanged before acting on it was always told yes).
+
+    ``If-Match`` compares strongly with this answer's ETag (the gzip variant has its
+    own); ``If-Unmodified-Since`` counts only without ``If-Match``, as §13.2.2 says.
+    """
+    if resp.status_code != 200:
+        return resp
+    etag, weak = resp.get_etag()
+    if "If-Match" in request.headers:
+        wanted = request.if_match
+        held = etag is not None and not weak
+        if not (held and (wanted.star_tag or wanted.contains(etag or ""))):
+            from server.errors import error_response
+
+            return error_response(
+                PreconditionFailed(f"If-Match: the current representation has ETag {etag!r}.")
+            )
+    elif request.if_unmodified_since is not None and resp.last_modified is not None:
+        if resp.last_modified > request.if_unmodified_since:
+            from server.errors import error_response
+
+            return error_response(
+                PreconditionFailed("If-Unmodified-Since: the resource changed after that date.")
+            )
+    return resp
