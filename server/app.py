@@ -30,6 +30,16 @@ def refusal(config: Config) -> tuple[str | None, bool]:
     """
     if config.store_url:
         return None, False
+    if config.query_memory_required and config.query_memory_mb > 0:
+        from server.store.sandbox import probe_memory_cap
+
+        uncapped = probe_memory_cap(config.query_memory_mb)
+        if uncapped:
+            return (
+                f"query workers' memory cannot be capped ({uncapped}) and "
+                "CHARTA_QUERY_MEMORY_REQUIRED is set",
+                False,
+            )
     if config.store_dir is not None:
         from server.store.persisted import StoreDirError, check_fresh, read_meta
 
@@ -59,15 +69,22 @@ def protection(config: Config) -> str:
             "/sparql queries run on the remote server; keep it from opening connections "
             "(docs/deploy.md, 'A SPARQL server that cannot reach out')"
         )
-    from server.store.sandbox import probe_isolation
+    from server.store.sandbox import probe_isolation, probe_memory_cap
 
     isolation = probe_isolation()
     if isolation:
-        return f"query workers run without network access ({isolation})"
-    return (
-        "WARNING: query workers have network access (this system allows no network "
-        "namespace); the query policy is the only wall (docs/security.md)"
-    )
+        said = f"query workers run without network access ({isolation})"
+    else:
+        said = (
+            "WARNING: query workers have network access (this system allows no network "
+            "namespace); the query policy is the only wall (docs/security.md)"
+        )
+    if config.query_memory_mb <= 0:
+        return said + "; WARNING: no memory cap per query (CHARTA_QUERY_MEMORY_MB=0)"
+    uncapped = probe_memory_cap(config.query_memory_mb)
+    if uncapped:
+        return said + f"; WARNING: query workers' memory cannot be capped ({uncapped})"
+    return said + f"; each may use {config.query_memory_mb} MB beyond the data"
 
 
 def create_app(config: Config | None = None) -> Flask:

@@ -106,6 +106,12 @@ class Config:
         "Memory one /sparql query may use beyond the loaded data; a query that needs "
         "more is stopped (its worker ends and is replaced). 0: no limit.",
     )
+    query_memory_required: bool = _setting(
+        False,
+        "Refuse to start query workers whose memory cap (CHARTA_QUERY_MEMORY_MB) the "
+        "system does not allow: 'charta serve' exits and /sparql answers 503. Off: they "
+        "start without one, and the start-up line and the log say so.",
+    )
     query_queue_s: float = _setting(
         10.0,
         "How long a /sparql query may wait in its web worker's queue for a query worker "

@@ -41,14 +41,15 @@ _CTX = mp.get_context("spawn")  # no fork: the web server has threads and open s
 _log = logging.getLogger(__name__)
 
 
-def _limit_memory(extra_mb: int) -> None:
-    """Cap this worker's private memory at what the loaded data takes plus ``extra_mb``.
+def _limit_memory(extra_mb: int) -> str:
+    """Cap this worker's private memory at what the loaded data takes plus ``extra_mb``;
+    returns "" when the cap is set, else why it could not be (never silently).
 
     pyoxigraph has no memory limit either: a query that builds a huge string or
     sorts a cross product would take the machine's memory within its timeout.
     RLIMIT_DATA counts the heap and private mappings, not the persisted store's
     files (shared page cache), so the cap is about the query's own working set.
-    Where the kernel does not enforce it, nothing happens.
+    What happens without it is the caller's policy (``query_memory_required``).
     """
     try:
         import resource  # POSIX only
@@ -57,8 +58,34 @@ def _limit_memory(extra_mb: int) -> None:
         used_kb = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmData")))
         limit = used_kb * 1024 + extra_mb * 2**20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    except (ImportError, OSError, ValueError, StopIteration):
-        pass
+    except ImportError:
+        return "this system has no resource limits (no POSIX 'resource' module)"
+    except StopIteration:
+        return "/proc/self/status has no VmData line"
+    except (OSError, ValueError, OverflowError) as exc:
+        return f"setrlimit(RLIMIT_DATA) failed: {exc}"
+    return ""
+
+
+def _probe_memory(conn: Connection, extra_mb: int) -> None:
+    conn.send(_limit_memory(extra_mb))
+
+
+def probe_memory_cap(extra_mb: int) -> str:
+    """Why a query worker's memory cap of ``extra_mb`` could not be set ("" if it can),
+    tried in a throwaway process (the cap cannot be lifted once set)."""
+    parent, child = _CTX.Pipe()
+    proc = _CTX.Process(
+        target=_probe_memory, args=(child, extra_mb), daemon=True, name="charta-probe"
+    )
+    proc.start()
+    child.close()
+    try:
+        return str(parent.recv()) if parent.poll(30) else "the probe process did not answer"
+    except (OSError, EOFError):
+        return "the probe process ended without an answer"
+    finally:
+        proc.join(5)
 
 
 CLONE_NEWUSER = 0x10000000
@@ -134,14 +161,18 @@ def _serve(conn: Connection, config: Config) -> None:
         store = ox.Store()
         load_sources(store, config.root, config.namespace)
     prefixes = all_prefixes(config.namespace)
+    uncapped = ""
     if config.query_memory_mb > 0:
-        _limit_memory(config.query_memory_mb)
+        uncapped = _limit_memory(config.query_memory_mb)
+        if uncapped and config.query_memory_required:
+            conn.send(("refused", f"its memory cannot be capped: {uncapped}"))
+            return
         # Stopping a query at the cap is routine here, not a crash to debug.
         os.environ["RUST_BACKTRACE"] = "0"
     # Ready without counting the store: len() reads a whole index of a persisted
     # store, which left ~32 MiB of its blocks in every worker's cache at 10^6
     # triples (and 0.1 s per start) for a number nobody used.
-    conn.send(("ready", isolation))
+    conn.send(("ready", isolation, uncapped))
     while True:
         job = conn.recv()
         if job is None:
@@ -187,6 +218,7 @@ class QueryPool:
         self._lock = threading.Lock()
         #: What keeps the workers off the network ("" if nothing could), once one has started.
         self.isolation: str | None = None
+        self._said_uncapped = False
 
     def _spawn(self) -> _Worker:
         parent, child = _CTX.Pipe()
@@ -202,7 +234,16 @@ class QueryPool:
         if not message or message[0] != "ready":
             proc.kill()
             proc.join(5)
+            if message and message[0] == "refused":  # CHARTA_QUERY_MEMORY_REQUIRED
+                raise StoreUnavailableError(f"a query worker refused to start: {message[1]}")
             raise StoreUnavailableError("a query worker failed to start")
+        if len(message) > 2 and message[2] and not self._said_uncapped:
+            self._said_uncapped = True
+            _log.warning(
+                "query workers run without a memory cap (%s); set CHARTA_QUERY_MEMORY_REQUIRED "
+                "to refuse that",
+                message[2],
+            )
         if self.isolation is None:
             self.isolation = message[1]
             if not self.isolation:
