@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -339,3 +340,77 @@ def test_a_sorted_cross_product_is_refused_and_the_store_stays_up(served: Served
     streamed = served.sparql(product + " LIMIT 1", accept="application/sparql-results+json")
     assert streamed.status == 200, streamed.body[:200]
     _store_answers(served)
+
+
+@pytest.mark.remote
+def test_the_store_s_own_memory_cap_stops_what_the_policy_lets_through(
+    tmp_path: Path,
+) -> None:
+    """The backstop behind the policy in remote mode (docs/deploy.md): Oxigraph server
+    under a cap on its private memory (as tests/servers.py runs every Oxigraph server)
+    and its own --timeout-s. The sorted cross product sent to it directly (as if the
+    policy had missed it) grew an uncapped server past 7 GB, its timeout notwithstanding;
+    capped at 256 MB, it stops at the cap within seconds, and a supervisor's restart on
+    the same data answers again."""
+    from server.store.load import load
+    from tests import servers
+    from tests.conftest import NS, ROOT, free_port
+
+    server = servers.start_on_fresh_ports(
+        lambda: servers.oxigraph(tmp_path, free_port(), timeout_s=4, memory_mb=256)
+    )
+    try:
+        load(ROOT, NS, server.query_url, None)
+        assert server.proc is not None
+        pid = server.proc.pid
+        body = urllib.parse.urlencode(
+            {
+                "query": "SELECT * { ?a ?p ?o . ?b ?q ?r . ?c ?s ?t } ORDER BY ?a ?b ?c LIMIT 1",
+                "default-graph-uri": f"{NS}graph/charta",
+            }
+        ).encode()
+        req = urllib.request.Request(server.query_url, data=body)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(_answer_or_error, req)
+            peak_kb = 0
+            deadline = time.monotonic() + 60
+            while server.proc.poll() is None and time.monotonic() < deadline:
+                peak_kb = max(peak_kb, _private_kb(pid))
+                time.sleep(0.2)
+            outcome = pending.result(timeout=30)
+        assert server.proc.poll() is not None, "the capped server kept running"
+        assert peak_kb <= 256 * 1024 * 1.1, peak_kb
+        print(f"capped Oxigraph server stopped ({server.proc.returncode}); peak {peak_kb} kB; "
+              f"the client got {outcome}")
+        server.stop()
+        server.start()  # what systemd's Restart=always does
+        check = urllib.parse.urlencode({"query": "ASK { GRAPH ?g { ?s ?p ?o } }"}).encode()
+        with urllib.request.urlopen(
+            urllib.request.Request(
+                server.query_url, data=check, headers={"Accept": "application/sparql-results+json"}
+            ),
+            timeout=10,
+        ) as resp:
+            assert b"true" in resp.read()
+    finally:
+        server.stop()
+
+
+def _answer_or_error(req: urllib.request.Request) -> str:
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return f"{resp.status}"
+    except Exception as exc:  # the server's end is the expected outcome
+        return type(exc).__name__
+
+
+def _private_kb(pid: int) -> int:
+    """The process's private data (VmData, what RLIMIT_DATA counts), 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmData:"):
+            return int(line.split()[1])
+    return 0
