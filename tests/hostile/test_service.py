@@ -683,3 +683,21 @@ def test_queries_that_only_mention_service_are_answered(served: Served) -> None:
     for name, query in LEGIT_MENTIONS.items():
         answer = served.sparql(query, "get", accept="application/sparql-results+json")
         assert answer.status == 200, (name, answer.status, answer.body[:200])
+
+
+def test_an_engine_error_during_the_answer_is_an_error_not_an_empty_answer() -> None:
+    """Issue 23: in embedded mode the dotted-name SERVICE made no connection (the worker
+    has no network) but was answered 200 with no rows: the engine's error came while the
+    rows were read, and was taken for the end of the rows. A query worker builds its
+    answer with evaluate(); an error there must reach the client (the worker answers
+    it as a 400), never become an empty answer. (Run here without the policy, which
+    refuses such a text before any worker sees it.)"""
+    import pyoxigraph as ox
+
+    from server.store import QueryJob
+    from server.store.evaluate import evaluate
+
+    closed = closed_port_like(40000)
+    job = QueryJob(f"SELECT * {{ SERVICE <http://127.0.0.1:{closed}/> {{ }} }}", "SELECT", "json", 10)
+    with pytest.raises(OSError):
+        evaluate(ox.Store(), job, {}, None)
