@@ -46,8 +46,8 @@ SELECT ?nr ?leitthema ?oberziel WHERE {
         + """
 SELECT ?datum ?gremium ?rolle ?status WHERE {
   ?drucksache dcterms:identifier "DS 085/23" .
-  ?beratung prov:used ?drucksache ; dcterms:date ?datum ;
-            prov:wasAssociatedWith ?g ; dcterms:type ?r ; dcterms:accessRights ?s .
+  ?beratung dcterms:relation ?drucksache ; dcterms:date ?datum ;
+            dcterms:contributor ?g ; dcterms:type ?r ; dcterms:accessRights ?s .
   ?g skos:prefLabel ?gremium . ?r skos:prefLabel ?rolle . ?s skos:prefLabel ?status .
   FILTER(lang(?gremium) = "de" && lang(?rolle) = "de" && lang(?status) = "de")
 } ORDER BY ?datum""",
@@ -92,16 +92,17 @@ SELECT ?kommune ?ags WHERE {
         + """PREFIX adms: <http://www.w3.org/ns/adms#>
 
 # The register's joinings in standard terms: schema:agent the institution,
-# schema:object the charter, adms:status how far it got, prov:used the paper.
+# schema:object the charter, adms:status how far it got, schema:instrument the paper,
+# dcterms:contributor the deciding body.
 SELECT ?institution ?stand ?datum ?gremium ?vorlage WHERE {
   ?charta skos:prefLabel "Charta Grüne Infrastruktur Metropole Ruhr"@de .
   ?beitritt schema:object ?charta ; schema:agent ?i ; adms:status ?s .
   ?i skos:prefLabel ?institution . FILTER(lang(?institution) = "de")
   ?s skos:prefLabel ?stand . FILTER(lang(?stand) = "de")
   OPTIONAL { ?beitritt dcterms:date ?datum }
-  OPTIONAL { ?beitritt prov:wasAssociatedWith ?g . FILTER(?g != ?i)
+  OPTIONAL { ?beitritt dcterms:contributor ?g .
              ?g skos:prefLabel ?gremium . FILTER(lang(?gremium) = "de") }
-  OPTIONAL { ?beitritt prov:used ?p . ?p dcterms:identifier ?vorlage }
+  OPTIONAL { ?beitritt schema:instrument ?p . ?p dcterms:identifier ?vorlage }
 } ORDER BY ?datum ?institution""",
     ),
     Example(

@@ -115,16 +115,19 @@ class Step:
     role: str
     status: str | None
     authoritative: bool
+    #: Scheduled, not recorded as held (cgi:sitzungsstatus geplant): a plan, no decision.
+    planned: bool = False
 
 
 def beratungsfolge(store: Store, paper: str, lang: str, vocab: str) -> list[Step]:
     """A paper's consultations in order: the timeline of the paper page."""
     rows = store.select(f"""{PREFIXES}
-        SELECT ?c ?pos ?b ?bL ?date ?rL ?sL ?auth WHERE {{
+        SELECT ?c ?pos ?b ?bL ?date ?rL ?sL ?auth ?held WHERE {{
           ?c <{vocab}drucksache> <{paper}> ; schema:position ?pos ;
-             prov:wasAssociatedWith ?b ; dcterms:date ?date ; <{vocab}beratungsrolle> ?r ;
+             <{vocab}gremium> ?b ; dcterms:date ?date ; <{vocab}beratungsrolle> ?r ;
              <{vocab}entscheidend> ?auth .
           OPTIONAL {{ ?c <{vocab}beratungsstatus> ?s . {_label("s", lang)} }}
+          OPTIONAL {{ ?c <{vocab}sitzungsstatus>/skos:notation ?held }}
           {_label("b", lang)}
           {_label("r", lang)}
         }} ORDER BY ?pos""")
@@ -138,6 +141,7 @@ def beratungsfolge(store: Store, paper: str, lang: str, vocab: str) -> list[Step
             r["rL"].value,
             r["sL"].value if "sL" in r else None,
             r["auth"].value in ("true", "1"),  # both are lexical forms of xsd:boolean true
+            "held" in r and r["held"].value == "geplant",
         )
         for r in rows
     ]
@@ -256,6 +260,16 @@ class Joining:
     paper_number: str | None
     paper_url: str | None
     sources: list[Link] = field(default_factory=list)
+    #: The paper's title as the council system gives it (dcterms:title).
+    paper_title: str | None = None
+    #: The date the state was last checked (cgi:stand), where no decision date is known.
+    checked: str | None = None
+    #: False for a candidate (cgi:bestaetigt false): shown as such, counted nowhere.
+    confirmed: bool = True
+    #: The Kreis a kreisangehörige Kommune belongs to (cgi:kreisangehoerigIn).
+    district: Link | None = None
+    #: The row's note (skos:note), e.g. where a search found nothing.
+    note: str | None = None
 
 
 def joinings(store: Store, vocab: str, lang: str, institution: str | None = None) -> list[Joining]:
@@ -267,7 +281,7 @@ def joinings(store: Store, vocab: str, lang: str, institution: str | None = None
     only = f"VALUES ?i {{ <{institution}> }}" if institution else ""
     rows = store.select(f"""{PREFIXES}
         SELECT ?b ?bL ?bG ?i ?iL ?iG ?k ?kL ?kG ?kn ?g ?gL ?gG ?date ?s ?sL ?sG ?sn
-               ?p ?pL ?pG ?pn ?pu ?q ?qL ?qG WHERE {{
+               ?p ?pL ?pG ?pn ?pu ?pt ?q ?qL ?qG ?stand ?ok ?d ?dL ?dG ?note WHERE {{
           {only}
           ?b a <{vocab}Beitritt> ; <{vocab}institution> ?i ; <{vocab}beitrittsstatus> ?s .
           ?s skos:notation ?sn .
@@ -277,8 +291,13 @@ def joinings(store: Store, vocab: str, lang: str, institution: str | None = None
           OPTIONAL {{ ?b dcterms:date ?date }}
           OPTIONAL {{ ?b <{vocab}vorlage> ?p . {_tagged("p", lang)}
                       OPTIONAL {{ ?p dcterms:identifier ?pn }}
-                      OPTIONAL {{ ?p <http://xmlns.com/foaf/0.1/page> ?pu }} }}
+                      OPTIONAL {{ ?p <http://xmlns.com/foaf/0.1/page> ?pu }}
+                      OPTIONAL {{ ?p dcterms:title ?pt }} }}
           OPTIONAL {{ ?b dcterms:source ?q . {_tagged("q", lang)} }}
+          OPTIONAL {{ ?b <{vocab}stand> ?stand }}
+          OPTIONAL {{ ?b <{vocab}bestaetigt> ?ok }}
+          OPTIONAL {{ ?b skos:note ?note }}
+          OPTIONAL {{ ?i <{vocab}kreisangehoerigIn> ?d . {_tagged("d", lang)} }}
           {_tagged("b", lang)} {_tagged("i", lang)} {_tagged("s", lang)}
         }} ORDER BY ?iL ?date ?b ?q""")
     found: dict[str, Joining] = {}
@@ -302,6 +321,11 @@ def joinings(store: Store, vocab: str, lang: str, institution: str | None = None
                 paper=_link(v, "p", lang),
                 paper_number=v.get("pn"),
                 paper_url=v.get("pu"),
+                paper_title=v.get("pt"),
+                checked=v.get("stand"),
+                confirmed=v.get("ok", "true") in ("true", "1"),
+                district=_link(v, "d", lang),
+                note=v.get("note"),
             )
         source = _link(v, "q", lang)
         if source is not None and all(s.iri != source.iri for s in j.sources):
@@ -322,6 +346,8 @@ class JoiningStep:
     role_key: str | None
     #: The decision's outcome (id/werteliste/beschlussergebnis/…), where the source states one.
     outcome: Link | None
+    #: Scheduled, not recorded as held (cgi:sitzungsstatus geplant): a plan, no decision.
+    planned: bool = False
 
 
 def joining_steps(store: Store, vocab: str, lang: str) -> list[JoiningStep]:
@@ -329,11 +355,12 @@ def joining_steps(store: Store, vocab: str, lang: str) -> list[JoiningStep]:
     tables) or to the joining's resolution paper (the seed's Beratungsfolge)."""
     eli = "http://data.europa.eu/eli/eli-draft-legislation-ontology#"
     rows = store.select(f"""{PREFIXES}
-        SELECT DISTINCT ?c ?b ?date ?g ?gL ?gG ?r ?rL ?rG ?rn ?o ?oL ?oG WHERE {{
+        SELECT DISTINCT ?c ?b ?date ?g ?gL ?gG ?r ?rL ?rG ?rn ?o ?oL ?oG ?held WHERE {{
           ?b a <{vocab}Beitritt> .
           {{ ?c <{vocab}beitritt> ?b }}
           UNION {{ ?b <{vocab}vorlage> ?p . ?c a <https://schema.oparl.org/1.1/Consultation> ;
-                   prov:used ?p }}
+                   <{vocab}drucksache> ?p }}
+          OPTIONAL {{ ?c <{vocab}sitzungsstatus>/skos:notation ?held }}
           ?c dcterms:date ?date .
           OPTIONAL {{ ?c <{vocab}gremium> ?g . {_tagged("g", lang)} }}
           OPTIONAL {{ ?c dcterms:type ?r . ?r skos:notation ?rn . {_tagged("r", lang)} }}
@@ -352,6 +379,7 @@ def joining_steps(store: Store, vocab: str, lang: str) -> list[JoiningStep]:
                 role=_link(v, "r", lang),
                 role_key=v.get("rn"),
                 outcome=_link(v, "o", lang),
+                planned=v.get("held") == "geplant",
             ),
         )
     return list(found.values())

@@ -18,7 +18,9 @@ Beyond csv2rdf, and declared where it applies (docs/editing.md):
   relative IRIs of the Turtle files do (not against the table's file location);
 - a virtual column annotated ``…ontology#nurMit: [columns]`` applies only to rows
   where those cells have a value, one annotated ``…ontology#nurWenn: {column: value}``
-  only to rows where those cells hold those values (CSVW would emit it for every row);
+  only to rows where those cells hold those values, one annotated
+  ``…ontology#nurMitVorlage`` only to consultations whose joining has a paper
+  (``vorlage`` in beitritte.csv) (CSVW would emit it for every row);
 - rules across the columns of a row (:func:`_check_rows`): a joining without a
   decision date needs ``stand``; a consultation has an ``ergebnis`` only when
   its meeting was held (``sitzungsstatus`` ``durchgefuehrt``);
@@ -36,6 +38,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +58,7 @@ METADATA = "csv-metadata.json"
 _EXT = "https://w3id.org/charta-ruhr/ontology#"
 ONLY_WITH = _EXT + "nurMit"
 ONLY_WHEN = _EXT + "nurWenn"
+ONLY_WITH_PAPER = _EXT + "nurMitVorlage"
 GOAL_NUMBER = _EXT + "oberzielNummer"
 
 RDF, RDFS, XSD, SKOS, SCHEMA = (str(n) for n in (ns.RDF, ns.RDFS, ns.XSD, ns.SKOS, ns.SCHEMA))
@@ -72,13 +76,20 @@ _XSD_OF_BASE = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One cell (or header, or file) that breaks the metadata: ``file:line:column``."""
+    """One cell (or header, or file) that breaks the metadata: ``file:line:column``.
+
+    ``severity`` "Warning" for what is allowed but probably a typing error (a year
+    like 2203, a column the metadata does not know); ``rank`` 0 for what to fix
+    first (a duplicate id, whose row is then left out rather than merged).
+    """
 
     file: Path
     line: int
     column: str
     de: str
     en: str
+    severity: str = "Violation"
+    rank: int = 1
 
     def where(self, root: Path) -> str:
         try:
@@ -102,11 +113,36 @@ class Conversion:
 
 
 class RegisterError(Exception):
-    """The metadata or a table cannot be read at all (exit 2): ``str()`` is ``file:line: what``."""
+    """The metadata or a table cannot be read at all (exit 2).
 
-    def __init__(self, path: Path, line: int | None, message: str) -> None:
+    ``str()`` has the form of every other finding on a table:
+    ``file:LINE:COLUMN: German`` and, on the next line, ``  en: English``
+    (``file:LINE: …`` where no column applies); ``shown`` is the file as the
+    reader knows it (relative to the project).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        line: int | None,
+        message: str,
+        *,
+        column: str | None = None,
+        de: str | None = None,
+        shown: str | None = None,
+    ) -> None:
         self.path, self.line, self.message = Path(path), line, message
-        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+        self.column, self.de = column, de or message
+        self.shown = shown or str(path)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.shown
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        return f"{where}: {self.de}\n  en: {self.message}"
 
 
 def table_paths(metadata: Path) -> list[Path]:
@@ -118,28 +154,75 @@ def table_paths(metadata: Path) -> list[Path]:
         return []
 
 
-def _load_metadata(metadata: Path) -> Any:
+def _shown(path: Path, root: Path | None) -> str:
+    """The file as the reader knows it: relative to the project where it lies inside."""
+    if root is not None:
+        try:
+            return str(Path(path).resolve().relative_to(Path(root).resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _load_metadata(metadata: Path, root: Path | None = None) -> Any:
     from csvw import TableGroup
 
+    shown = _shown(metadata, root)
     try:
-        text = metadata.read_text(encoding="utf-8")
+        raw = metadata.read_bytes()
     except OSError as exc:
-        raise RegisterError(metadata, None, f"cannot read: {exc.strerror or exc}") from exc
+        why = exc.strerror or str(exc)
+        raise RegisterError(
+            metadata, None, f"cannot read: {why}", de=f"nicht lesbar: {why}", shown=shown
+        ) from exc
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RegisterError(metadata, None, "not UTF-8") from exc
+        line, col = _position(raw, exc.start)
+        raise RegisterError(
+            metadata,
+            line,
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x}); save as UTF-8",
+            column=str(col),
+            de=f"kein UTF-8 (Byte 0x{raw[exc.start]:02x}); als UTF-8 speichern",
+            shown=shown,
+        ) from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RegisterError(metadata, exc.lineno, f"not JSON: {exc.msg}") from exc
+        raise RegisterError(
+            metadata,
+            exc.lineno,
+            f"not JSON: {exc.msg}",
+            column=str(exc.colno),
+            de=f"kein JSON: {exc.msg}",
+            shown=shown,
+        ) from exc
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             group = TableGroup.fromvalue(data)
         except (ValueError, TypeError, KeyError) as exc:
-            raise RegisterError(metadata, None, f"not CSVW metadata: {exc}") from exc
+            raise RegisterError(
+                metadata,
+                None,
+                f"not CSVW metadata: {exc}",
+                de=f"keine CSVW-Metadaten: {exc}",
+                shown=shown,
+            ) from exc
     if caught:
-        raise RegisterError(metadata, None, f"CSVW metadata: {caught[0].message}")
+        why = caught[0].message
+        raise RegisterError(
+            metadata, None, f"CSVW metadata: {why}", de=f"CSVW-Metadaten: {why}", shown=shown
+        )
     return group
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """(line, column) of a byte offset, both counted from 1 (the column in characters)."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return data[:offset].count(b"\n") + 1, column
 
 
 @dataclass
@@ -149,6 +232,8 @@ class _Context:
     goals: dict[str, str]
     super_classes: dict[str, set[str]]
     super_properties: dict[str, set[str]]
+    #: ids of beitritte.csv rows that name a paper (``vorlage``), for ``nurMitVorlage``.
+    with_paper: set[str] = field(default_factory=set)
 
 
 def _context(root: Path, namespace: str) -> _Context:
@@ -199,28 +284,61 @@ def _read_lines(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         start = reader.line_num + 1
 
 
-def _check_file(path: Path, delimiter: str) -> None:
-    """UTF-8 and the right separator, or :class:`RegisterError` (the file is unreadable)."""
-    from server.sources import SourceError, read_utf8  # sources imports this module
+def _check_file(path: Path, delimiter: str, root: Path | None = None) -> None:
+    """UTF-8 and the right separator, or :class:`RegisterError` (the file is unreadable).
 
+    Reported like every other finding on a table: ``file:LINE:COLUMN``, German and
+    English; the column is the header name of the cell the bad byte is in.
+    """
+    shown = _shown(path, root)
     try:
-        data = read_utf8(
+        data = path.read_bytes()
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise RegisterError(
+            path, None, f"cannot read: {why}", de=f"nicht lesbar: {why}", shown=shown
+        ) from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line, _ = _position(data, start)
+        bad = f"0x{data[start]:02x}"
+        raise RegisterError(
             path,
-            "; save as 'CSV UTF-8' (LibreOffice: character set Unicode (UTF-8)) / "
-            "nicht UTF-8: als „CSV UTF-8“ speichern",
-        )
-    except SourceError as exc:
-        raise RegisterError(path, exc.line, exc.message) from exc
-    first = data.decode("utf-8-sig").split("\n", 1)[0]
+            line,
+            f"not UTF-8 (byte {bad}); save as 'CSV UTF-8' "
+            "(LibreOffice: character set Unicode (UTF-8))",
+            column=_column_at(data, start, delimiter),
+            de=f"kein UTF-8 (Byte {bad}); als „CSV UTF-8“ speichern "
+            "(LibreOffice: Zeichensatz Unicode (UTF-8))",
+            shown=shown,
+        ) from exc
+    first = text.split("\n", 1)[0]
     if delimiter not in first:
         other = next((d for d in ";\t" if d in first), None)
         if other:
+            name = {";": "Semikolon", "\t": "Tabulator"}[other]
             raise RegisterError(
                 path,
                 1,
                 f"cells are separated by {other!r}, not {delimiter!r}; save with comma as "
-                f"separator / Trennzeichen {other!r} statt {delimiter!r}: mit Komma speichern",
+                "separator",
+                column="-",
+                de=f"die Zellen sind durch {name} getrennt, nicht durch Komma; "
+                "mit Komma als Trennzeichen speichern",
+                shown=shown,
             )
+
+
+def _column_at(data: bytes, offset: int, delimiter: str) -> str:
+    """The header name of the column a byte offset lies in (its number if the header is short)."""
+    header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")]))
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    before = data[line_start:offset].decode("utf-8", errors="replace")
+    cells = next(csv.reader([before], delimiter=delimiter), [""])
+    index = len(cells) - 1
+    return header[index].strip() if 0 <= index < len(header) else str(index + 1)
 
 
 def _empty(value: Any) -> bool:
@@ -269,7 +387,7 @@ def convert(metadata: Path, namespace: str, root: Path | None = None) -> Convers
     """
     metadata = Path(metadata)
     root = root or _root_of(metadata)
-    group = _load_metadata(metadata)
+    group = _load_metadata(metadata, root)
     ctx = _context(root, namespace)
     out = Conversion()
     expander = _Expander(namespace)
@@ -280,26 +398,33 @@ def convert(metadata: Path, namespace: str, root: Path | None = None) -> Convers
     for table in group.tables:
         path = metadata.parent / table.url.string
         out.tables.append(path)
-        _check_file(path, delimiter)
+        _check_file(path, delimiter, root)
         good = _read_table(table, path, delimiter, out)
         rows_of.append((table, path, good))
         pk = table.tableSchema.primaryKey or []
         if len(pk) == 1:
-            seen: set[str] = set()
+            first: dict[str, int] = {}
+            twice: set[int] = set()
             for line, _, raw in good:
                 value = raw.get(pk[0], "")
-                if value in seen:
+                if value in first:
+                    twice.add(line)
                     out.problems.append(
-                        _problem(
+                        Problem(
                             path,
                             line,
                             pk[0],
-                            f"„{value}“ kommt zweimal vor",
-                            f"'{value}' occurs twice",
+                            f"„{value}“ kommt zweimal vor (zuerst in Zeile {first[value]}); "
+                            "diese Zeile bleibt weg, bis sie eine eigene id hat",
+                            f"'{value}' occurs twice (first in line {first[value]}); "
+                            "this row is left out until it has an id of its own",
+                            rank=0,
                         )
                     )
-                seen.add(value)
-            keys[table.url.string] = seen
+                else:
+                    first[value] = line
+            good[:] = [g for g in good if g[0] not in twice]
+            keys[table.url.string] = set(first)
     # id -> name of institutionen.csv, for the labels of joinings and consultations
     names = {
         raw.get("id", ""): raw.get("name", "")
@@ -307,9 +432,23 @@ def convert(metadata: Path, namespace: str, root: Path | None = None) -> Convers
         if table.url.string == INSTITUTIONS
         for _, _, raw in good
     }
+    # id -> teil_von of institutionen.csv: whose body a deciding body is
+    parents = {
+        raw.get("id", ""): raw.get("teil_von", "").strip()
+        for table, _, good in rows_of
+        if table.url.string == INSTITUTIONS
+        for _, _, raw in good
+    }
+    ctx.with_paper = {
+        raw.get("id", "")
+        for table, _, good in rows_of
+        if table.url.string == JOININGS
+        for _, _, raw in good
+        if raw.get("vorlage", "").strip()
+    }
     for table, path, good in rows_of:
         bad = _check_references(table, path, good, keys, ctx, out)
-        bad |= _check_rows(table, path, good, out)
+        bad |= _check_rows(table, path, good, parents, out)
         for line, values, raw in good:
             if line not in bad:
                 _row_triples(table, path, line, values, raw, expander, ctx, out)
@@ -357,19 +496,23 @@ def _read_table(
                     f"required column '{col.name}' is missing from the header row",
                 )
             )
+    if any(p.file == path and p.line == 1 for p in out.problems):
+        return []  # a required column is missing: no row can be read
     for i, h in enumerate(header, start=1):
         if h not in names:
+            # more columns may follow (docs/editing.md): kept in the file, not converted
             out.problems.append(
-                _problem(
+                Problem(
                     path,
                     1,
                     h or str(i),
-                    f"unbekannte Spalte „{h}“ (erlaubt: {', '.join(names)})",
-                    f"unknown column '{h}' (allowed: {', '.join(names)})",
+                    f"Spalte „{h}“ steht nicht in csv-metadata.json: sie bleibt in der Datei, "
+                    f"wird aber nicht übernommen (bekannt: {', '.join(names)})",
+                    f"column '{h}' is not in csv-metadata.json: it stays in the file but is "
+                    f"not converted (known: {', '.join(names)})",
+                    severity="Warning",
                 )
             )
-    if any(p.file == path and p.line == 1 for p in out.problems):
-        return []
     by_name = {c.name: c for c in columns}
     good = []
     for line, cells in lines:
@@ -410,7 +553,10 @@ def _cell_problem(path: Path, line: int, col: Any, text: str, exc: ValueError) -
         return _problem(path, line, col.name, "Pflichtangabe fehlt", "required value is missing")
     base = dt.base if dt is not None else "string"
     fmt = dt.format if dt is not None else None
-    if base == "date":
+    if base == "date" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        de = f"„{text}“ ist kein echtes Datum (diesen Tag gibt es im Kalender nicht)"
+        en = f"'{text}' is not a real date (the calendar has no such day)"
+    elif base == "date":
         de = f"„{text}“ ist kein Datum der Form JJJJ-MM-TT (etwa 2023-06-13)"
         en = f"'{text}' is not a date of the form YYYY-MM-DD (e.g. 2023-06-13)"
     elif base in ("datetime", "dateTime"):
@@ -473,27 +619,59 @@ def _check_references(
     return bad
 
 
+#: Dates outside these years are allowed but warned about: probably a typing error.
+PLAUSIBLE_YEARS = (1990, date.today().year + 5)
+
+
 def _check_rows(
     table: Any,
     path: Path,
     good: list[tuple[int, dict[str, Any], dict[str, str]]],
+    parents: dict[str, str],
     out: Conversion,
 ) -> set[int]:
     """Rules across the cells of one row (docs/editing.md); returns the lines that break one.
 
     A joining without a decision date (``datum``) says as of when its state holds
     (``stand``): otherwise "in Beratung" or "kein Nachweis" would read as today's state.
-    A consultation's outcome (``ergebnis``) is known only from a meeting that was
-    held: a Beratungsfolge is a plan, and a plan has no outcome.
+    Its deciding body (``gremium``) is a body of the joining institution (``teil_von``
+    in institutionen.csv). A paper's title or address needs the paper (``vorlage``).
+    Each institution has at most one confirmed row. A consultation's outcome
+    (``ergebnis``) is known only from a meeting that was held: a Beratungsfolge is a
+    plan, and a plan has no outcome. A year outside :data:`PLAUSIBLE_YEARS` is a
+    warning (the row is kept).
     """
     bad: set[int] = set()
     url = table.url.string
+
+    def error(line: int, column: str, de: str, en: str) -> None:
+        bad.add(line)
+        out.problems.append(_problem(path, line, column, de, en))
+
+    confirmed: dict[str, int] = {}
+    dates = [c.name for c in _columns(table) if _is_date(table.tableSchema, c.name)]
     for line, values, _ in good:
-        if url == JOININGS and values.get("datum") is None and values.get("stand") is None:
-            bad.add(line)
-            out.problems.append(
-                _problem(
-                    path,
+        for name in dates:
+            day = values.get(name)
+            if isinstance(day, (date, datetime)) and not (
+                PLAUSIBLE_YEARS[0] <= day.year <= PLAUSIBLE_YEARS[1]
+            ):
+                out.problems.append(
+                    Problem(
+                        path,
+                        line,
+                        name,
+                        f"das Jahr {day.year} ist unwahrscheinlich (erwartet "
+                        f"{PLAUSIBLE_YEARS[0]}–{PLAUSIBLE_YEARS[1]}); Tippfehler?",
+                        f"the year {day.year} is implausible (expected "
+                        f"{PLAUSIBLE_YEARS[0]}–{PLAUSIBLE_YEARS[1]}); a typing error?",
+                        severity="Warning",
+                    )
+                )
+        if url == JOININGS:
+            institution = values.get("institution")
+            if values.get("datum") is None and values.get("stand") is None:
+                error(
                     line,
                     "stand",
                     "Ohne Beschlussdatum (datum) braucht die Zeile ein Prüfdatum (stand): "
@@ -501,23 +679,53 @@ def _check_rows(
                     "Without a decision date (datum) the row needs the date its state was "
                     "last checked (stand), YYYY-MM-DD",
                 )
-            )
+            body = values.get("gremium")
+            if body is not None and body in parents and parents[body] != institution:
+                owner = parents[body]
+                error(
+                    line,
+                    "gremium",
+                    f"„{body}“ ist ein Gremium von „{owner or 'keiner Institution'}“, nicht von "
+                    f"„{institution}“ (Spalte teil_von in institutionen.csv): das beschließende "
+                    "Gremium gehört zur beitretenden Institution",
+                    f"'{body}' is a body of '{owner or 'no institution'}', not of "
+                    f"'{institution}' (column teil_von in institutionen.csv): the deciding body "
+                    "belongs to the joining institution",
+                )
+            for column in ("vorlage_titel", "vorlage_url"):
+                if values.get(column) is not None and values.get("vorlage") is None:
+                    error(
+                        line,
+                        column,
+                        f"„{column}“ beschreibt eine Vorlage: die Vorlagennummer (vorlage) fehlt",
+                        f"'{column}' describes a paper: its number (vorlage) is missing",
+                    )
+            if values.get("bestaetigt") is True and isinstance(institution, str):
+                if institution in confirmed:
+                    error(
+                        line,
+                        "bestaetigt",
+                        f"„{institution}“ hat schon eine bestätigte Zeile (Zeile "
+                        f"{confirmed[institution]}): je Mitglied genau eine; eine weitere als "
+                        "Kandidat mit bestaetigt nein eintragen",
+                        f"'{institution}' already has a confirmed row (line "
+                        f"{confirmed[institution]}): exactly one per member; enter another as a "
+                        "candidate with bestaetigt nein",
+                    )
+                else:
+                    confirmed[institution] = line
         if (
             url == CONSULTATIONS
             and values.get("ergebnis") is not None
             and values.get("sitzungsstatus") != "durchgefuehrt"
         ):
-            bad.add(line)
-            out.problems.append(
-                _problem(
-                    path,
-                    line,
-                    "ergebnis",
-                    "Ein Ergebnis gibt es nur für eine durchgeführte Sitzung "
-                    "(sitzungsstatus durchgefuehrt, mit einer Quelle, die das Ergebnis nennt)",
-                    "Only a meeting that was held has an outcome "
-                    "(sitzungsstatus durchgefuehrt, with a source that records the outcome)",
-                )
+            error(
+                line,
+                "ergebnis",
+                "Ein Ergebnis gibt es nur für eine durchgeführte Sitzung "
+                "(sitzungsstatus durchgefuehrt, mit einer Quelle, die das Ergebnis nennt)",
+                "Only a meeting that was held has an outcome "
+                "(sitzungsstatus durchgefuehrt, with a source that records the outcome)",
             )
     return bad
 
@@ -580,6 +788,8 @@ def _row_triples(
                 continue
             when = col.common_props.get(ONLY_WHEN) or {}
             if any(raw.get(n, "").strip() != v for n, v in when.items()):
+                continue
+            if col.common_props.get(ONLY_WITH_PAPER) and raw.get("beitritt") not in ctx.with_paper:
                 continue
             emit(subject, prop, ox.NamedNode(expander.iri(col.valueUrl, template_values)), "")
             continue

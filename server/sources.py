@@ -36,13 +36,20 @@ SHAPES_DIR = "shapes"
 class SourceError(Exception):
     """A file that cannot be read or parsed; ``str()`` is ``file:line: what``."""
 
-    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+    def __init__(
+        self, path: Path | str, line: int | None, message: str, text: str | None = None
+    ) -> None:
         self.path = Path(path)
         self.line = line
         self.message = message
+        #: The whole report where the finding has its own form (a register table's
+        #: ``file:LINE:COLUMN: German`` / ``  en: English``, server.register.RegisterError).
+        self.text = text
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if self.text is not None:
+            return self.text
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         return f"{where}: {self.message}"
 
@@ -92,7 +99,7 @@ def register_triples(path: Path, base: str) -> list[ox.Triple]:
     try:
         return convert(path, base).triples
     except RegisterError as exc:
-        raise SourceError(exc.path, exc.line, exc.message) from exc
+        raise SourceError(exc.path, exc.line, exc.message, str(exc)) from exc
 
 
 _LINE = re.compile(r"line (\d+)(?: column (\d+))?")

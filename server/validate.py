@@ -50,13 +50,24 @@ class Finding:
     line: int | None = None
     column: str | None = None
 
+    #: 0 for what to fix first (a duplicate id in a register table), else 1.
+    rank: int = 1
+
     @classmethod
     def in_file(
-        cls, file: Path, de: str, en: str, line: int | None = None, column: str | None = None
+        cls,
+        file: Path,
+        de: str,
+        en: str,
+        line: int | None = None,
+        column: str | None = None,
+        severity: str = "Violation",
+        rank: int = 1,
     ) -> Finding:
-        """A violation found in a file itself (a register cell, a release file), not by SHACL."""
+        """A finding in a file itself (a register cell, a release file), not by SHACL."""
         return cls(
-            severity="Violation",
+            rank=rank,
+            severity=severity,
             focus="",
             label=None,
             path=None,
@@ -73,8 +84,9 @@ class Finding:
         """
         where = _relative(self.file, root) if self.file else "(unknown file)"
         if self.line is not None:
-            first = f"{where}:{self.line}:{self.column}: {self.messages.get('de', '')}"
-            lines = [first, f"  en: {self.messages.get('en', '')}"]
+            warn_de, warn_en = ("Warnung: ", "Warning: ") if self.severity == "Warning" else ("", "")
+            first = f"{where}:{self.line}:{self.column}: {warn_de}{self.messages.get('de', '')}"
+            lines = [first, f"  en: {warn_en}{self.messages.get('en', '')}"]
             if self.focus:
                 lines.append(
                     f"  {self.severity}: <{self.focus}>" + (f" {self.path}" if self.path else "")
@@ -163,7 +175,7 @@ def load_all(
             try:
                 conv = convert(src.path, base, root=Path(root))
             except RegisterError as exc:
-                raise SourceError(exc.path, exc.line, exc.message) from exc
+                raise SourceError(exc.path, exc.line, exc.message, str(exc)) from exc
             conversions.append(conv)
             data.addN(
                 (
@@ -230,7 +242,7 @@ def validate(root: Path, namespace: str) -> Report:
     from server.releases import check_releases
 
     report.findings += [
-        Finding.in_file(p.file, p.de, p.en, p.line, p.column)
+        Finding.in_file(p.file, p.de, p.en, p.line, p.column, p.severity, p.rank)
         for conv in conversions
         for p in conv.problems
     ]
@@ -283,5 +295,8 @@ def validate(root: Path, namespace: str) -> Report:
                 column=cell[2] if cell else None,
             )
         )
-    report.findings.sort(key=lambda f: (f.file or "", f.line or 0, f.focus, f.path or ""))
+    # a duplicate id first (its row is left out, so later findings may follow from it)
+    report.findings.sort(
+        key=lambda f: (f.file or "", f.rank, f.line or 0, f.focus, f.path or "")
+    )
     return report

@@ -128,30 +128,30 @@ def test_csv_and_turtle_state_a_paper_once() -> None:
 
 
 def test_a_new_row_appears_as_rdf(project_copy: Path) -> None:
-    append(project_copy, "institutionen.csv", f"essen,Essen,kreisfreie-stadt,05113000,{HERNE},")
+    append(project_copy, "institutionen.csv", f"beispielstadt,Beispielstadt,kreisfreie-stadt,05999000,{HERNE},")
     append(
         project_copy,
         "institutionen.csv",
-        f"rat-der-stadt-essen,Rat der Stadt Essen,parlament,,{HERNE},essen",
+        f"rat-der-stadt-beispielstadt,Rat der Stadt Beispielstadt,parlament,,{HERNE},beispielstadt",
     )
     append(
         project_copy,
         "beitritte.csv",
-        f"essen-2023-1,essen,rat-der-stadt-essen,1/2023,,2023-05-17,beschlossen,{HERNE},,,,ja,",
+        f"beispielstadt-2023-1,beispielstadt,rat-der-stadt-beispielstadt,1/2023,,2023-05-17,beschlossen,{HERNE},,,,ja,",
     )
     append(
         project_copy,
         "massnahmen.csv",
-        f"essen-test,Testmaßnahme,essen,I.1 II.3,aktionsprogramm-gruene-lueckenschluesse,,2020-07-16,,Essen,geplant,{HERNE}",
+        f"beispielstadt-test,Testmaßnahme,beispielstadt,I.1 II.3,aktionsprogramm-gruene-lueckenschluesse,,2020-07-16,,Beispielstadt,geplant,{HERNE}",
     )
     code, out = run_validate(project_copy)
     assert code == 0, out
     store = ox.Store()
     for src in source_files(project_copy, SOURCE_DIRS):
         parse_into(store, src.path, NS)
-    assert store.query(f"""ASK {{ <{NS}id/beitritt/essen-2023-1> <{NS}ontology#gremium> <{NS}id/organisation/rat-der-stadt-essen> ;
-        <http://www.w3.org/ns/prov#wasAssociatedWith> <{NS}id/organisation/essen> .
-      <{NS}id/massnahme/essen-test> <{NS}ontology#oberziel> <{NS}id/oberziel/freiraumsystem-sichern-und-weiterentwickeln> ,
+    assert store.query(f"""ASK {{ <{NS}id/beitritt/beispielstadt-2023-1> <{NS}ontology#gremium> <{NS}id/organisation/rat-der-stadt-beispielstadt> ;
+        <http://schema.org/agent> <{NS}id/organisation/beispielstadt> .
+      <{NS}id/massnahme/beispielstadt-test> <{NS}ontology#oberziel> <{NS}id/oberziel/freiraumsystem-sichern-und-weiterentwickeln> ,
           <{NS}id/oberziel/ueberflutungs-und-ueberschwemmungsvorsorge> ;
         <http://purl.org/dc/terms/subject> <{NS}id/oberziel/freiraumsystem-sichern-und-weiterentwickeln> ;
         <http://schema.org/startDate> "2020-07-16"^^<http://www.w3.org/2001/XMLSchema#date> }}""")
@@ -170,7 +170,7 @@ def test_a_new_row_appears_as_rdf(project_copy: Path) -> None:
             "beitritte.csv",
             f"x-2,herne,rat-der-stadt-herne,,,2023-02-30,beschlossen,{HERNE},,,,ja,",
             "datum",
-            "kein Datum",
+            "„2023-02-30“ ist kein echtes Datum",
         ),
         (
             "beitritte.csv",
@@ -215,6 +215,36 @@ def test_a_new_row_appears_as_rdf(project_copy: Path) -> None:
             "id",
             "passt nicht zum Muster",
         ),
+        (
+            "beitritte.csv",
+            f"x-6,kamen,rat-der-stadt-herne,,,2023-06-13,beschlossen,{HERNE},,,,ja,",
+            "gremium",
+            "„rat-der-stadt-herne“ ist ein Gremium von „herne“, nicht von „kamen“",
+        ),
+        (
+            "beitritte.csv",
+            f"x-7,bochum,,,,,kein-nachweis,{HERNE},,,Charta,ja,2026-12-06",
+            "vorlage_titel",
+            "die Vorlagennummer (vorlage) fehlt",
+        ),
+        (
+            "beitritte.csv",
+            f"x-8,bochum,,,,,in-beratung,{HERNE},,,,ja,2026-12-06",
+            "bestaetigt",
+            "„bochum“ hat schon eine bestätigte Zeile",
+        ),
+        (
+            "beitritte.csv",
+            f"x-9,bochum,,,,,in-beratung,{HERNE},,,,ja,",
+            "stand",
+            "Ohne Beschlussdatum (datum) braucht die Zeile ein Prüfdatum (stand)",
+        ),
+        (
+            "beratungen.csv",
+            f"ds-085-23,2023-06-13,kreistag-unna,entscheidung,beschlossen,{HERNE},,,geplant",
+            "ergebnis",
+            "Ein Ergebnis gibt es nur für eine durchgeführte Sitzung",
+        ),
     ],
 )
 def test_csvw_error_at_row_and_column(
@@ -242,9 +272,9 @@ def test_missing_required_column(project_copy: Path) -> None:
 
 
 def test_decided_without_body_is_a_shape_violation_at_its_row(project_copy: Path) -> None:
-    append(project_copy, "institutionen.csv", f"essen,Essen,kreisfreie-stadt,05113000,{HERNE},")
+    append(project_copy, "institutionen.csv", f"beispielstadt,Beispielstadt,kreisfreie-stadt,05999000,{HERNE},")
     line = append(
-        project_copy, "beitritte.csv", f"essen-x,essen,,,,2023-05-17,beschlossen,{HERNE},,,,ja,"
+        project_copy, "beitritte.csv", f"beispielstadt-x,beispielstadt,,,,2023-05-17,beschlossen,{HERNE},,,,ja,"
     )
     code, out = run_validate(project_copy)
     assert code == 1, out
@@ -262,14 +292,15 @@ def test_a_name_that_contradicts_the_turtle_is_reported(project_copy: Path) -> N
     assert "gleich lauten wie in den Turtle-Daten" in out
 
 
-def test_not_utf8_is_unreadable(project_copy: Path) -> None:
+def test_not_utf8_is_unreadable_and_says_where_in_both_languages(project_copy: Path) -> None:
     path = project_copy / "data" / "register" / "massnahmen.csv"
-    path.write_bytes(
-        path.read_bytes() + "x,Gr\u00fcn,,,,,,,,,https://example.org/\n".encode("latin-1")
-    )
+    text = path.read_bytes()
+    line = text.count(b"\n") + 1
+    path.write_bytes(text + "x,Gr\u00fcn,,,,,,,,,https://example.org/\n".encode("latin-1"))
     code, out = run_validate(project_copy)
     assert code == 2
-    assert re.match(rf"{re.escape(str(path))}:\d+: not UTF-8", out), out
+    assert out.startswith(f"data/register/massnahmen.csv:{line}:titel: kein UTF-8 (Byte 0xfc)"), out
+    assert "\n  en: not UTF-8 (byte 0xfc)" in out
 
 
 def test_semicolon_separated_file_is_unreadable(project_copy: Path) -> None:
@@ -277,7 +308,19 @@ def test_semicolon_separated_file_is_unreadable(project_copy: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
     code, out = run_validate(project_copy)
     assert code == 2
-    assert "separated by ';'" in out
+    assert out.startswith("data/register/beratungen.csv:1:-: die Zellen sind durch Semikolon")
+    assert "\n  en: cells are separated by ';'" in out
+
+
+def test_broken_metadata_says_line_and_column(project_copy: Path) -> None:
+    path = project_copy / "data" / "register" / "csv-metadata.json"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3] + ","  # a comma too many after "http://www.w3.org/ns/csvw"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out = run_validate(project_copy)
+    assert code == 2
+    assert re.match(r"data/register/csv-metadata.json:\d+:\d+: kein JSON: ", out), out
+    assert "\n  en: not JSON: " in out
 
 
 def test_utf8_with_bom_from_excel_is_accepted(project_copy: Path) -> None:
@@ -315,3 +358,170 @@ def test_the_conversion_names_where_each_triple_came_from() -> None:
     assert conv.problems == []
     where = conv.origin[(f"{NS}id/beitritt/herne-2023-0419", "http://purl.org/dc/terms/date")]
     assert where[0].name == "beitritte.csv" and where[2] == "datum"
+
+
+def test_an_implausible_year_is_a_warning_at_its_cell(project_copy: Path) -> None:
+    line = append(
+        project_copy,
+        "beitritte.csv",
+        f"bochum-1-2203,bochum,,1/2203,,,in-beratung,{HERNE},,,,nein,2203-01-05",
+    )
+    code, out = run_validate(project_copy)
+    assert code == 0, out  # a warning: the row is kept, the data still conforms
+    block = next(b for b in out.split("\n\n") if b.startswith(f"data/register/beitritte.csv:{line}:"))
+    assert block.startswith(
+        f"data/register/beitritte.csv:{line}:stand: Warnung: das Jahr 2203 ist unwahrscheinlich"
+    )
+    assert "\n  en: Warning: the year 2203 is implausible" in block
+    assert out.rstrip().endswith("0 violations, 1 warnings")
+
+
+def test_a_duplicate_id_is_reported_first_and_its_row_left_out(project_copy: Path) -> None:
+    first = next(
+        i
+        for i, t in enumerate(
+            (REGISTER / "beitritte.csv").read_text(encoding="utf-8").splitlines(), start=1
+        )
+        if t.startswith("herne-2023-0419,")
+    )
+    line = append(
+        project_copy,
+        "beitritte.csv",
+        f"herne-2023-0419,herne,rat-der-stadt-herne,,,2023-07-01,beschlossen,{HERNE},,,,nein,",
+    )
+    append(project_copy, "beitritte.csv", f"x-1,herne,,,,13.06.2023,beschlossen,{HERNE},,,,nein,")
+    code, out = run_validate(project_copy)
+    assert code == 1
+    blocks = [b for b in out.split("\n\n") if b.startswith("data/register/beitritte.csv:")]
+    assert blocks[0].startswith(
+        f"data/register/beitritte.csv:{line}:id: „herne-2023-0419“ kommt zweimal vor "
+        f"(zuerst in Zeile {first})"
+    )
+    # the duplicate gives no triples: Herne's joining keeps its one date
+    conv = convert(project_copy / "data" / "register" / "csv-metadata.json", NS, project_copy)
+    dates = [
+        t.object.value
+        for t in conv.triples
+        if t.subject.value == f"{NS}id/beitritt/herne-2023-0419"
+        and t.predicate.value == "http://purl.org/dc/terms/date"
+    ]
+    assert dates == ["2023-06-13"]
+
+
+def test_an_added_column_is_kept_and_never_drops_the_table(project_copy: Path) -> None:
+    """docs/editing.md: more columns may follow; they are reported and not converted."""
+    path = project_copy / "data" / "register" / "beitritte.csv"
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[0].append("meine_notiz")
+    for r in rows[1:]:
+        r.append("privat")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    code, out = run_validate(project_copy)
+    assert code == 0, out
+    assert "data/register/beitritte.csv:1:meine_notiz: Warnung: Spalte „meine_notiz“" in out
+    conv = convert(path.parent / "csv-metadata.json", NS, project_copy)
+    joinings = {
+        t.subject.value
+        for t in conv.triples
+        if t.object.value == f"{NS}ontology#Beitritt"
+    }
+    assert len(joinings) == 57
+    assert all("privat" not in t.object.value for t in conv.triples)
+
+
+# ---- the register's content: the whole region, each member with its evidence
+
+def _rows(table: str) -> list[dict[str, str]]:
+    with open(REGISTER / table, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+MEMBER_KINDS = {"kreisfreie-stadt": 11, "kreis": 4, "kreisangehoerige-kommune": 42}
+
+
+def test_the_register_covers_exactly_the_57_members() -> None:
+    institutions = {r["id"]: r for r in _rows("institutionen.csv")}
+    members = {i for i, r in institutions.items() if r["art"] in MEMBER_KINDS}
+    kinds = {k: sum(1 for i in members if institutions[i]["art"] == k) for k in MEMBER_KINDS}
+    assert kinds == MEMBER_KINDS
+    kreise = {i for i in members if institutions[i]["art"] == "kreis"}
+    for i in members:
+        r = institutions[i]
+        if r["art"] == "kreisangehoerige-kommune":
+            assert r["kreis"] in kreise and r["ags"].startswith(institutions[r["kreis"]]["kreisschluessel"])
+        elif r["art"] == "kreis":
+            assert re.fullmatch(r"[0-9]{5}", r["kreisschluessel"])
+        else:
+            assert re.fullmatch(r"[0-9]{5}000", r["ags"])
+    confirmed = [r for r in _rows("beitritte.csv") if r["bestaetigt"] == "ja"]
+    assert sorted(r["institution"] for r in confirmed) == sorted(members)
+    assert "regionalverband-ruhr" not in {r["institution"] for r in _rows("beitritte.csv")}
+
+
+def test_every_row_has_its_evidence() -> None:
+    """Decided: date, a body of that institution, a source. Otherwise: stand."""
+    institutions = {r["id"]: r for r in _rows("institutionen.csv")}
+    for r in _rows("beitritte.csv"):
+        assert r["quelle"].strip(), r["id"]
+        if r["status"] == "beschlossen":
+            assert r["datum"] and r["gremium"], r["id"]
+            assert institutions[r["gremium"]]["teil_von"] == r["institution"], r["id"]
+        else:
+            assert not r["datum"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", r["stand"]), r["id"]
+        if r["status"] == "kein-nachweis":
+            assert "id/quelle/recherche-mitglieder-2026-12-06" in r["quelle"].split()
+            assert "docs/research/mitglieder-" in r["anmerkung"]
+    # the research files the rows cite are in the repository
+    for part in "ab":
+        assert (ROOT / "docs" / "research" / f"mitglieder-{part}.csv").is_file()
+        assert (ROOT / "docs" / "research" / f"mitglieder-{part}.md").is_file()
+
+
+def test_every_cited_source_is_a_url_or_a_document_in_the_graph() -> None:
+    store = ox.Store()
+    for src in source_files(ROOT, SOURCE_DIRS):
+        parse_into(store, src.path, NS)
+    for table in ("beitritte.csv", "beratungen.csv", "institutionen.csv"):
+        for r in _rows(table):
+            for q in r["quelle"].split():
+                if q.startswith("id/"):
+                    assert list(
+                        store.quads_for_pattern(
+                            ox.NamedNode(NS + q),
+                            ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"),
+                            None,
+                        )
+                    ), q
+                else:
+                    assert re.match(r"https?://[^/\s]+\.[a-z]+(/|$)", q), q
+
+
+def test_scheduled_consultations_are_not_activities() -> None:
+    """A Beratungsfolge is a plan: nothing in it is stated to have taken place."""
+    store = ox.Store()
+    for src in source_files(ROOT, SOURCE_DIRS):
+        parse_into(store, src.path, NS)
+    planned = f"<{NS}id/werteliste/sitzungsstatus/geplant>"
+    q = f"""SELECT ?c WHERE {{ ?c <{NS}ontology#sitzungsstatus> {planned} . }}"""
+    found = {r["c"].value for r in store.query(q)}  # type: ignore[union-attr]
+    assert {f"{NS}id/beratung/ds-085-23/{n}" for n in (1, 2, 3)} <= found
+    assert f"{NS}id/beratung/essen/rat-der-stadt-essen-2023-05-17" in found
+    for c in found:
+        assert not store.query(f"""ASK {{ <{c}> a ?t .
+            VALUES ?t {{ <http://www.w3.org/ns/prov#Activity>
+                         <http://data.europa.eu/eli/eli-draft-legislation-ontology#Activity> }} }}""")
+        assert not store.query(f"""ASK {{ <{c}> ?p ?o . VALUES ?p {{
+            <http://www.w3.org/ns/prov#used> <http://www.w3.org/ns/prov#wasAssociatedWith>
+            <http://data.europa.eu/eli/eli-draft-legislation-ontology#decision_outcome> }} }}""")
+        assert store.query(f"""ASK {{ <{c}> a
+            <http://data.europa.eu/eli/eli-draft-legislation-ontology#ForeseenActivity> }}""")
+    meetings = f"""ASK {{ <{NS}id/sitzung/kreistag-unna/2023-06-13>
+        <http://schema.org/eventStatus> <http://schema.org/EventScheduled> }}"""
+    assert store.query(meetings)
+    assert not store.query(f"""ASK {{ <{NS}id/sitzung/kreistag-unna/2023-06-13>
+        a <http://www.w3.org/ns/prov#Activity> }}""")
+    # Kreis Unna's row tells the same story: proposed, no consultation held
+    assert store.query(f"""ASK {{ <{NS}id/beitritt/ds-085-23> <{NS}ontology#beitrittsstatus>
+        <{NS}id/werteliste/beitrittsstatus/vorgeschlagen> }}""")

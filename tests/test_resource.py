@@ -80,7 +80,7 @@ def test_theme_lists_its_goals_and_body_its_consultations(client: FlaskClient) -
     )
     assert (
         rdflib.URIRef(NS + "id/beratung/ds-085-23/3"),
-        rdflib.PROV.wasAssociatedWith,
+        rdflib.DCTERMS.contributor,
         rdflib.URIRef(NS + "id/organisation/kreistag-unna"),
     ) in body
 

@@ -41,8 +41,8 @@ def test_get_form_post_and_direct_post_agree(client: FlaskClient) -> None:
     assert a.status_code == b.status_code == c.status_code == 200
     assert bindings(a) == bindings(b) == bindings(c)
     assert (
-        len(bindings(a)) == 11
-    )  # the Charta, the Produkthaushalt and 9 value sets (2 of the register)
+        len(bindings(a)) == 12
+    )  # the Charta, the Produkthaushalt and 10 value sets (3 of the register)
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_select_formats(client: FlaskClient, accept: str, mime: str) -> None:
     assert r.status_code == 200 and r.mimetype == mime
     if mime == "text/csv":
         rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
-        assert rows[0] == ["s"] and len(rows) == 12
+        assert rows[0] == ["s"] and len(rows) == 13
     if mime == "text/tab-separated-values":
         lines = r.get_data(as_text=True).splitlines()
         assert lines[0] == "?s" and lines[1].startswith("<https://")
@@ -334,7 +334,7 @@ def test_a_query_that_needs_too_much_memory_is_stopped_and_others_go_on() -> Non
     while (ok := client.get("/sparql", query_string={"query": Q})).status_code == 503:
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    assert ok.status_code == 200 and len(bindings(ok)) == 11
+    assert ok.status_code == 200 and len(bindings(ok)) == 12
 
 
 def test_wrong_method_says_which_are_allowed(client: FlaskClient) -> None:

@@ -1,10 +1,16 @@
-"""The register of the Charta: every joining (cgi:Beitritt) as one table, and its exports.
+"""The register of the Charta: every member's joining (cgi:Beitritt) as one table, and its exports.
 
 ``/register`` is a page (German/English) that filters and sorts by plain links
 and a GET form (``?status=beschlossen&art=kreis&sort=datum``), so it works
 without JavaScript; ``/register.csv`` and ``/register.json`` give the same rows
-(the same parameters apply). Below the table, a timeline puts the joinings and their
-consultations in date order. The rows come from SPARQL over the store
+(the same parameters apply). Every row has its state and, where no decision date
+exists, the date the state was last checked (``stand``). Counts per state count
+confirmed rows only: a candidate proposed by ``charta import oparl``
+(``bestaetigt`` ``nein``) is listed as such and counted nowhere. Above the table, a
+picture of the region (:func:`region`, drawn as SVG by us, also on the landing
+page) shows every member's state; below it, a timeline puts the joinings and their
+consultations in date order, a scheduled consultation as planned, never as a
+decision. The rows come from SPARQL over the store
 (:func:`server.queries.joinings`), computed once per data version and language;
 every answer carries the data version's ETag (:func:`finish_data`).
 """
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask.blueprints import BlueprintSetupState
 
 from server import queries
 from server.queries import Concept, Joining, JoiningStep
@@ -59,7 +66,16 @@ COLUMNS = (
     "vorlage_kennung",
     "vorlage_url",
     "quelle",
+    "stand",
+    "bestaetigt",
+    "vorlage_titel",
+    "kreis",
+    "kreis_name",
+    "anmerkung",
 )
+#: The groups of the region picture, in this order: the kreisfreie Städte, then each Kreis
+#: with its kreisangehörige Kommunen (by the Kreis's name).
+CITIES = "kreisfreie-stadt"
 
 
 @dataclass
@@ -131,8 +147,15 @@ class Event:
     step: JoiningStep | None
 
     @property
+    def planned(self) -> bool:
+        """A scheduled consultation (a paper's Beratungsfolge): no source says it took place."""
+        return self.step is not None and self.step.planned
+
+    @property
     def decides(self) -> bool:
-        """The deciding consultation, or the joining's own date (the date of its decision)."""
+        """The deciding consultation held, or the joining's own date (the date of its decision)."""
+        if self.planned:
+            return False
         return self.step is None or self.step.role_key == "entscheidung"
 
 
@@ -157,7 +180,69 @@ def _timeline(reg: Register, rows: list[Joining]) -> tuple[list[Event], list[Joi
         key=lambda e: (e.date, e.joining.institution.label.casefold(), e.step.iri if e.step else "")
     )
     dated = {e.joining.iri for e in events}
-    return events, [j for j in rows if j.iri not in dated]
+    # a member with no evidence has no date by definition; the table says so with its stand
+    return events, [
+        j for j in rows if j.iri not in dated and j.status_key != "kein-nachweis"
+    ]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of the region picture: the kreisfreie Städte, or a Kreis and its Kommunen."""
+
+    label: str
+    #: The Kreis itself (None for the group of kreisfreie Städte).
+    head: Joining | None
+    members: list[Joining]
+
+
+def region(reg: Register) -> list[Group]:
+    """The confirmed rows grouped as the region is: kreisfreie Städte, then each Kreis.
+
+    A Kreis comes first in its group, its Kommunen follow by name; a member that is
+    neither (an institution the register may hold besides the members) is left out.
+    """
+    rows = [j for j in reg.rows if j.confirmed]
+    name = {c.key: c.label for c in reg.kinds}
+    cities = sorted(
+        (j for j in rows if j.kind_key == CITIES), key=lambda j: j.institution.label.casefold()
+    )
+    groups = [Group(name.get(CITIES, CITIES), None, cities)] if cities else []
+    kreise = sorted(
+        (j for j in rows if j.kind_key == "kreis"), key=lambda j: j.institution.label.casefold()
+    )
+    for k in kreise:
+        members = sorted(
+            (j for j in rows if j.district and j.district.iri == k.institution.iri),
+            key=lambda j: j.institution.label.casefold(),
+        )
+        groups.append(Group(k.institution.label, k, [k, *members]))
+    return groups
+
+
+def counts(reg: Register) -> tuple[list[tuple[Concept, dict[str, int], int]], list[Concept]]:
+    """Confirmed rows per state and kind of institution, only states that occur.
+
+    Returns (state, {kind notation: count}, total) per state in the value set's order,
+    and the kinds that occur (the table's columns). Candidates are not counted.
+    """
+    rows = [j for j in reg.rows if j.confirmed]
+    by: Counter[tuple[str, str]] = Counter((j.status_key, j.kind_key or "") for j in rows)
+    total = Counter(j.status_key for j in rows)
+    kinds = [c for c in reg.kinds if any(j.kind_key == c.key for j in rows)]
+    table = [
+        (c, {k.key: by[(c.key, k.key)] for k in kinds}, total[c.key])
+        for c in reg.states
+        if total[c.key]
+    ]
+    return table, kinds
+
+
+def source_text(iri: str) -> str:
+    """A source address as host and path (no scheme, no query): what a reader recognises."""
+    rest = iri.split("://", 1)[-1]
+    rest = rest.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    return rest.removeprefix("www.")
 
 
 def _query(choice: Choice, **change: str | None) -> str:
@@ -178,16 +263,24 @@ def register_page() -> Response:
     cached = answer_cache().get(key)
     if cached is None:
         rows = _selected(reg, choice)
-        state_counts = Counter(j.status_key for j in reg.rows)
-        kind_counts = Counter(j.kind_key for j in reg.rows if j.kind_key)
+        confirmed = [j for j in reg.rows if j.confirmed]
+        state_counts = Counter(j.status_key for j in confirmed)
+        kind_counts = Counter(j.kind_key for j in confirmed if j.kind_key)
         events, undated = _timeline(reg, rows)
+        table, table_kinds = counts(reg)
         body = render_template(
             "register.html",
             lang=lang,
             rows=rows,
-            total=len(reg.rows),
+            total=len(confirmed),
+            candidates=len(reg.rows) - len(confirmed),
             states=[(c, state_counts[c.key]) for c in reg.states],
             kinds=[(c, kind_counts[c.key]) for c in reg.kinds if kind_counts[c.key]],
+            count_table=table,
+            count_kinds=table_kinds,
+            groups=region(reg),
+            here=True,
+            source_text=source_text,
             choice=choice,
             events=events,
             undated=sorted(undated, key=lambda j: j.institution.label.casefold()),
@@ -218,7 +311,20 @@ def _record(j: Joining) -> dict[str, object]:
         "vorlage_kennung": j.paper_number,
         "vorlage_url": j.paper_url,
         "quelle": [s.iri for s in j.sources],
+        "stand": j.checked,
+        "bestaetigt": "ja" if j.confirmed else "nein",
+        "vorlage_titel": j.paper_title,
+        "kreis": j.district.iri if j.district else None,
+        "kreis_name": j.district.label if j.district else None,
+        "anmerkung": j.note,
     }
+
+
+@bp.record_once
+def _region_for_templates(state: BlueprintSetupState) -> None:
+    """``region_groups(lang)`` for templates outside the register (the landing page)."""
+    state.app.jinja_env.globals["region_groups"] = lambda lang: region(_register(lang))
+    state.app.jinja_env.globals["register_source_text"] = source_text
 
 
 #: What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
