@@ -182,8 +182,34 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             counts[report.outcome] = counts.get(report.outcome, 0) + 1
 
 
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _skipped_for_want_of(terminalreporter: pytest.TerminalReporter) -> None:
+    """What did not run, and why: one line per reason with its count, at the very end.
+
+    A machine without Virtuoso, Chromium, Java, npm or rapper skips whole suites;
+    '-ra' lists each skip among a thousand lines, this says it in a few (the
+    README lists the packages; with CI=true those skips are failures instead).
+    """
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = _skip_reason(report)
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if not reasons:
+        return
+    terminalreporter.section("not run, and why")
+    for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        terminalreporter.write_line(f"{n:5d} skipped: {reason}")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line per backend, so the CI log shows each store's run."""
+    """One line per backend, so the CI log shows each store's run; then what was skipped."""
+    _skipped_for_want_of(terminalreporter)
     if not _BY_BACKEND:
         return
     terminalreporter.section("runs per store backend")

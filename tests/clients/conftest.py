@@ -83,8 +83,10 @@ def sitemap_paths(site: Site) -> list[str]:
 
 @pytest.fixture(scope="session")
 def resources(site: Site) -> list[str]:
-    """The path of every resource of the data (``/id/…``), from the sitemap."""
-    return [p for p in sitemap_paths(site) if p.startswith("/id/")]
+    """The path of every resource of the data (``/id/…``), from the sitemap, each once
+    (the sitemap may name a page once per language, ``?lang=de`` and ``?lang=en``)."""
+    paths = [p.split("?", 1)[0] for p in sitemap_paths(site)]
+    return list(dict.fromkeys(p for p in paths if p.startswith("/id/")))
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from server.config import Config
 from server.store import StoreUnavailableError
 from server.store.sandbox import QueryPool, probe_isolation
 from tests.conftest import ROOT
+from tests.tools import missing
 
 JSON = {"Accept": "application/sparql-results+json"}
 Q = "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"
@@ -39,19 +40,23 @@ def _pool(app) -> QueryPool:  # type: ignore[no-untyped-def]
 
 def test_a_worker_killed_between_queries_is_replaced_and_the_query_answered() -> None:
     """The pool handed out a dead worker; the broken pipe came back within 10 ms as
-    'ran longer than 10 s' (a false 504) and the query was not retried."""
-    app = _app()
+    'ran longer than 10 s' (a false 504) and the query was not retried.
+
+    The replacement starts in the background and loads the data first: on a loaded
+    machine (a full run under coverage) that took longer than the 2 s a query then
+    waited for a worker ("all 1 query workers are busy"), so the wait is generous here;
+    a false 504 or 503 is what this test is about, not how fast the worker comes back.
+    """
+    app = _app(query_queue_s=120.0, query_timeout_s=120.0)
     client = app.test_client()
     assert client.get("/sparql", query_string={"query": Q}, headers=JSON).status_code == 200
     pool = _pool(app)
     victim = pool._idle.queue[0].process
     os.kill(victim.pid, signal.SIGKILL)
     victim.join(5)
-    started = time.monotonic()
     r = client.get("/sparql", query_string={"query": Q + " LIMIT 5"}, headers=JSON)
     assert r.status_code == 200, r.data
     assert r.get_json()["results"]["bindings"]
-    assert time.monotonic() - started < 10
     assert all(w.process.pid != victim.pid for w in pool._idle.queue)
 
 
@@ -128,10 +133,12 @@ def test_an_answer_is_cut_at_the_byte_cap_and_says_so() -> None:
     assert doc["truncated"] is True and 0 < len(doc["results"]["bindings"]) < 500
 
 
-@pytest.mark.skipif(not probe_isolation(), reason="this system allows no network namespace")
 def test_query_workers_have_no_network() -> None:
     """The second wall: whatever a query makes the engine do, its process cannot connect.
-    Proven on a listener of this machine that a normal process reaches."""
+    Proven on a listener of this machine that a normal process reaches (a skip where the
+    system has no network namespace, a failure in CI, where the proof must run)."""
+    if not probe_isolation():
+        missing("this system allows no network namespace")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
