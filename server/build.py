@@ -22,6 +22,7 @@ import pyoxigraph as ox
 
 from server.config import Config
 from server.formats import BY_SUFFIX, RdfFormat
+from server.i18n import DEFAULT_LANG, LANGS
 from server.namespaces import DCAT, DCTERMS, FORMATS, RDF, VOID, XSD, all_prefixes
 from server.serialize import value_of
 from server.store import Store
@@ -425,7 +426,10 @@ def _sitemap(
             and "#" not in t.subject.value  # a part of its document, not a page of its own
         }
     )
-    urls = ["", "ontology", "sparql", "register", *paths]
+    pages = ["", "ontology", "sparql", "register", *paths]
+    # Each page once per language (``?lang=de``, ``?lang=en``), so each is indexed in its
+    # own language; their alternates say which is which (Google's hreflang in sitemaps).
+    urls = [(path, lang) for path in pages for lang in LANGS]
     max_urls = max_urls or SITEMAP_MAX_URLS
     if len(urls) <= max_urls:
         return _urlset(site, urls), []
@@ -441,10 +445,29 @@ def _sitemap(
     return index.encode(), parts
 
 
-def _urlset(site: str, paths: list[str]) -> bytes:
-    body = "".join(f"<url><loc>{escape(site + p)}</loc></url>\n" for p in paths)
+_XHTML_NS = "http://www.w3.org/1999/xhtml"
+
+
+def _urlset(site: str, urls: list[tuple[str, str]]) -> bytes:
+    """``<url>`` per page and language, each naming every language's page and the
+    default (``x-default``) as ``xhtml:link`` alternates."""
+
+    def url(path: str, lang: str) -> str:
+        return escape(f"{site}{path}?lang={lang}")
+
+    body = "".join(
+        f"<url><loc>{url(path, lang)}</loc>"
+        + "".join(
+            f'<xhtml:link rel="alternate" hreflang="{other}" href="{url(path, other)}"/>'
+            for other in LANGS
+        )
+        + f'<xhtml:link rel="alternate" hreflang="x-default" href="{url(path, DEFAULT_LANG)}"/>'
+        + "</url>\n"
+        for path, lang in urls
+    )
     return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_SITEMAP_NS}">\n{body}</urlset>\n'
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_SITEMAP_NS}" '
+        f'xmlns:xhtml="{_XHTML_NS}">\n{body}</urlset>\n'
     ).encode()
 
 

@@ -18,13 +18,14 @@ from server import queries, state
 from server.describe import describe, iri_ref
 from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.namespaces import all_prefixes
-from server.pages import build_page, schema_org, unlabelled
+from server.pages import build_page, unlabelled
 from server.queries import ReleaseInfo
 from server.releases import change_summary
 from server.serialize import serialize
 from server.state import config as cfg
 from server.state import site, store, super_properties, urls
 from server.store import Store
+from server.structured import resource_jsonld
 from server.views.negotiation import choose_format, choose_lang, finish_data
 
 #: Longest path below /id/ a resource may have (a longer one is a 400).
@@ -188,7 +189,7 @@ def render(
             formats=RDF_FORMATS,
             max_incoming=description.MAX_INCOMING,
             link=link,
-            schema_org=schema_org,
+            jsonld=resource_jsonld(page, triples, st, urls(), lang),
             memento=memento,
             **extra,
         )

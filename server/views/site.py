@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.security import safe_join
 
+from server import structured
 from server.formats import HTML, RDF_FORMATS, RdfFormat
 from server.labels import LabelIndex, local_name
 from server.namespaces import OWL, all_prefixes
@@ -121,6 +122,21 @@ def _serve_static(state: BlueprintSetupState) -> None:
     """Our static view on Flask's ``static`` endpoint, and ``static_url`` for templates."""
     state.app.view_functions["static"] = static
     state.app.jinja_env.globals["static_url"] = static_url
+
+
+@bp.record_once
+def _search_engines(state: BlueprintSetupState) -> None:
+    """Every page's canonical URL, language alternates and (beyond resources) JSON-LD."""
+    state.app.jinja_env.globals["page_addresses"] = page_addresses
+    state.app.jinja_env.globals["site_jsonld"] = page_jsonld
+
+
+def page_addresses(lang: str) -> dict[str, object]:
+    return structured.page_addresses(urls(), request.path, request.args.to_dict(), lang)
+
+
+def page_jsonld(lang: str) -> dict[str, object] | None:
+    return structured.site_jsonld(request.path, store(), urls(), lang)
 
 
 @bp.route("/")
