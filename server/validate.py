@@ -84,7 +84,8 @@ class Finding:
         """
         where = _relative(self.file, root) if self.file else "(unknown file)"
         if self.line is not None:
-            warn_de, warn_en = ("Warnung: ", "Warning: ") if self.severity == "Warning" else ("", "")
+            warning = self.severity == "Warning"
+            warn_de, warn_en = ("Warnung: ", "Warning: ") if warning else ("", "")
             first = f"{where}:{self.line}:{self.column}: {warn_de}{self.messages.get('de', '')}"
             lines = [first, f"  en: {warn_en}{self.messages.get('en', '')}"]
             if self.focus:
