@@ -149,6 +149,47 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
 _BY_BACKEND: dict[str, dict[str, int]] = {}
 
 
+def tree_state() -> dict[str, str] | None:
+    """What ``git status`` shows of the checkout, with a digest of each listed file's bytes
+    (a file that was already modified and changes again shows up too); None without git."""
+    import hashlib
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain=v1", "-z", "--untracked-files=all"],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+            check=True,
+        ).stdout.decode("utf-8", "surrogateescape")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    state: dict[str, str] = {}
+    for entry in filter(None, out.split("\0")):
+        code, path = entry[:2], entry[3:]
+        file = ROOT / path
+        digest = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else "-"
+        state[path] = f"{code} {digest}"
+    return state
+
+
+#: The tree when the session started, for tests/test_zz_tree_unchanged.py.
+TREE_AT_START: dict[str, str] | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global TREE_AT_START
+    TREE_AT_START = tree_state()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tree check runs last, whatever order the other tests run in."""
+    last = [i for i in items if i.nodeid.startswith("tests/test_zz_tree_unchanged.py")]
+    items[:] = [i for i in items if i not in last] + last
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Name the real servers the remote-store tests use, with their versions."""
     import subprocess

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,13 @@ HERE = Path(__file__).resolve().parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 VNU = HERE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: Where the browser tests save their screenshots: a temporary folder, so a test run
+#: leaves the checkout as it was; ``python -m tests.browser.screenshots`` sets
+#: CHARTA_SCREENSHOTS to docs/screenshots/ to renew the README's pictures.
+SCREENSHOTS = Path(
+    os.environ.get("CHARTA_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / f"charta-screenshots-{os.getpid()}"
+)
 
 
 @pytest.fixture(scope="session")
