@@ -106,8 +106,7 @@ def _jsonld(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> bytes:
     here, and triples go in sorted so each node's properties come in one order.
     """
     g = to_rdflib(sorted(triples, key=str))
-    ctx = jsonld_context(prefixes)["@context"]
-    doc = _from_rdf(g, ctx)
+    doc = _from_rdf(g, dict(sorted(prefixes.items())))  # jsonld_context's @context
     if isinstance(doc, dict) and isinstance(doc.get("@graph"), list):
         doc["@graph"].sort(key=lambda node: str(node.get("@id", "")))
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
