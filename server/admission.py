@@ -78,6 +78,11 @@ def _parse(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+#: Clients whose last place is remembered for the round-robin order (a few hundred
+#: KB at most); one forgotten counts as never served, i.e. first in line.
+REMEMBERED = 4096
+
+
 class _Waiter:
     """One queued query: set ``granted`` (a place is now held for it) or ``refused``."""
 
@@ -113,8 +118,10 @@ class Admission:
         self._runs: dict[str, int] = {}
         #: Waiting queries per client, oldest first.
         self._queues: dict[str, deque[_Waiter]] = {}
-        #: When each client with running or waiting queries last got a place (a
-        #: count of places given): the round-robin order among equals.
+        #: When each client last got a place (a count of places given), oldest
+        #: first: the round-robin order among equals. Kept after a client's queries
+        #: end (a flooder that asks again at once is still the one served last),
+        #: for the last :data:`REMEMBERED` clients.
         self._served: dict[str, int] = {}
         self._ticks = 0
 
@@ -140,8 +147,6 @@ class Admission:
                     self._runs[client] = left
                 else:
                     del self._runs[client]
-                    if client not in self._queues:
-                        del self._served[client]
                 self._dispatch()
 
     def _enter(self, client: str) -> _Waiter | None:
@@ -218,14 +223,16 @@ class Admission:
 
     def _forget_queue(self, client: str) -> None:
         del self._queues[client]
-        if client not in self._runs:
-            self._served.pop(client, None)
 
     def _start(self, client: str) -> None:
         self._busy += 1
         self._runs[client] = self._runs.get(client, 0) + 1
         self._ticks += 1
-        self._served[client] = self._ticks
+        served = self._served
+        served.pop(client, None)
+        served[client] = self._ticks  # to the end: the dict stays oldest first
+        if len(served) > REMEMBERED:
+            del served[next(iter(served))]
 
     def _dispatch(self) -> None:
         """Hand free places to waiting clients: fewest running first, then round-robin."""

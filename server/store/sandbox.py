@@ -328,13 +328,20 @@ class QueryPool:
         A worker found dead when the job is handed over (it ended between
         queries) is replaced and the job goes to another; a worker that dies
         during the job is replaced and the job tried once more on a fresh one.
-        Only a job that really runs out of time is a timeout.
+        Only a job that really runs out of time is a timeout. The time starts when
+        the first worker is handed over: waiting for one (at most
+        ``query_queue_s``, e.g. while one stopped after a timeout is replaced) is
+        not the job's time.
         """
         self.start()
-        deadline = time.monotonic() + timeout
+        deadline = 0.0
         crashes = 0
         while True:
-            worker = self._take(deadline)
+            if not deadline:
+                worker = self._take(time.monotonic() + self._config.query_queue_s)
+                deadline = time.monotonic() + timeout
+            else:
+                worker = self._take(deadline)
             try:
                 worker.conn.send(job)
             except (OSError, EOFError):  # died after _take looked: not the job's doing

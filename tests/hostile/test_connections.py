@@ -249,44 +249,118 @@ def test_valid_chunked_query_is_answered(served: Served) -> None:
 
 
 @contextmanager
-def slow_bodies(port: int, n: int = 30) -> Iterator[None]:
-    """``n`` POSTs that send their headers and one byte of a 1,000-byte body, then nothing."""
-    head = _post(b"A", "Content-Length: 1000")
-    socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(n)]
+def slow_bodies(port: int, sources: list[str]) -> Iterator[list[socket.socket]]:
+    """One POST per entry of ``sources`` (a loopback address) that sends its headers
+    with ``Content-Length: 10`` and then nothing; yields the sockets once the server
+    has either started reading each body or answered it."""
+    head = _post(b"", "Content-Length: 10")
+    socks = [
+        socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(src, 0))
+        for src in sources
+    ]
     try:
         for s in socks:
             s.sendall(head)
         time.sleep(0.6)  # every one has reached a body reader or been refused
-        yield
+        yield socks
     finally:
         for s in socks:
             s.close()
-        time.sleep(0.3)  # the readers see the end of the body and are free again
+
+
+def answered(socks: list[socket.socket]) -> list[bytes]:
+    """What the server has already sent on each of ``socks`` (b"" if nothing)."""
+    out = []
+    for s in socks:
+        ready, _, _ = select.select([s], [], [], 0)
+        out.append(s.recv(65536) if ready else b"")
+    return out
 
 
 def test_slow_request_bodies_do_not_starve_get_root(
     served: Served, record_property: pytest.RecordProperty
 ) -> None:
-    """A body is read by at most CHARTA_QUERY_WORKERS threads per process (see
-    server/http_server.py), so 30 stalled bodies leave the other threads for pages."""
-    with slow_bodies(served.port):
+    """Bodies are read by at most CHARTA_BODY_READERS threads per process, and at
+    most CHARTA_BODIES_PER_CLIENT per address (see server/http_server.py), so 30
+    stalled bodies from 15 addresses leave the other threads for pages."""
+    with slow_bodies(served.port, [f"127.0.5.{i // 2 + 1}" for i in range(30)]):
         times = probe(served.port, 1.0)
     record_property("get_root_p95_ms_beside_30_slow_bodies", round(p95_ms(times), 1))
     assert max(times) < DEADLINE_S
 
 
-def test_post_beside_slow_bodies_is_refused_quickly_then_served(served: Served) -> None:
-    raw = _post(
-        b"ASK{}",
-        "Content-Length: 5",
-        "Accept: application/sparql-results+json",
-        "Connection: close",
-    )
-    with slow_bodies(served.port):
+QUERY = _post(
+    b"ASK{}",
+    "Content-Length: 5",
+    "Accept: application/sparql-results+json",
+    "Connection: close",
+)
+
+
+def test_stalled_bodies_from_one_address_do_not_block_other_posts(served: Served) -> None:
+    """Issue 23, finding 6: two stalled POST bodies (``Content-Length: 10``, then
+    nothing) took both body readers of a worker, and every other POST got 503 for
+    as long as the sockets stayed open. Now one address may hold at most
+    CHARTA_BODIES_PER_CLIENT (2) bodies per process: six stalled ones from one
+    address hold at most four readers in the two workers, the rest get 429 with
+    Retry-After at once, and another client's POST query is answered."""
+    with slow_bodies(served.port, ["127.0.6.1"] * 6) as socks:
         t0 = time.perf_counter()
-        answer = exchange(served.port, raw)
-        assert status(answer) == 503 and b"retry-after: 1" in answer.lower()
+        answer = exchange(served.port, QUERY)
+        assert status(answer) == 200 and b'"boolean"' in answer
         assert time.perf_counter() - t0 < DEADLINE_S
-    answer = exchange(served.port, raw)
-    assert status(answer) == 200 and b'"boolean"' in answer
+        refused = [a for a in answered(socks) if a]
+        assert len(refused) >= 2, "at most 2 x 2 of the 6 bodies may be waited for"
+        for a in refused:
+            assert status(a) == 429 and b"retry-after:" in a.lower(), a[:200]
+    assert_still_serving(served)
+
+
+def test_stalled_bodies_from_many_addresses_are_refused_at_once_not_waited_for(
+    served: Served,
+) -> None:
+    """From many addresses the readers of a process (CHARTA_BODY_READERS, 8) can be
+    filled; a further POST is then refused at once (503, Retry-After), not queued
+    behind them, and is answered again as soon as they go."""
+    with slow_bodies(served.port, [f"127.0.7.{i // 2 + 1}" for i in range(40)]):
+        t0 = time.perf_counter()
+        answer = exchange(served.port, QUERY)
+        assert status(answer) in (200, 503), answer[:200]
+        if status(answer) == 503:
+            assert b"retry-after:" in answer.lower()
+        assert time.perf_counter() - t0 < DEADLINE_S
+        get_root(served.port)
+    end = time.monotonic() + 5
+    while status(answer := exchange(served.port, QUERY)) != 200:
+        assert time.monotonic() < end, answer[:200]
+    assert_still_serving(served)
+
+
+#: More half-open connections than granian's old limit of 1,024 per worker (two
+#: workers here), as in issue 23, finding 7 (1,200 against one worker).
+SLOWLORIS = 2200
+
+
+def test_slowloris_beyond_the_old_connection_limit_does_not_starve_get_root(
+    served: Served, record_property: pytest.RecordProperty
+) -> None:
+    """Issue 23, finding 7: 1,200 partial-header connections took ``GET /`` to p95
+    4.3 s against one worker: granian held 1,024 connections per worker and the
+    rest waited in the backlog behind them. Now each worker holds
+    CHARTA_CONNECTIONS_PER_WORKER (8,192), and the header timeout still drops the
+    half-open ones."""
+    opened = time.monotonic()
+    socks = []
+    try:
+        for _ in range(SLOWLORIS):
+            s = socket.create_connection(("127.0.0.1", served.port), timeout=5)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+            socks.append(s)
+        times = probe(served.port, 1.0)
+        assert time.monotonic() - opened < HEADER_TIMEOUT_S  # all were still open
+        record_property(f"get_root_p95_ms_beside_{SLOWLORIS}_half_open", round(p95_ms(times), 1))
+        assert max(times) < DEADLINE_S, sorted(times)[-5:]
+    finally:
+        for s in socks:
+            s.close()
     assert_still_serving(served)

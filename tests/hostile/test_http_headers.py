@@ -325,3 +325,86 @@ def test_a_post_without_a_query_is_400_not_the_service_description(client: Flask
         r = client.post("/sparql", **kwargs)  # type: ignore[arg-type]
         assert r.status_code == 400, r.data
         assert b"No query" in r.data
+
+
+# --- Header limits (issue 23, finding 2) ---------------------------------------
+# A 400 KB Accept cost about 2 s of CPU on the 406 path (parsed twice; granian took
+# heads up to 408 KB): ten such clients took GET / to p95 7.5 s embedded, 10 s
+# remote. Now one header may have CHARTA_MAX_HEADER_BYTES (8 KiB), all of them
+# CHARTA_MAX_HEADERS_BYTES (32 KiB), and granian reads no head over 97 KiB.
+
+
+def _raw(port: int, head: bytes) -> bytes:
+    """Send a request head on a new connection; everything the server answers."""
+    import socket
+    from contextlib import suppress
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        with suppress(ConnectionResetError, BrokenPipeError):
+            s.sendall(head)
+        data = b""
+        with suppress(TimeoutError, ConnectionResetError):
+            while chunk := s.recv(65536):
+                data += chunk
+    return data
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        ({"Accept": "text/x-" + "a" * 9000}, b"Accept"),
+        ({"X-Padding": "b" * 8200}, b"X-Padding"),
+        ({f"X-Pad-{n}": "c" * 5000 for n in range(8)}, b"together"),
+    ],
+    ids=["accept-9k", "one-header-8k", "eight-of-5k"],
+)
+def test_oversized_headers_get_431_with_a_reason(served, headers, says) -> None:  # type: ignore[no-untyped-def]
+    answer = served.request("GET", "/id/charta", headers=headers)
+    assert answer.status == 431, (answer.status, answer.body[:200])
+    assert says.decode() in answer.body
+    served.assert_healthy()
+
+
+@pytest.mark.live
+def test_a_400_kb_accept_is_refused_by_granian_before_any_parser(served) -> None:  # type: ignore[no-untyped-def]
+    accept = ",".join(f"text/x-{n}" for n in range(40_000)).encode()  # ~400 KB
+    answer = _raw(served.port, b"GET /id/charta HTTP/1.1\r\nHost: x\r\nAccept: " + accept + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    served.assert_healthy()
+
+
+@pytest.mark.live
+def test_a_long_get_query_within_the_url_limit_is_still_read(served) -> None:  # type: ignore[no-untyped-def]
+    """The head buffer leaves room for the longest URL granian takes (64 KiB): a GET
+    query of 40 KB with ordinary headers is answered, not 431."""
+    query = "ASK { " + " ".join(f"FILTER(?x{n} != 1)" for n in range(1)) + " }" + " " * 40_000
+    answer = served.sparql(query, "get", accept="application/sparql-results+json")
+    assert answer.status == 200, answer.body[:200]
+
+
+@pytest.mark.live
+def test_headers_within_the_limits_are_answered(served) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Accept": "text/turtle;q=0.9," + ",".join(f"x/y{n}" for n in range(600))}
+    headers.update({f"X-Pad-{n}": "d" * 5000 for n in range(4)})
+    answer = served.request("GET", "/id/charta", headers=headers)
+    kind = {k.lower(): v for k, v in answer.headers.items()}["content-type"]
+    assert answer.status == 200 and kind.startswith("text/turtle")
+
+
+def test_accept_is_parsed_once_for_every_offer_and_cut(client: FlaskClient) -> None:
+    """The 406 path matched the header twice (the view, then the error page) with a
+    parse each; now one parse, of at most MAX_ACCEPT_ENTRIES entries, serves both."""
+    from unittest import mock
+
+    from server.views import negotiation
+
+    accept = ",".join(f"text/x-once-{n}" for n in range(300))  # 5 KB, under the limit
+    negotiation.parsed_accept.cache_clear()
+    negotiation.best_match.cache_clear()
+    real = negotiation.parse_accept_header
+    with mock.patch.object(negotiation, "parse_accept_header", wraps=real) as parse:
+        assert client.get("/id/charta", headers={"Accept": accept}).status_code == 406
+        calls = [c for c in parse.call_args_list if "text/x-once-" in str(c.args[0])]
+    assert len(calls) == 1
+    assert calls[0].args[0].count(",") < negotiation.MAX_ACCEPT_ENTRIES
