@@ -211,9 +211,9 @@ def _load_metadata(metadata: Path, root: Path | None = None) -> Any:
                 shown=shown,
             ) from exc
     if caught:
-        why = caught[0].message
+        reason = str(caught[0].message)
         raise RegisterError(
-            metadata, None, f"CSVW metadata: {why}", de=f"CSVW-Metadaten: {why}", shown=shown
+            metadata, None, f"CSVW metadata: {reason}", de=f"CSVW-Metadaten: {reason}", shown=shown
         )
     return group
 

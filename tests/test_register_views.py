@@ -355,8 +355,13 @@ def test_exports_have_the_rows_of_the_page(client: FlaskClient) -> None:
         "vorlage_titel": "Charta Grüne Infrastruktur Metropole Ruhr",
         "kreis": None,
         "kreis_name": None,
-        "anmerkung": None,
+        "anmerkung": herne["anmerkung"],
     }
+    # the source's own words, as the research recorded them
+    assert herne["anmerkung"].startswith("Wortlaut der Quelle")
+    assert "Rat der Stadt Entscheidung 13.06.2023 des Rates der Stadt beschlossen" in herne[
+        "anmerkung"
+    ]
     kamen = next(r for r in rows if r["beitritt"].endswith("kamen-080-2023"))
     assert kamen["datum"] == "" and kamen["stand"] == "2026-12-06"
     assert kamen["kreis_name"] == "Kreis Unna" and len(kamen["quelle"].split(" ")) == 3
