@@ -15,6 +15,10 @@ from server.store import Store, Term
 class Goal:
     iri: str
     label: str
+    #: The goal's key: its theme's numeral and its place in the theme ("II.1"), as the
+    #: measures table (massnahmen.csv) names goals; the register's key, computed from the
+    #: source's numerals and order, not a notation of the source (docs/editing.md).
+    key: str = ""
 
 
 @dataclass
@@ -44,7 +48,9 @@ def themes_and_goals(store: Store, namespace: str, lang: str) -> list[Theme]:
         t = r["t"].value
         theme = themes.setdefault(t, Theme(t, r["n"].value, r["tl"].value, r["ts"].value))
         if "g" in r:
-            theme.goals.append(Goal(r["g"].value, r["gl"].value))
+            theme.goals.append(
+                Goal(r["g"].value, r["gl"].value, f"{theme.notation}.{r['gp'].value}")
+            )
     return list(themes.values())
 
 

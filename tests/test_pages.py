@@ -68,7 +68,9 @@ def test_text_in_another_language_than_the_page_is_marked(client: FlaskClient) -
 def test_theme_lists_its_four_goals_in_source_order(client: FlaskClient) -> None:
     soup = page(client, "/id/leitthema/klimaangepasste-metropole-ruhr")
     assert "Resilienz und Klimakomfort durch Grüne Infrastruktur sicherstellen" in soup.get_text()
-    goals = [li.get_text(strip=True) for li in soup.select("main > ol > li")]
+    goals = [li.a.get_text(strip=True) for li in soup.select("main > ol > li")]
+    keys = [li.select_one(".key").get_text() for li in soup.select("main > ol > li")]
+    assert keys == ["II.1", "II.2", "II.3", "II.4"]  # the theme's numeral and the goal's place
     assert goals == [
         "Metropole Ruhr zur Schwamm-Region entwickeln",
         "Hitzevorsorge und Klimakomfort in den Städten steigern",
@@ -87,6 +89,15 @@ def test_goal_links_its_theme(client: FlaskClient) -> None:
         soup.find("strong", attrs={"aria-current": "page"}).get_text()
         == "Mehr Wildnis im Stadtgrün wagen"
     )
+
+
+def test_goal_shows_its_key(client: FlaskClient) -> None:
+    """The key the measures table names goals by ("II.1"), on the page and as termCode."""
+    soup = page(client, "/id/oberziel/schwamm-region")
+    assert soup.select_one("p.goal-key").get_text(strip=True) == "Oberziel II.1"
+    assert schema_org(soup)["termCode"] == "II.1"
+    english = page(client, "/id/oberziel/schwamm-region", "en")
+    assert english.select_one("p.goal-key").get_text(strip=True) == "Goal II.1"
 
 
 def test_goal_in_english(client: FlaskClient) -> None:

@@ -112,3 +112,26 @@ def test_the_generic_page_folds_technical_statements(client: FlaskClient) -> Non
     shown = {dt.get_text() for dt in soup.select("dl.props dt") if not dt.find_parent("details")}
     assert {"publisher", "language", "distribution"} <= shown
     assert not shown & folded
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_the_timemap_link_opens_a_page_for_people(client: FlaskClient) -> None:
+    """A memento's "All states (TimeMap)" link: a browser gets a page listing the states
+    newest first; a client asking for link format (or anything) gets RFC 7089's TimeMap."""
+    memento = client.get("/version/1.0/id/charta", headers={"Accept": BROWSER_ACCEPT})
+    link = BeautifulSoup(memento.data, "html.parser").select_one("p.memento a[href^='/timemap/']")
+    assert link is not None and link.get("type") is None
+    page = client.get(link["href"], headers={"Accept": BROWSER_ACCEPT}, query_string={"lang": "en"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "Accept" in page.headers["Vary"]
+    soup = BeautifulSoup(page.data, "html.parser")
+    states = [a["href"] for a in soup.select("ol.states a")]
+    assert states == ["/version/2.0/id/charta", "/version/1.0/id/charta"]
+    assert "Release 2.0" in soup.select_one("ol.states li").get_text()
+    for accept in ("application/link-format", "*/*"):
+        machine = client.get(link["href"], headers={"Accept": accept})
+        assert machine.mimetype == "application/link-format"
+        assert 'rel="original"' in machine.get_data(as_text=True)
+        assert "Accept" in machine.headers["Vary"]

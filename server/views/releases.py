@@ -34,7 +34,7 @@ from server.state import answer_cache, data_version, find_release, releases, sto
 from server.state import config as cfg
 from server.store import StoreError
 from server.store.graph_view import GraphView
-from server.views.negotiation import byte_ranges, choose_format, choose_lang, finish
+from server.views.negotiation import best_match, byte_ranges, choose_format, choose_lang, finish
 from server.views.representation import (
     MAX_PATH,
     described,
@@ -42,6 +42,7 @@ from server.views.representation import (
     mementos,
     render,
     respond,
+    timemap_page,
 )
 
 bp = Blueprint("releases", __name__)
@@ -233,6 +234,11 @@ def timemap(rest: str) -> Response:
     found = mementos(path)
     if not found:
         abort(404, f"No release holds a state of /{path}.")
+    if best_match(request.headers.get("Accept", ""), (LINK_FORMAT, "text/html")) == "text/html":
+        resp = timemap_page(urls().iri(path), path, found)  # a browser: a page to read
+        resp.vary.add("Accept")
+        tag = f"timemap-html-{choose_lang()}-{len(found)}"
+        return finish(resp, request, tag, data_version()[1], cfg().cache_max_age_s)
     u = urls()
     dates = [http_date(r.issued_at) for r in found]
     lines = [
@@ -246,6 +252,7 @@ def timemap(rest: str) -> Response:
         rel = f"{rel} memento" if rel else "memento"
         lines.append(f'<{u.here(u.memento(r.version, path))}>;rel="{rel}";datetime="{when}"')
     resp = Response(",\n".join(lines) + "\n", mimetype=LINK_FORMAT)
+    resp.vary.add("Accept")  # browsers get the page (timemap_page)
     tag = hashlib.sha256("".join(lines).encode()).hexdigest()[:20]
     return finish(resp, request, tag, data_version()[1], cfg().cache_max_age_s)
 

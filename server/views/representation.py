@@ -149,6 +149,42 @@ def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
     )
 
 
+def with_goal_key(
+    data: dict[str, object], extra: dict[str, object], iri: str
+) -> dict[str, object]:
+    """A goal's key ("II.1") as its schema.org termCode: the goal has no notation of its
+    own, the key is its theme's numeral and its place (queries.Goal.key)."""
+    theme = extra.get("theme")
+    for goal in getattr(theme, "goals", []):
+        if goal.iri == iri and goal.key:
+            data["termCode"] = goal.key
+    return data
+
+
+def timemap_page(iri: str, path: str, found: list[ReleaseInfo]) -> Response:
+    """A resource's TimeMap as a page a person reads (a browser following "All states"):
+    each release's state with its date, newest first; machines get the link format."""
+    from server.describe import LABEL_LIST
+
+    lang = choose_lang()
+    rows = store().select(
+        f"SELECT ?l WHERE {{ {iri_ref(iri)} ?p ?l FILTER(?p IN ({LABEL_LIST})) }}"
+    )
+    labels: dict[str, str] = {}
+    for r in rows:
+        term = r["l"]
+        labels[(term.language or "") if isinstance(term, ox.Literal) else ""] = term.value
+    label = next((labels[k] for k in (lang, "de", "en", "") if k in labels), "/" + path)
+    body = render_template(
+        "timemap.html",
+        lang=lang,
+        label=label,
+        path=path,
+        states=[(r, urls().memento(r.version, path)) for r in reversed(found)],
+    )
+    return Response(body, mimetype="text/html")
+
+
 def represent(
     iri: str, path: str, triples: list[ox.Triple], fmt: RdfFormat | str, suffix: str | None
 ) -> Response:
@@ -189,7 +225,7 @@ def render(
             formats=RDF_FORMATS,
             max_incoming=description.MAX_INCOMING,
             link=link,
-            jsonld=resource_jsonld(page, triples, st, urls(), lang),
+            jsonld=with_goal_key(resource_jsonld(page, triples, st, urls(), lang), extra, iri),
             memento=memento,
             **extra,
         )
