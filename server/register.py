@@ -834,7 +834,8 @@ def _derived_labels(
     it, as the tables hold no English names), and for a consultation its date.
     "Beitritt: Regionalverband Ruhr"@de / "Joining: Regionalverband Ruhr"@en;
     "Beratung: Rat der Stadt Herne, 13.06.2023"@de / "Consultation: Rat der
-    Stadt Herne, 13 June 2023"@en. Measures have their title (titel).
+    Stadt Herne, 13 June 2023"@en; a scheduled one "Geplante Beratung: …" /
+    "Scheduled consultation: …". Measures have their title (titel).
     """
     from babel.dates import format_date
 
@@ -850,8 +851,11 @@ def _derived_labels(
         if not isinstance(day, date):
             return
         day = day.date() if isinstance(day, datetime) else day
-        de = f"Beratung: {name}, {format_date(day, 'dd.MM.y', locale='de')}"
-        en = f"Consultation: {name}, {format_date(day, 'd MMMM y', locale='en')}"
+        planned = raw.get("sitzungsstatus", "").strip() == "geplant"
+        de = f"{'Geplante Beratung' if planned else 'Beratung'}: {name}, "
+        de += format_date(day, "dd.MM.y", locale="de")
+        en = f"{'Scheduled consultation' if planned else 'Consultation'}: {name}, "
+        en += format_date(day, "d MMMM y", locale="en")
     else:
         return
     if not name:

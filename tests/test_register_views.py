@@ -210,7 +210,7 @@ def test_the_region_picture_shows_every_member_linked_to_its_row(client: FlaskCl
         assert len(texts) == 2 and texts[0] in a["aria-label"]
         assert any(c.startswith("st-") for c in a["class"])
     heads = [t.get_text() for t in svg.select("text.rg-head")]
-    assert heads == ["kreisfreie Stadt", *sorted(KREISE, key=str.casefold)]
+    assert heads == ["Kreisfreie Städte", *sorted(KREISE, key=str.casefold)]
     groups = svg.select("g.region-group")
     assert [len(g.find_all("a")) for g in groups] == [11] + [
         KREISE[h] + 1 for h in heads[1:]
@@ -409,6 +409,10 @@ def test_joinings_and_consultations_have_labels(client: FlaskClient) -> None:
     assert labels[f"{NS}id/beratung/herne-2023-0419/rat-der-stadt-herne-2023-06-13"] == (
         "Beratung: Rat der Stadt Herne, 13.06.2023",
         "Consultation: Rat der Stadt Herne, 13 June 2023",
+    )
+    # a scheduled consultation says so in its name
+    assert labels[f"{NS}id/beratung/essen/rat-der-stadt-essen-2023-05-17"][0] == (
+        "Geplante Beratung: Rat der Stadt Essen, 17.05.2023"
     )
     soup = BeautifulSoup(
         client.get("/id/beitritt/herne-2023-0419?lang=de", headers={"Accept": "text/html"}).data,
