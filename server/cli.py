@@ -222,8 +222,9 @@ def release(version: str, notes: str, namespace: str | None) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Web worker processes (granian), each with CHARTA_QUERY_WORKERS + "
-    "CHARTA_PAGE_THREADS Python threads (default 2 + 4).",
+    help="Web worker processes (granian), each with its own query workers and "
+    "CHARTA_QUERY_WORKERS + CHARTA_SPARQL_QUEUE + CHARTA_BODY_READERS + "
+    "CHARTA_PAGE_THREADS Python threads (default 2 + 16 + 8 + 4).",
 )
 @click.option(
     "--store-dir",

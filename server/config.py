@@ -114,8 +114,9 @@ class Config:
     )
     query_queue_s: float = _setting(
         10.0,
-        "How long a /sparql query may wait in its web worker's queue for a query worker "
-        "before 503 with Retry-After.",
+        "How long a /sparql query may wait for its turn in its web worker's queue, and "
+        "then for a free query worker, before 503 with Retry-After; its time limit "
+        "starts after.",
     )
     remote_timeout_s: float = _setting(
         5.0, "How long a page waits for the remote store before answering 504."
