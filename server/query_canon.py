@@ -34,6 +34,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -79,14 +80,6 @@ _ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", "\\": "\\", '"
 _WRITE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b"}
 _WRITE_ESCAPES["\f"] = "\\f"
 _NEEDS_ESCAPE = re.compile('["\\\\\n\r\t\b\f]')
-_NIL = re.compile(r"\([ \t\r\n]*\)")
-_ANON = re.compile(r"\[[ \t\r\n]*\]")
-_PUNCT = (
-    "^^", "<=", ">=", "!=", "&&", "||",
-    "{", "}", "(", ")", "[", "]", ";", ",", ".", "*", "/", "|", "^", "!", "=", "<", ">",
-    "+", "-", "?",
-)  # fmt: skip
-_WS = " \t\r\n"
 
 #: SPARQL 1.1's keywords, in the spelling tree-sitter-sparql matches (it is case-sensitive
 #: where the grammar's own spelling mixes cases, e.g. ``isBLANK``), by upper case.
@@ -116,15 +109,14 @@ FUNCTIONS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One token as written, and where the client's text had it (for messages)."""
 
     kind: str
     text: str
-    line: int
-    column: int
-    source: str
+    #: Where the client's text has it (character offsets).
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -134,111 +126,137 @@ class Canonical:
     text: str
     tokens: tuple[Token, ...]
     starts: tuple[int, ...]
+    #: The client's text, for messages that say where.
+    client: str
 
     def token_at(self, offset: int) -> Token | None:
         """The token of our text at (or just before) UTF-8 byte ``offset``."""
         index = bisect.bisect_right(self.starts, offset) - 1
         return self.tokens[index] if index >= 0 else None
 
+    def where(self, token: Token) -> str:
+        """``line:column (line:column)`` of ``token`` in the client's text."""
+        return _position(self.client, token.start)
 
-def _refuse(line: int, column: int, what: str) -> QueryRefused:
-    where = f"{line}:{column} (line:column)"
-    return QueryRefused(400, f"Malformed query: syntax error at {where}: {what}")
+    def spelling(self, token: Token) -> str:
+        """The token as the client wrote it."""
+        return self.client[token.start : token.end]
 
 
-def _decode(body: str, line: int, column: int, echar: bool) -> str:
+def _position(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"{line}:{column} (line:column)"
+
+
+def _refuse(text: str, offset: int, what: str) -> QueryRefused:
+    return QueryRefused(
+        400, f"Malformed query: syntax error at {_position(text, offset)}: {what}"
+    )
+
+
+def _decode(body: str, text: str, offset: int, echar: bool) -> str:
     """A string's or IRI's value: ``\\u`` escapes (and in strings ECHARs) decoded once."""
+    if "\\" not in body:
+        return body
 
     def one(m: re.Match[str]) -> str:
         s = m.group()
         if s[1] in "uU":
             code = int(s[2:], 16)
             if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-                raise _refuse(line, column, f"the escape {s} is not a character")
+                raise _refuse(text, offset, f"the escape {s} is not a character")
             return chr(code)
         if not echar:
-            raise _refuse(line, column, f"the escape {s} is not allowed in an IRI")
+            raise _refuse(text, offset, f"the escape {s} is not allowed in an IRI")
         return _ECHARS[s[1]]
 
     return _ESCAPES.sub(one, body)
 
 
+#: One pattern for every terminal, tried in an order that gives the longest match: an
+#: IRI before "<", numbers before "+", "-" and ".", "()" before "(", a prefixed name
+#: (which holds a ":") before a word. Whitespace and comments before a token are part
+#: of its match.
+_SKIP = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*")
+_TERMINALS = re.compile(
+    _SKIP.pattern
+    + "(?:"
+    + "|".join(
+        (
+            r"(?P<eof>\Z)",
+            f"(?P<iri>{_IRIREF.pattern})",
+            f"(?P<long>{_STRINGS[0].pattern}|{_STRINGS[1].pattern})",
+            f"(?P<string>{_STRINGS[2].pattern}|{_STRINGS[3].pattern})",
+            f"(?P<var>{_VAR.pattern})",
+            f"(?P<bnode>{_BNODE.pattern})",
+            f"(?P<lang>{_LANGTAG.pattern})",
+            f"(?P<number>{_NUMBER.pattern})",
+            r"(?P<nil>\([ \t\r\n]*\))",
+            r"(?P<anon>\[[ \t\r\n]*\])",
+            f"(?P<pname>{_PNAME.pattern})",
+            f"(?P<word>{_WORD.pattern})",
+            r"(?P<punct>\^\^|<=|>=|!=|&&|\|\||[{}()\[\];,.*/|^!=<>+\-?])",
+        )
+    )
+    + ")"
+)
+
+
 def _lex(text: str) -> list[Token]:
     """The client's text as SPARQL 1.1 terminals (longest match); comments dropped."""
     tokens: list[Token] = []
-    i, n = 0, len(text)
-    line, line_start = 1, 0
-    while i < n:
-        ch = text[i]
-        if ch in _WS:
-            if ch == "\n":
-                line, line_start = line + 1, i + 1
-            i += 1
-            continue
-        column = i - line_start + 1
-        if ch == "#":
-            end = i
-            while end < n and text[end] not in "\r\n":
-                end += 1
-            i = end
-            continue
-        kind, value, end = "", "", i
-        if ch == "<" and (m := _IRIREF.match(text, i)):
-            kind, value, end = "iri", _decode(m.group(1), line, column, False), m.end()
-        elif ch in "\"'":
-            for pattern in _STRINGS:
-                if m := pattern.match(text, i):
-                    kind, value, end = "string", _decode(m.group(1), line, column, True), m.end()
-                    break
-            else:
-                raise _refuse(line, column, "a string that does not end (or an escape it "
-                              "may not hold)")
-        elif ch in "?$" and (m := _VAR.match(text, i)):
-            kind, value, end = "var", m.group(1), m.end()
-        elif ch == "_" and (m := _BNODE.match(text, i)):
-            kind, value, end = "bnode", m.group(1), m.end()
-        elif ch == "@" and (m := _LANGTAG.match(text, i)):
-            kind, value, end = "lang", m.group()[1:], m.end()
-        elif (ch.isdigit() or ch in ".+-") and (m := _NUMBER.match(text, i)):
-            kind, value, end = "number", m.group(), m.end()
-        elif ch == "(" and (m := _NIL.match(text, i)):
-            kind, value, end = "punct", "()", m.end()
-        elif ch == "[" and (m := _ANON.match(text, i)):
-            kind, value, end = "punct", "[]", m.end()
-        elif ch == ":" or re.match(_PN_CHARS_BASE, ch):
-            pname = _PNAME.match(text, i)
-            word = _WORD.match(text, i)
-            if pname:
-                kind, value, end = "pname", pname.group(), pname.end()
-            elif word:
-                found = word.group()
-                if found == "a":
-                    kind, value = "keyword", "a"
-                elif found.upper() in ("TRUE", "FALSE"):
-                    kind, value = "boolean", found.lower()
-                elif found.upper() in KEYWORDS:
-                    kind, value = "keyword", KEYWORDS[found.upper()]
-                else:
-                    raise _refuse(line, column, f"unknown word {found!r}")
-                end = word.end()
-        else:
-            for p in _PUNCT:
-                if text.startswith(p, i):
-                    kind, value, end = "punct", p, i + len(p)
-                    break
-        if not kind:
+    append = tokens.append
+    match = _TERMINALS.match
+    i = 0
+    while True:
+        m = match(text, i)
+        if m is None:
+            i = _SKIP.match(text, i).end()  # type: ignore[union-attr]  # matches ""
             near = text[i : i + 20]
-            if text.startswith(("\\u", "\\U"), i):
-                raise _refuse(
-                    line, column, f"{near!r}: a \\u escape may stand only in an IRI or a string"
-                )
-            raise _refuse(line, column, f"unexpected {near!r}")
-        tokens.append(Token(kind, value, line, column, text[i:end]))
-        newlines = text.count("\n", i, end)  # long strings, () and [] may span lines
-        if newlines:
-            line, line_start = line + newlines, text.rindex("\n", i, end) + 1
+            if text[i] in "\"'":
+                what = "a string that does not end (or an escape it may not hold)"
+            elif text.startswith(("\\u", "\\U"), i):
+                what = f"{near!r}: a \\u escape may stand only in an IRI or a string"
+            else:
+                what = f"unexpected {near!r}"
+            raise _refuse(text, i, what)
+        kind = m.lastgroup or ""
+        if kind == "eof":
+            return tokens
+        start, end = m.span(kind)
+        token = text[start:end]
+        if kind == "word":
+            upper = token.upper()
+            if token == "a":
+                value = "a"
+                kind = "keyword"
+            elif upper in ("TRUE", "FALSE"):
+                kind, value = "boolean", token.lower()
+            elif upper in KEYWORDS:
+                kind, value = "keyword", KEYWORDS[upper]
+            else:
+                raise _refuse(text, start, f"unknown word {token!r}")
+        elif kind == "iri":
+            value = _decode(token[1:-1], text, start, False)
+        elif kind == "string":
+            value = _decode(token[1:-1], text, start, True)
+        elif kind == "long":
+            kind, value = "string", _decode(token[3:-3], text, start, True)
+        elif kind == "var":
+            value = token[1:]
+        elif kind == "bnode":
+            value = token[2:]
+        elif kind == "lang":
+            value = token[1:]
+        elif kind == "nil":
+            kind, value = "punct", "()"
+        elif kind == "anon":
+            kind, value = "punct", "[]"
+        else:  # number, pname, punct: as written
+            value = token
+        append(Token(kind, value, start, end))
         i = end
-    return tokens
 
 
 def _resolve(ref: str, base: str) -> str:
@@ -315,15 +333,15 @@ def _remove_dots(path: str) -> str:
     return "".join(out)
 
 
-def _iri(value: str, token: Token) -> str:
+def _iri(value: str, token: Token, text: str) -> str:
     """``<value>`` if the engine takes it as an IRI, else a refusal that names it."""
+    spelled = text[token.start : token.end]
     try:
         ox.NamedNode(value)
     except ValueError as exc:
-        what = f"{token.source!r} is not a valid IRI ({exc})"
-        raise _refuse(token.line, token.column, what) from None
-    if _IRIREF.fullmatch(f"<{value}>") is None or "\\" in value:
-        raise _refuse(token.line, token.column, f"{token.source!r} is not a valid IRI")
+        raise _refuse(text, token.start, f"{spelled!r} is not a valid IRI ({exc})") from None
+    if "\\" in value or _IRIREF.fullmatch(f"<{value}>") is None:
+        raise _refuse(text, token.start, f"{spelled!r} is not a valid IRI")
     return f"<{value}>"
 
 
@@ -345,8 +363,8 @@ def canonical(text: str, base_iri: str) -> Canonical:
         t = raw[i]
         if t.text == "BASE":
             if i + 1 >= len(raw) or raw[i + 1].kind != "iri":
-                raise _refuse(t.line, t.column, "BASE must be followed by an IRI in <…>")
-            base = _iri(_resolve(raw[i + 1].text, base), raw[i + 1])[1:-1]
+                raise _refuse(text, t.start, "BASE must be followed by an IRI in <…>")
+            base = _iri(_resolve(raw[i + 1].text, base), raw[i + 1], text)[1:-1]
             i += 2
             continue
         if (
@@ -355,69 +373,75 @@ def canonical(text: str, base_iri: str) -> Canonical:
             or raw[i + 1].text.find(":") != len(raw[i + 1].text) - 1  # a prefix, no local
             or raw[i + 2].kind != "iri"
         ):
-            raise _refuse(t.line, t.column, "PREFIX must be followed by a name ending in ':' "
-                          "and an IRI in <…>")
-        prefixes[raw[i + 1].text[:-1]] = _iri(_resolve(raw[i + 2].text, base), raw[i + 2])[1:-1]
+            raise _refuse(
+                text, t.start, "PREFIX must be followed by a name ending in ':' and an IRI in <…>"
+            )
+        iri = _iri(_resolve(raw[i + 2].text, base), raw[i + 2], text)
+        prefixes[raw[i + 1].text[:-1]] = iri[1:-1]
         i += 3
     out: list[Token] = []
     labels: dict[str, str] = {}
+    iris: dict[str, str] = {}  # each distinct IRI resolved and checked once
+    base_needed = False
     for t in raw[i:]:
-        if t.kind == "keyword" and t.text in ("BASE", "PREFIX"):
-            raise _refuse(t.line, t.column, f"{t.text} belongs at the start of the query")
-        if t.kind == "iri":
-            written = _iri(_resolve(t.text, base), t)
-        elif t.kind == "pname":
-            prefix, _, local = t.text.partition(":")
-            if prefix not in prefixes:
-                raise _refuse(
-                    t.line, t.column, f"the prefix {prefix}: of {t.source!r} is not declared"
-                )
-            local = re.sub(r"\\(.)", r"\1", local)  # PN_LOCAL_ESC stands for the character
-            written = _iri(prefixes[prefix] + local, t)
-        elif t.kind == "string":
+        kind = t.kind
+        if kind == "iri":
+            written = iris.get(t.text) or iris.setdefault(
+                t.text, _iri(_resolve(t.text, base), t, text)
+            )
+        elif kind == "pname":
+            written = iris.get(t.text) or iris.setdefault(t.text, _expand(t, prefixes, text))
+        elif kind == "string":
             written = _string(t.text)
-        elif t.kind == "var":
+        elif kind == "var":
             written = "?" + t.text
-        elif t.kind == "bnode":
+        elif kind == "bnode":
             written = labels.setdefault(t.text, f"_:b{len(labels)}")
-        elif t.kind == "lang":
+        elif kind == "lang":
             try:
                 ox.Literal("", language=t.text)
             except ValueError as exc:
-                raise _refuse(
-                    t.line, t.column, f"{t.source!r} is not a valid language tag ({exc})"
-                ) from None
+                what = f"{text[t.start : t.end]!r} is not a valid language tag ({exc})"
+                raise _refuse(text, t.start, what) from None
             written = "@" + t.text
         else:
             written = t.text
-        out.append(Token(t.kind, written, t.line, t.column, t.source))
-    if any(t.kind == "keyword" and t.text in ("IRI", "URI") for t in out):
-        # IRI("x") resolves at run time against the query's base: keep it, absolute.
-        out.insert(0, Token("keyword", "BASE", 1, 1, "BASE"))
-        out.insert(1, Token("iri", f"<{base}>", 1, 1, base))
-    # Written back: "(" ")" and "[" "]" as one token, as they read again.
-    merged: list[Token] = []
-    for t in out:
-        if merged and (merged[-1].text, t.text) in (("(", ")"), ("[", "]")):
-            merged[-1] = Token("punct", merged[-1].text + t.text, *_where(merged[-1]))
+            if kind == "keyword":
+                if written in ("BASE", "PREFIX"):
+                    raise _refuse(text, t.start, f"{written} belongs at the start of the query")
+                base_needed = base_needed or written in ("IRI", "URI")
+        if out and (out[-1].text, written) in (("(", ")"), ("[", "]")):
+            # Written back as one token, as "()" and "[]" read again.
+            out[-1] = Token("punct", out[-1].text + written, out[-1].start, t.end)
             continue
-        merged.append(t)
+        out.append(Token(kind, written, t.start, t.end))
+    if base_needed:
+        # IRI("x") resolves at run time against the query's base: keep it, absolute.
+        out[0:0] = [Token("keyword", "BASE", 0, 0), Token("iri", f"<{base}>", 0, 0)]
     parts: list[str] = []
     starts: list[int] = []
     offset = 0
-    for index, t in enumerate(merged):
-        before = merged[index - 1] if index else None
+    before: Token | None = None
+    for t in out:
         glued = before is not None and (
             (t.kind == "lang" and before.kind == "string")
             or (t.text in ("(", "()") and before.kind == "keyword" and before.text in FUNCTIONS)
         )
-        sep = "" if before is None or glued else " "
-        offset += len(sep)
+        if before is not None and not glued:
+            parts.append(" ")
+            offset += 1
         starts.append(offset)
-        parts.append(sep + t.text)
-        offset += len(t.text.encode("utf-8", "surrogatepass"))
-    return Canonical("".join(parts), tuple(merged), tuple(starts))
+        parts.append(t.text)
+        offset += len(t.text) if t.text.isascii() else len(t.text.encode("utf-8", "surrogatepass"))
+        before = t
+    return Canonical("".join(parts), tuple(out), tuple(starts), text)
 
 
-def _where(t: Token) -> tuple[int, int, str]:
-    return t.line, t.column, t.source
+def _expand(t: Token, prefixes: dict[str, str], text: str) -> str:
+    prefix, _, local = t.text.partition(":")
+    if prefix not in prefixes:
+        what = f"the prefix {prefix}: of {text[t.start : t.end]!r} is not declared"
+        raise _refuse(text, t.start, what)
+    if "\\" in local:
+        local = re.sub(r"\\(.)", r"\1", local)  # PN_LOCAL_ESC stands for the character
+    return _iri(prefixes[prefix] + local, t, text)

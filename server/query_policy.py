@@ -335,7 +335,7 @@ def _not_allowed(kind: str, node: tree_sitter.Node, canon: Canonical) -> QueryRe
     if kind in ("service_graph_pattern", "SERVICE", "SILENT"):
         return QueryRefused(400, _NO_SERVICE)
     token = canon.token_at(node.start_byte)
-    where = f" at {token.line}:{token.column} (line:column)" if token else ""
+    where = f" at {canon.where(token)}" if token else ""
     return QueryRefused(
         400, f"The query uses {kind!r}{where}, which this endpoint does not run."
     )
@@ -426,23 +426,14 @@ def _syntax_error(root: tree_sitter.Node, canon: Canonical) -> str:
         node = stack.pop()
         if node.is_error or node.is_missing:
             token = canon.token_at(node.start_byte)
-            if node.is_missing or token is None:
-                expected = f"expected {node.type!r}" if node.is_missing else "unexpected"
-                if token is None:
-                    return f"syntax error at the start: {expected}"
-                return (
-                    f"syntax error at {token.line}:{token.column} (line:column): {expected} "
-                    f"after {token.source[:40]!r}"
-                    if node.is_missing
-                    else f"syntax error at {token.line}:{token.column} (line:column)"
-                )
-            return (
-                f"syntax error at {token.line}:{token.column} (line:column): "
-                f"unexpected {token.source[:40]!r}"
-            )
+            if token is None:
+                return "syntax error at the start of the query"
+            where, spelled = canon.where(token), canon.spelling(token)[:40]
+            if node.is_missing:
+                return f"syntax error at {where}: expected {node.type!r} after {spelled!r}"
+            return f"syntax error at {where}: unexpected {spelled!r}"
         if node.has_error:
             stack.extend(reversed(node.children))
     if canon.tokens:
-        last = canon.tokens[-1]
-        return f"syntax error at {last.line}:{last.column} (line:column), or the query ends early"
+        return f"syntax error at {canon.where(canon.tokens[-1])}, or the query ends early"
     return "syntax error: the query is empty"
