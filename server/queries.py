@@ -276,6 +276,8 @@ class Joining:
     district: Link | None = None
     #: The row's note (skos:note), e.g. where a search found nothing.
     note: str | None = None
+    #: The state's place in its value set (schema:position), for sorting by state.
+    status_position: int = 0
 
 
 def joinings(store: Store, vocab: str, lang: str, institution: str | None = None) -> list[Joining]:
@@ -287,7 +289,7 @@ def joinings(store: Store, vocab: str, lang: str, institution: str | None = None
     only = f"VALUES ?i {{ <{institution}> }}" if institution else ""
     rows = store.select(f"""{PREFIXES}
         SELECT ?b ?bL ?bG ?i ?iL ?iG ?k ?kL ?kG ?kn ?g ?gL ?gG ?date ?s ?sL ?sG ?sn
-               ?p ?pL ?pG ?pn ?pu ?pt ?q ?qL ?qG ?stand ?ok ?d ?dL ?dG ?note WHERE {{
+               ?p ?pL ?pG ?pn ?pu ?pt ?q ?qL ?qG ?stand ?ok ?d ?dL ?dG ?note ?sp WHERE {{
           {only}
           ?b a <{vocab}Beitritt> ; <{vocab}institution> ?i ; <{vocab}beitrittsstatus> ?s .
           ?s skos:notation ?sn .
@@ -303,6 +305,7 @@ def joinings(store: Store, vocab: str, lang: str, institution: str | None = None
           OPTIONAL {{ ?b <{vocab}stand> ?stand }}
           OPTIONAL {{ ?b <{vocab}bestaetigt> ?ok }}
           OPTIONAL {{ ?b skos:note ?note }}
+          OPTIONAL {{ ?s schema:position ?sp }}
           OPTIONAL {{ ?i <{vocab}kreisangehoerigIn> ?d . {_tagged("d", lang)} }}
           {_tagged("b", lang)} {_tagged("i", lang)} {_tagged("s", lang)}
         }} ORDER BY ?iL ?date ?b ?q""")
@@ -332,6 +335,7 @@ def joinings(store: Store, vocab: str, lang: str, institution: str | None = None
                 confirmed=v.get("ok", "true") in ("true", "1"),
                 district=_link(v, "d", lang),
                 note=v.get("note"),
+                status_position=int(v["sp"]) if v.get("sp", "").isdigit() else 0,
             )
         source = _link(v, "q", lang)
         if source is not None and all(s.iri != source.iri for s in j.sources):

@@ -189,9 +189,12 @@ def test_sort_by_date_and_state(client: FlaskClient) -> None:
     assert all(r["date"] == "" for r in rows[1:])
     assert soup.find("th", attrs={"aria-sort": "ascending"}).get_text(strip=True) == "Datum"
     states = [r["state"] for r in table_rows(page(client, "sort=status"))]
-    assert states == sorted(states, key=[
-        "beschlossen", "in Beratung", "kein Nachweis gefunden", "vorgeschlagen"
-    ].index)
+    # in the value set's order (schema:position), as the counts table
+    order = ["vorgeschlagen", "in Beratung", "beschlossen", "kein Nachweis gefunden"]
+    assert states == sorted(states, key=order.index)
+    assert [r.th.get_text(strip=True) for r in page(client).select("table.counts tbody tr")] == [
+        s for s in order if s in states
+    ]
     header = page(client, "status=beschlossen").find("a", string="Datum")
     assert header["href"] == "/register?status=beschlossen&sort=datum"
 

@@ -49,7 +49,7 @@ SORTS: dict[str, Callable[[Joining], tuple[bool | str, ...]]] = {
         j.institution.label.casefold(),
     ),
     "datum": lambda j: (j.date is None, j.date or "", j.institution.label.casefold()),
-    "status": lambda j: (j.status_key, j.institution.label.casefold()),
+    "status": lambda j: (j.status_position, j.status_key, j.institution.label.casefold()),
 }
 DEFAULT_SORT = "institution"
 #: The export's columns, in this order (CSV header; JSON keys).
