@@ -167,7 +167,7 @@ DISTRIBUTION = "/id/distribution/turtle"
                 (DATASET, "Verwaltungsebene"): "Kreis",
                 (DATASET, "Sprache"): "Deutsch",
                 (DATASET, "Zugang"): "öffentlich",
-                (DATASET, "Gebiet"): "Kreisschlüssel 05978",
+                (DATASET, "Gebiet"): "Kreis Unna",  # the body whose territory it is
                 (DATASET, "Anzahl der Aussagen (Tripel)"): None,
             },
         ),
@@ -179,7 +179,7 @@ DISTRIBUTION = "/id/distribution/turtle"
                 (DATASET, "administrative level"): "district (Kreis)",
                 (DATASET, "language"): "German",
                 (DATASET, "access rights"): "public",
-                (DATASET, "spatial coverage"): "district key 05978",
+                (DATASET, "spatial coverage"): "District of Unna",
                 (DATASET, "number of statements (triples)"): None,
             },
         ),

@@ -134,7 +134,11 @@ MAX_LOOKUPS = 300
 
 def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
     """The labels the store has for ``iris``: a page names the catalog's example resources
-    and a VoID partition's classes, which the description itself does not label."""
+    and a VoID partition's classes, which the description itself does not label.
+
+    An area of the official list (``…/politicalGeocoding/districtKey/05978``) is named
+    after the body whose territory the data says it is (``cgi:gebiet``): "Kreis Unna".
+    """
     refs = []
     for iri in iris[:MAX_LOOKUPS]:
         try:
@@ -143,9 +147,11 @@ def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
             continue
     if not refs:
         return []
+    pref = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
     return st.construct(
-        f"CONSTRUCT {{ ?x ?p ?l }} WHERE {{ VALUES ?x {{ {' '.join(refs)} }} ?x ?p ?l "
-        f"FILTER(?p IN ({description.LABEL_LIST})) }}"
+        f"CONSTRUCT {{ ?x ?p ?l }} WHERE {{ VALUES ?x {{ {' '.join(refs)} }} "
+        f"{{ ?x ?p ?l FILTER(?p IN ({description.LABEL_LIST})) }} UNION "
+        f"{{ ?b <{urls().vocabulary}gebiet> ?x ; {pref} ?l BIND({pref} AS ?p) }} }}"
     )
 
 
