@@ -386,9 +386,12 @@ class QueryPool:
         raise QuerySyntaxError(str(payload))
 
     def _memory_error(self) -> QueryMemoryError:
+        """A worker that aborted under the memory cap. An allocation past the cap aborts it,
+        but so does a panic inside the engine (pyoxigraph 0.5.13 aborts when its ORDER BY
+        finds the order of terms not total), and the two end alike: the message says both."""
         return QueryMemoryError(
             f"the query needed more than {self._config.query_memory_mb} MB of memory "
-            "and was stopped"
+            "and was stopped (or the engine aborted on it)"
         )
 
     def close(self) -> None:
