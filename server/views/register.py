@@ -36,7 +36,7 @@ from server.views.negotiation import choose_lang, finish_data
 bp = Blueprint("register", __name__)
 
 #: ``?sort=`` keys and what they sort by; dates and names missing sort last.
-SORTS: dict[str, Callable[[Joining], tuple[bool | str, ...]]] = {
+SORTS: dict[str, Callable[[Joining], tuple[bool | int | str, ...]]] = {
     "institution": lambda j: (j.institution.label.casefold(), j.date or "9999"),
     "art": lambda j: (
         j.kind is None,
