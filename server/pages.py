@@ -290,6 +290,8 @@ def build_page(
         row.values = [v for v in row.values if v.href not in shown]
         if not row.values:
             del inc[p]
+    _merge_same_label(out)
+    _merge_same_label(inc)
     for row in out.values():  # a title in the page's language, not each translation of it
         if row.predicate in TRANSLATED and any(v.lang == lang for v in row.values):
             row.values = [v for v in row.values if v.lang == lang or v.href]
@@ -362,6 +364,19 @@ def _positions(triples: list[ox.Triple]) -> dict[str, int]:
             except ValueError:
                 continue
     return out
+
+
+def _merge_same_label(rows: dict[str, Row]) -> None:
+    """Two properties a reader would name alike (cgi:betrifft and schema:object both read
+    "betroffen von" from the other side) make one row, each value once."""
+    first: dict[str, Row] = {}
+    for p, row in list(rows.items()):
+        kept = first.setdefault(row.label, row)
+        if kept is row:
+            continue
+        seen = {(v.text, v.href) for v in kept.values}
+        kept.values += [v for v in row.values if (v.text, v.href) not in seen]
+        del rows[p]
 
 
 def _drop_repeated(rows: dict[str, Row], supers: dict[str, set[str]]) -> None:

@@ -199,3 +199,13 @@ def test_the_dataset_pages_read_as_text(
             assert ("." if lang == "de" else ",") in text
         else:
             assert value in text
+
+
+def test_no_list_names_a_property_twice(walked: list[tuple[str, str, BeautifulSoup]]) -> None:
+    """Two properties a reader names alike ("betroffen von") are one row, not two."""
+    found = []
+    for path, lang, soup in walked:
+        for dl in soup.select("dl.props"):
+            labels = [dt.get_text(strip=True) for dt in dl.find_all("dt", recursive=False)]
+            found += [(path, lang, t) for t in set(labels) if labels.count(t) > 1]
+    assert found == []
