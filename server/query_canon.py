@@ -178,7 +178,7 @@ def _decode(body: str, text: str, offset: int, echar: bool) -> str:
 #: IRI before "<", numbers before "+", "-" and ".", "()" before "(", a prefixed name
 #: (which holds a ":") before a word. Whitespace and comments before a token are part
 #: of its match.
-_SKIP = re.compile(r"(?:[ \t\r\n]+|#[^\r\n]*)*")
+_SKIP = re.compile(r"(?:[ \t\r\n]++|#[^\r\n]*+)*+")
 _TERMINALS = re.compile(
     _SKIP.pattern
     + "(?:"

@@ -164,3 +164,21 @@ def test_the_engine_gets_our_canonical_text(query: str, canonical: str) -> None:
 def test_relative_iris_resolve_against_the_given_base() -> None:
     checked = check("DESCRIBE <x>", 65536, 256, 64, "http://example.org/ns/")
     assert checked.text == "DESCRIBE <http://example.org/ns/x>"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ASK {" + " " * 60000 + "\x00",  # whitespace before a bad character
+        "ASK {" + " #c\n" * 15000 + "\x00",
+        "ASK { e:a" + "." * 30000 + " }",
+        'ASK { """' + '""a' * 20000,
+        "ASK { <" + "a" * 60000,
+    ],
+)
+def test_no_text_makes_the_reader_backtrack(query: str) -> None:
+    """The tokens are read with regular expressions: none may backtrack over a long run.
+    Whitespace before a bad character took 3.6 s for 22 spaces, doubling with each one,
+    before the skip pattern was made possessive: the first text here would not finish."""
+    with pytest.raises(QueryRefusedError):
+        check(query, 65536, 256, 64)
