@@ -299,6 +299,9 @@ def build_page(
         for row in rows.values():
             row.values.sort(key=Value.sort_key)
     label, label_lang = named(iri) or (local_name(iri), None)
+    title = out.get(str(DCTERMS.title))
+    if title is not None and all(v.text == label for v in title.values):
+        del out[str(DCTERMS.title)]  # the heading says it already
     return Page(
         iri=iri,
         label=label,
