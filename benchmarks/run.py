@@ -362,6 +362,11 @@ def wrk(
         env={**os.environ, **clients_env(connections)},
     ).stdout
     os.unlink(f.name)
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> Load:
+    """wrk's figures: percentiles, throughput of good answers, errors."""
     pct = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", out, re.M))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -418,6 +423,79 @@ def sample_resources(store_dir: Path, n: int = 60) -> list[str]:
     if synth:
         pick += synth[:: max(1, len(synth) // (n - len(pick)))][: n - len(pick)]
     return pick
+
+
+def all_resources(store_dir: Path, seed: int = 28) -> list[str]:
+    """Every resource charta dereferences (each subject IRI under ``id/``), in a random
+    order fixed by ``seed``: the crawl workload's list, the same for every server."""
+    import random
+
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(store_dir / "oxigraph"))
+    iris = sorted(
+        r["s"].value
+        for r in store.query(f"""
+        SELECT DISTINCT ?s WHERE {{ ?s ?p ?o
+          FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{NS}id/")) }}""")
+    )
+    del store
+    random.Random(seed).shuffle(iris)
+    return iris
+
+
+def crawl(base: str, paths: list[str], headers: dict[str, str], connections: int = 8) -> Load:
+    """Every path once (a crawler's first pass), ``connections`` at a time, with wrk.
+
+    Each of wrk's two threads takes every other path of the list and stops once it
+    has as many answers as paths; a thread's last connections may send up to three
+    requests more while the last answers arrive (a repeat of the thread's first
+    paths, at most 6 of thousands). wrk itself would wait out its whole ``-d``, so
+    each thread says on stderr when it is done, and wrk is stopped then (SIGINT: it
+    prints its figures over the time it really ran).
+    """
+    import signal
+
+    threads = 2
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as lst:
+        lst.write("\n".join(paths) + "\n")
+    hdr = ", ".join(f'["{k}"] = [==[{v}]==]' for k, v in headers.items())
+    lua = (
+        "local counter = 0\n"
+        "function setup(thread)\n  thread:set('id', counter)\n  counter = counter + 1\nend\n"
+        "local reqs = {}\nlocal i = 0\nlocal got = 0\n"
+        "init = function(args)\n  local n = 0\n"
+        f"  for line in io.lines([==[{lst.name}]==]) do\n"
+        f"    if n % {threads} == id then reqs[#reqs + 1] = line end\n"
+        "    n = n + 1\n  end\nend\n"
+        "request = function()\n  i = i % #reqs + 1\n"
+        f"  return wrk.format('GET', reqs[i], {{{hdr}}}, nil)\nend\n"
+        "response = function(status, headers, body)\n  got = got + 1\n"
+        "  if got == #reqs then\n    io.stderr:write('done\\n')\n    io.stderr:flush()\n"
+        "    wrk.thread:stop()\n  end\nend\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(lua)
+    proc = subprocess.Popen(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", "3600s", "--timeout", "60s",
+         "--latency", "-s", f.name, base],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **clients_env(connections)},
+    )
+    assert proc.stderr is not None and proc.stdout is not None
+    done = 0
+    for line in proc.stderr:
+        done += line.strip() == "done"
+        if done == threads:
+            proc.send_signal(signal.SIGINT)
+            break
+    out = proc.stdout.read()
+    proc.wait(60)
+    os.unlink(f.name)
+    os.unlink(lst.name)
+    return parse_wrk(out)
 
 
 # ---------------------------------------------------------------- one size
@@ -480,6 +558,8 @@ def measure_size(
     project, dist, store_dir, nt = here / "project", here / "dist", here / "store", here / "data.nt"
     resources = sample_resources(store_dir)
     paths = ["/" + iri.removeprefix(NS) for iri in resources]
+    everything = all_resources(store_dir) if "crawl" in SELECTED else []
+    r["resources"] = len(everything) or None
 
     # -- charta, parsing the sources at start-up
     cmd, env, base = charta(project, dist, None, workers)
@@ -538,6 +618,7 @@ def measure_size(
             paths,
             resources,
             duration,
+            everything,
         )
         r["load_average_after"] = os.getloadavg()[0]
         for name, run in runs.items():
@@ -554,8 +635,10 @@ def measure_size(
     return r
 
 
-#: The workloads, each measured at c=8: (key, what, numbered).
+#: The workloads, each measured at c=8: (key, what, numbered). The crawl comes first,
+#: before any other workload has asked for a page, so that it meets first touches only.
 WORKLOADS = (
+    ("crawl", "every resource once, random order, Turtle (peers: DESCRIBE)", False),
     ("sparql", "the editor's example queries, repeated", False),
     ("distinct", "the same queries, a distinct text (LIMIT) per request", True),
     ("ttl", "dereferencing the sample as Turtle (peers: DESCRIBE)", False),
@@ -563,8 +646,16 @@ WORKLOADS = (
 )
 
 
+#: The workloads this run measures (``--workloads``); all by default.
+SELECTED: set[str] = {key for key, _, _ in WORKLOADS}
+
+
 def load_all(
-    servers: dict[str, tuple[str, str, bool]], paths: list[str], iris: list[str], duration: float
+    servers: dict[str, tuple[str, str, bool]],
+    paths: list[str],
+    iris: list[str],
+    duration: float,
+    everything: list[str],
 ) -> dict[str, dict]:
     """Every workload at c=8 on every server (``name -> (base, SPARQL endpoint, has pages)``).
 
@@ -574,7 +665,16 @@ def load_all(
     """
     res: dict[str, dict] = {name: {} for name in servers}
     for key, _, numbered in WORKLOADS:
+        if key not in SELECTED:
+            continue
         for name, (base, endpoint, pages) in servers.items():
+            if key == "crawl":  # once, no warm-up: a warm-up would be a second touch
+                if pages:
+                    crawled = ["/" + iri.removeprefix(NS) for iri in everything]
+                else:
+                    crawled = [query_path(endpoint, f"DESCRIBE <{iri}>") for iri in everything]
+                res[name]["crawl_c8"] = crawl(base, crawled, {"Accept": "text/turtle"}).__dict__
+                continue
             if key == "sparql":
                 requests = sparql_mix(endpoint)
             elif key == "distinct":
@@ -618,6 +718,9 @@ ROWS = (
     ("peak memory under load, sum of RSS (MiB)", ("peak_mib",), "↓", "{:.0f}"),
     ("memory after the load, sum of PSS (MiB)", ("pss_mib",), "↓", "{:.0f}"),
     ("validate (s)", ("validate_s",), "↓", "{:.2f}"),
+    ("crawl, every resource once c=8 p50 (ms)", ("crawl_c8", "p50_ms"), "↓", "{:.1f}"),
+    ("crawl, every resource once c=8 p99 (ms)", ("crawl_c8", "p99_ms"), "↓", "{:.1f}"),
+    ("crawl, every resource once c=8 (req/s)", ("crawl_c8", "rps"), "↑", "{:.0f}"),
     ("SPARQL repeated c=8 p50 (ms)", ("sparql_c8", "p50_ms"), "↓", "{:.1f}"),
     ("SPARQL repeated c=8 p99 (ms)", ("sparql_c8", "p99_ms"), "↓", "{:.1f}"),
     ("SPARQL repeated c=8 (req/s)", ("sparql_c8", "rps"), "↑", "{:.0f}"),
@@ -702,10 +805,11 @@ def ratios(results: list[dict]) -> str:
     """The targets of issue 16 per size: charta / Oxigraph server, with and without the
     answer cache, the pages' p99, and memory."""
     lines = [
-        "| triples | answer cache | deref (Turtle+HTML) / DESCRIBE | Turtle / DESCRIBE "
+        "| triples | answer cache | crawl / DESCRIBE (p99 ms) "
+        "| deref (Turtle+HTML) / DESCRIBE | Turtle / DESCRIBE "
         "| distinct SPARQL | repeated SPARQL | page p99 ms (Turtle, HTML) "
         "| memory: peak RSS MiB (× Oxigraph) | PSS after load | load avg |",
-        "|" + "---|" * 10,
+        "|" + "---|" * 11,
     ]
     for r in results:
         ox_ttl, ox_mem = rate(r, "oxigraph", "ttl"), dig(r, ("oxigraph", "peak_mib"))
@@ -722,6 +826,8 @@ def ratios(results: list[dict]) -> str:
             cells = [
                 f"{r['triples']:,}",
                 label,
+                f"{over(rate(r, server, 'crawl'), rate(r, 'oxigraph', 'crawl'))} "
+                f"({cell('{:.1f}', dig(r, (server, 'crawl_c8', 'p99_ms')))})",
                 over(deref_rate(r, server), ox_ttl),
                 over(rate(r, server, "ttl"), ox_ttl),
                 over(rate(r, server, "distinct"), rate(r, "oxigraph", "distinct")),
@@ -773,7 +879,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CHARTA_X=V",
         help="setting for the charta servers, e.g. CHARTA_QUERY_WORKERS=1",
     )
+    parser.add_argument(
+        "--workloads",
+        default=",".join(key for key, _, _ in WORKLOADS),
+        help="which to measure, comma-separated: " + ", ".join(k for k, _, _ in WORKLOADS),
+    )
     args = parser.parse_args(argv)
+    SELECTED.clear()
+    SELECTED.update(w for w in args.workloads.split(",") if w)
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
