@@ -232,3 +232,19 @@ def test_landing_draws_bodies_as_a_tree(client: FlaskClient) -> None:
     children = [a.get_text() for a in kreis.ul.find_all("a")]
     assert "Kreistag" in children
     assert "Organisationseinheit Bauen und Planen" in children
+
+
+def test_dataset_page_names_its_downloads_and_area_on_every_backend(client: FlaskClient) -> None:
+    """The queries beyond the description (downloads, the area's name, labels of values the
+    description does not label) answer alike on each store."""
+    soup = page(client, "/id/datensatz/charta", "en")
+    data = schema_org(soup)
+    assert data["@type"] == "Dataset"
+    assert {d["encodingFormat"] for d in data["distribution"]} >= {"text/turtle"}
+    assert data["spatialCoverage"][0]["name"] == "District of Unna"
+    area = next(dt for dt in soup.select("dl.props dt") if dt.get_text() == "spatial coverage")
+    assert area.find_next("dd").get_text(strip=True) == "District of Unna"
+    # The dataset's example resources by their labels (the description has only the links).
+    row = next(dt for dt in soup.select("dl.props dt") if dt.get_text() == "example resource")
+    examples = [a.get_text() for a in row.find_next("dd")("a")]
+    assert "Liveable Metropole Ruhr" in examples and "ds-085-23" not in examples

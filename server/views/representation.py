@@ -39,7 +39,9 @@ def described(st: Store, iri: str, past: bool = False) -> list[ox.Triple]:
     statistics, which describe the current dumps.
     """
     stats = None if past else site().stats
-    return description.relocate(describe(st, iri, stats), cfg().namespace, cfg().public_url)
+    known = None if past else state.materialised()
+    triples = describe(st, iri, stats, known)
+    return description.relocate(triples, cfg().namespace, cfg().public_url)
 
 
 def format_asked(suffix: str | None) -> RdfFormat | str | None:
@@ -148,10 +150,14 @@ def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
     if not refs:
         return []
     pref = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
+    values = f"VALUES ?x {{ {' '.join(refs)} }}"
+    # Two queries, not a UNION with BIND: Virtuoso 7.2 answered that form with nothing.
     return st.construct(
-        f"CONSTRUCT {{ ?x ?p ?l }} WHERE {{ VALUES ?x {{ {' '.join(refs)} }} "
-        f"{{ ?x ?p ?l FILTER(?p IN ({description.LABEL_LIST})) }} UNION "
-        f"{{ ?b <{urls().vocabulary}gebiet> ?x ; {pref} ?l BIND({pref} AS ?p) }} }}"
+        f"CONSTRUCT {{ ?x ?p ?l }} WHERE {{ {values} ?x ?p ?l "
+        f"FILTER(?p IN ({description.LABEL_LIST})) }}"
+    ) + st.construct(
+        f"CONSTRUCT {{ ?x {pref} ?l }} WHERE {{ {values} "
+        f"?b <{urls().vocabulary}gebiet> ?x ; {pref} ?l }}"
     )
 
 
