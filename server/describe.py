@@ -8,6 +8,8 @@ labels, so a theme lists its goals and a body the decisions it took.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyoxigraph as ox
 
 from server.namespaces import DCAT, LABEL_PREDICATES, RDF
@@ -138,13 +140,22 @@ class Statistics:
         return out
 
 
-def describe(store: Store, iri: str, stats: Statistics | None = None) -> list[ox.Triple]:
+def describe(
+    store: Store,
+    iri: str,
+    stats: Statistics | None = None,
+    known: Callable[[str], list[ox.Triple] | None] | None = None,
+) -> list[ox.Triple]:
     """The triples of the resource's representation; empty if we know nothing about it.
 
     A catalog's representation is the whole catalog (datasets, distributions,
     services, agents), so a harvester that reads the catalog URL gets everything.
+    ``known``: the description query's answer materialised for this data version
+    (server/materialised.py), or None where it is not, and the query runs.
     """
-    triples = store.construct(description_query(iri))
+    triples = known(iri) if known is not None else None
+    if triples is None:
+        triples = store.construct(description_query(iri))
     subject = ox.NamedNode(iri)
     if not any(t.subject == subject for t in triples):
         return []

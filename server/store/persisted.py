@@ -4,7 +4,9 @@ Parsing Turtle is what makes start-up slow at a million triples; opening a
 RocksDB folder read-only is not, and any number of processes (web workers and
 query workers) may open the same folder at once without copying the data into
 each one's memory. The folder records which sources it was built from, so a
-server never serves a store that no longer matches the checkout.
+server never serves a store that no longer matches the checkout. Beside the
+store, ``descriptions.sqlite`` holds every resource's description of the same
+data version (server/materialised.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from server.materialised import SIDECAR, write_sidecar
 from server.sources import fingerprint, load_sources
 
 META_FILE = "charta-store.json"
@@ -60,6 +63,10 @@ def write_store_dir(root: Path, namespace: str, out: Path) -> StoreMeta:
         triples = len(store)
         store.flush()
         del store
+        # Every resource's description, computed once per data version from the store
+        # exactly as a server opens it (read-only), read with one lookup on a first
+        # touch instead of a CONSTRUCT (server/materialised.py).
+        write_sidecar(ox.Store.read_only(str(tmp / DB_DIR)), namespace, version, tmp / SIDECAR)
         meta = StoreMeta(version, newest, namespace, triples)
         (tmp / META_FILE).write_text(json.dumps(asdict(meta), indent=1) + "\n", encoding="utf-8")
         old = out.with_name(f".{out.name}.old-{os.getpid()}")

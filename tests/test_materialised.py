@@ -1,0 +1,151 @@
+"""Materialised descriptions and the warm start give the very answers computed on request.
+
+A crawler's first touch is read from the descriptions materialised per data
+version (server/materialised.py) instead of a CONSTRUCT; whatever it reads
+must be byte for byte what the query gives, for every resource of the data, in
+every format, or a client would see two versions of one resource.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server import state
+from server.app import create_app
+from server.config import Config
+from server.formats import RDF_FORMATS
+from server.materialised import SIDECAR, Descriptions, subjects
+from server.store.persisted import write_store_dir
+from tests.conftest import NS, ROOT
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("materialised") / "store"
+    write_store_dir(ROOT, NS, out)
+    return out
+
+
+def app_on(store_dir: Path | None, cache_mb: int = 0) -> Flask:
+    config = Config(
+        root=ROOT,
+        testing=True,
+        store_dir=store_dir,
+        query_workers=1,
+        answer_cache_mb=cache_mb,
+    ).validated()
+    return create_app(config)
+
+
+def computed(store_dir: Path | None) -> FlaskClient:
+    """Every description computed on request, as without materialisation. (The
+    engine returns a CONSTRUCT's triples in the order of its indexes, so the store
+    parsed from the sources and the persisted one each have their own order: each
+    path is compared with the same store computing on request.)"""
+    app = app_on(store_dir)
+    state_of(app).descriptions = None
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def plain() -> FlaskClient:
+    return computed(None)
+
+
+def state_of(app: Flask) -> state.State:
+    return app.extensions["charta"]  # type: ignore[no-any-return]
+
+
+def resource_paths(app: Flask) -> list[str]:
+    st = state_of(app)
+    found = [state.resource_path(st.urls, iri) for iri in subjects(st.store.select, NS)]
+    return [p for p in found if p is not None]
+
+
+def answers(client: FlaskClient, path: str) -> dict[str, tuple[int, bytes, str | None]]:
+    out = {}
+    for fmt in RDF_FORMATS:
+        r = client.get(f"/{path}.{fmt.suffix}")
+        out[fmt.suffix] = (r.status_code, r.get_data(), r.headers.get("ETag"))
+    return out
+
+
+def test_build_writes_every_description_beside_the_store(store_dir: Path) -> None:
+    app = app_on(store_dir)
+    held = state_of(app).descriptions
+    assert held is not None and (store_dir / SIDECAR).is_file()
+    every = subjects(state_of(app).store.select, NS)
+    assert held.iris() == every and len(every) > 100
+    assert held.filled == (len(every), 0.0)
+
+
+def test_sidecar_answers_are_byte_for_byte_the_computed_ones(store_dir: Path) -> None:
+    plain = computed(store_dir)
+    app = app_on(store_dir)
+    held = state_of(app).descriptions
+    assert held is not None
+    client = app.test_client()
+    paths = resource_paths(app)
+    assert len(paths) > 100
+    for path in paths:
+        assert held.raw(NS + path) is not None
+        assert answers(client, path) == answers(plain, path), path
+    # A page uses the same description, in each language.
+    for path in paths[:: max(1, len(paths) // 20)]:
+        for lang in ("de", "en"):
+            a = client.get(f"/{path}.html?lang={lang}").get_data()
+            assert a == plain.get(f"/{path}.html?lang={lang}").get_data(), path
+
+
+def test_descriptions_filled_in_memory_answer_the_same(plain: FlaskClient) -> None:
+    app = app_on(None)
+    st = state_of(app)
+    held = st.descriptions
+    assert held is not None and held.filled is None
+    iris = subjects(st.store.select, NS)
+    held.fill(st.store.construct, iris)
+    assert held.filled is not None and held.filled[0] == len(iris)
+    client = app.test_client()
+    for path in resource_paths(app):
+        assert answers(client, path) == answers(plain, path), path
+
+
+def test_a_sidecar_of_other_data_is_not_read(store_dir: Path) -> None:
+    assert Descriptions.open(store_dir, "another-version") is None
+    assert Descriptions.open(store_dir.parent, "x") is None  # no sidecar there
+
+
+def test_unknown_and_invalid_iris_still_answer_404_and_400(store_dir: Path) -> None:
+    client = app_on(store_dir).test_client()
+    assert client.get("/id/gibt-es-nicht.ttl").status_code == 404
+    assert client.get("/id/a%3Eb.ttl").status_code == 400
+
+
+def test_warm_start_readies_every_answer_and_says_so(
+    plain: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = app_on(None, cache_mb=64)
+    st = state_of(app)
+    with caplog.at_level(logging.WARNING, logger="charta"):
+        state.prepare(app, st)
+    assert st.warmed is not None
+    kept, resources, _ = st.warmed
+    paths = resource_paths(app)
+    # Every RDF format once, a page in each language: every representation is ready.
+    assert resources == len(paths) and kept == resources * (len(RDF_FORMATS) + 2)
+    assert f"warm start: {kept} answers of {resources} resources ready" in caplog.text
+    client = app.test_client()
+    hits = st.cache.hits
+    for path in paths[:: max(1, len(paths) // 25)]:
+        assert answers(client, path) == answers(plain, path), path
+        for lang in ("de", "en"):
+            headers = {"Accept": "text/html", "Accept-Language": lang}
+            a = client.get(f"/{path}", headers=headers)
+            b = plain.get(f"/{path}", headers=headers)
+            assert (a.get_data(), a.headers["ETag"]) == (b.get_data(), b.headers["ETag"]), path
+    assert st.cache.hits > hits  # answered from what the warm start kept
