@@ -54,15 +54,18 @@ is not reachable from Python without evaluating the query.
 
 from __future__ import annotations
 
+import re
+import threading
 import warnings
+from collections import OrderedDict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import lru_cache
 
 import tree_sitter
 import tree_sitter_sparql
 
 from server.config import DEFAULT_NAMESPACE
-from server.query_canon import Canonical, canonical
+from server.query_canon import Canonical, Token, canonical
 from server.store import QueryRefusedError as QueryRefused
 
 with warnings.catch_warnings():  # the binding hands over a pointer, an API tree-sitter deprecates
@@ -138,6 +141,17 @@ _ELEMENTS = frozenset(
     "sub_select filter bind inline_data values_clause".split()
 )
 _OPEN, _CLOSE = frozenset("{(["), frozenset("})]")
+#: DESCRIBE targets, projection expressions ``(… AS ?v)``, GROUP BY conditions and
+#: aggregates, over the whole query together. The engine recurses once per item of
+#: these lists: 634 DESCRIBE names (1.9 KB) or projections overflowed Oxigraph server's
+#: stack (the process aborts), 256 of each kind together in one query did too, 200 of
+#: each (800 items) did not.
+MAX_LIST_ITEMS = 256
+#: Rows of all VALUES blocks together, and their cells (rows times variables).
+MAX_VALUES_ROWS = 10_000
+MAX_VALUES_CELLS = 20_000
+#: The policy remembers its answers for recent texts, up to this many bytes of text.
+CACHE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -190,21 +204,71 @@ def check(
     resolve against when the query has no BASE (the endpoint's namespace).
     """
     size = len(text.encode("utf-8", "surrogatepass"))
-    if size > max_bytes:
-        raise QueryRefused(
-            413, f"The query is {size} bytes long; at most {max_bytes} are accepted."
-        )
-    return _check(text, max_depth, max_patterns, base_iri)
+    # Over max_bytes only our own canonical text may come (the stores check the text they
+    # are handed again): it is up to twice the client's (a space between tokens) plus what
+    # prefixed names expand to. It holds no line break, tab or double space.
+    if size > max_bytes and (size > 2 * max_bytes or _NOT_CANONICAL.search(text)):
+        raise _too_long(size, max_bytes)
+    key = (text, max_bytes, max_depth, max_patterns, base_iri)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    if size <= max_bytes:
+        checked = _check(text, max_bytes, max_depth, max_patterns, base_iri)
+    else:
+        try:
+            checked = _check(text, max_bytes, max_depth, max_patterns, base_iri)
+        except QueryRefused:
+            raise _too_long(size, max_bytes) from None
+        if checked.text != text:
+            raise _too_long(size, max_bytes)
+    _remember(key, checked, size)
+    return checked
 
 
-@lru_cache(maxsize=256)
-def _check(text: str, max_depth: int, max_patterns: int, base_iri: str) -> CheckedQuery:
-    """The parse-based rules, remembered per text: clients repeat queries."""
+_NOT_CANONICAL = re.compile(r"[\t\r\n]|  ")
+
+
+def _too_long(size: int, max_bytes: int) -> QueryRefused:
+    return QueryRefused(413, f"The query is {size} bytes long; at most {max_bytes} are accepted.")
+
+
+#: Answers for recent texts (clients repeat queries), costed by the bytes of the
+#: client's text and of the canonical one (at most ``max_bytes`` each), never by count:
+#: a count-bounded cache of 256 once held 255 MB per distinct request.
+_cache: OrderedDict[tuple[str, int, int, int, str], CheckedQuery] = OrderedDict()
+_cache_cost: dict[tuple[str, int, int, int, str], int] = {}
+_cache_used = 0
+_cache_lock = threading.Lock()
+
+
+def _remember(key: tuple[str, int, int, int, str], checked: CheckedQuery, size: int) -> None:
+    global _cache_used
+    cost = size + len(checked.text.encode("utf-8", "surrogatepass")) + 200
+    if cost > CACHE_BYTES // 16:
+        return  # a large text is not worth keeping
+    with _cache_lock:
+        if key in _cache:
+            return
+        _cache[key] = checked
+        _cache_cost[key] = cost
+        _cache_used += cost
+        while _cache_used > CACHE_BYTES:
+            old, _ = _cache.popitem(last=False)
+            _cache_used -= _cache_cost.pop(old)
+
+
+def _check(
+    text: str, max_bytes: int, max_depth: int, max_patterns: int, base_iri: str
+) -> CheckedQuery:
+    """The parse-based rules."""
     depth = raw_depth(text)
     if depth > max_depth:
         raise QueryRefused(400, _too_deep(depth, max_depth))
-    canon = canonical(text, base_iri)
-    return _check_parsed(canon, max_depth, max_patterns)
+    canon = canonical(text, base_iri, 2 * max_bytes)
+    return _check_parsed(canon, base_iri, 2 * max_bytes, max_depth, max_patterns)
 
 
 def _too_deep(depth: int, max_depth: int) -> str:
@@ -216,10 +280,13 @@ def _too_deep(depth: int, max_depth: int) -> str:
 
 
 def _check_parsed(
-    canon: Canonical, max_depth: int, max_patterns: int
+    canon: Canonical, base_iri: str, max_bytes: int, max_depth: int, max_patterns: int
 ) -> CheckedQuery:
     source = canon.text.encode("utf-8", "surrogatepass")
-    tree = tree_sitter.Parser(_LANGUAGE).parse(source)
+    # A NUL can stand only inside a string here (the reader refuses it elsewhere), and
+    # tree-sitter stops at one: it parses the text with NUL as U+0001 (same length, the
+    # same tree); the engine gets the NUL.
+    tree = tree_sitter.Parser(_LANGUAGE).parse(source.replace(b"\0", b"\1"))
     root = tree.root_node
     if root.has_error:
         if canon.text.startswith("CONSTRUCT { } "):
@@ -235,9 +302,10 @@ def _check_parsed(
     star = False
     variables: list[str] = []
     after_select = False
-    patterns = elements = 0
+    patterns = elements = items = 0
+    ambiguous: list[tuple[int, int, str]] = []
+    values_rows = values_cells = 0
     sorts = False
-    groups: list[tree_sitter.Node] = []
     # One iterative walk (no recursion: the tree may be deep): depth as the engine
     # nests, the allow-list, the query form, the whole query's size, datasets and
     # the order of variables.
@@ -253,6 +321,10 @@ def _check_parsed(
         if not node.is_named:
             if kind not in ALLOWED_TOKENS:
                 raise _not_allowed(kind, node, canon)
+            if kind == "AS" and node.parent is not None and node.parent.type == "select_clause":
+                items += 1
+                if items > MAX_LIST_ITEMS:
+                    raise _too_many_items()
             continue
         if kind not in ALLOWED:
             raise _not_allowed(kind, node, canon)
@@ -270,8 +342,31 @@ def _check_parsed(
                 )
         elif kind == "dataset_clause":
             names_dataset = True
+        elif kind == "object_list":
+            found = _path_plus_number(node, source)
+            if found is not None:
+                ambiguous.append(found)
+        elif kind == "data_block":
+            rows, cells = _values_size(node)
+            values_rows += rows
+            values_cells += cells
+            if values_rows > MAX_VALUES_ROWS or values_cells > MAX_VALUES_CELLS:
+                raise QueryRefused(
+                    400,
+                    f"The query's VALUES blocks hold more than {MAX_VALUES_ROWS} rows or "
+                    f"{MAX_VALUES_CELLS} values (rows times variables), all blocks together; "
+                    "the engine joins them with everything else in the query.",
+                )
         elif kind in ("order_clause", "group_clause"):
             sorts = True
+        if kind in _LIST_ITEMS or (
+            kind in ("var", "iri_reference")
+            and node.parent is not None
+            and node.parent.type == "describe_query"
+        ):
+            items += 1
+            if items > MAX_LIST_ITEMS:
+                raise _too_many_items()
         elif kind == "function_call":
             name = node.named_children[0] if node.named_children else None
             called = _text(name, source) if name is not None else ""
@@ -295,8 +390,6 @@ def _check_parsed(
                     "OPTIONAL, MINUS, UNION branches, GRAPH, subqueries, FILTER, BIND and "
                     "VALUES over the whole query); the engine plans their joins together.",
                 )
-            if kind == "group_graph_pattern":
-                groups.append(node)
         if kind in _ATOMS:
             continue
         sequence = kind in _SEQUENCES
@@ -307,15 +400,72 @@ def _check_parsed(
             if child.is_named:
                 position += 1
         stack.extend(reversed(pushed))  # document order: variables keep their order
+    if ambiguous:
+        # Written again with the typed literals, and that text checked instead.
+        for start, end, typed in sorted(ambiguous, reverse=True):
+            source = source[:start] + typed.encode() + source[end:]
+        text = source.decode("utf-8", "surrogatepass")
+        return _check_parsed(canonical(text, base_iri, max_bytes), base_iri, max_bytes,
+                             max_depth, max_patterns)
     if len(forms) != 1:
         raise QueryRefused(
             400, "Not a SPARQL query: expected one SELECT, ASK, CONSTRUCT or DESCRIBE."
         )
     if sorts:
-        for group in groups:
-            _no_cross_product(group, source)
+        _no_cross_product(root, source)
     order = tuple(dict.fromkeys(variables)) if star else None
     return CheckedQuery(canon.text, forms[0], names_dataset, order, best, patterns)
+
+
+_LIST_ITEMS = frozenset({"group_condition", "aggregate"})
+
+
+def _too_many_items() -> QueryRefused:
+    return QueryRefused(
+        400,
+        f"The query holds more than {MAX_LIST_ITEMS} DESCRIBE targets, projected expressions "
+        "(… AS ?v), GROUP BY conditions and aggregates, counted together over the whole "
+        "query; the engine recurses once per item and overflows its stack beyond a few "
+        "hundred.",
+    )
+
+
+def _values_size(block: tree_sitter.Node) -> tuple[int, int]:
+    """Rows and cells (values, UNDEF included) of one VALUES block."""
+    columns = values = nils = 0
+    for index, child in enumerate(block.children):
+        if block.field_name_for_child(index) == "bound_variable":
+            columns += 1
+        elif child.type == "nil":
+            nils += 1
+        elif child.is_named or child.type == "UNDEF":
+            values += 1
+    if columns == 0:
+        return max(nils - 1, 0), 0
+    return values // columns, values
+
+
+_NUMBER_TYPES = {"integer": "integer", "decimal": "decimal", "double": "double"}
+
+
+def _path_plus_number(objects: tree_sitter.Node, source: bytes) -> tuple[int, int, str] | None:
+    """``<a><b>+11``: SPARQL (and tree-sitter) read the object +11, Oxigraph the path
+    ``<b>+`` and the object 11. Where an object list starts with a number signed '+'
+    right after a property path: its span and the same literal written as a typed
+    literal (``"+11"^^xsd:integer``, the very term SPARQL means), which both read alike."""
+    first = objects.named_children[0] if objects.named_child_count else None
+    verb = objects.prev_named_sibling
+    if (
+        first is None
+        or verb is None
+        or verb.type == "var"
+        or first.type not in _NUMBER_TYPES
+        or source[first.start_byte : first.start_byte + 1] != b"+"
+    ):
+        return None
+    spelled = _text(first, source)
+    typed = f'"{spelled}"^^<{_XSD}{_NUMBER_TYPES[first.type]}>'
+    return first.start_byte, first.end_byte, typed
 
 
 _NO_SERVICE = (
@@ -356,47 +506,102 @@ def _patterns(block: tree_sitter.Node) -> int:
     return count
 
 
-def _variables(node: tree_sitter.Node, source: bytes) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
+#: Terms that stand for "any node" in a pattern, each a fresh one: the engine scans for them
+#: as for a variable (``[] ?p []`` is a scan of every triple).
+_FRESH = frozenset({"anon", "blank_node_property_list", "collection"})
+#: Elements of a group that join with the rest of it as one part.
+_PARTS = frozenset(
+    {"group_or_union_graph_pattern", "optional_graph_pattern", "graph_graph_pattern", "sub_select"}
+)
+_EMPTY: frozenset[str] = frozenset()
+
+
+def _no_cross_product(root: tree_sitter.Node, source: bytes) -> None:
+    """Refuse a group that joins two parts sharing no variable or blank node, each of
+    which multiplies (a scan of two or more variables or blank nodes, or VALUES of two
+    or more rows), in a query that sorts or groups: the engine sorts the whole product.
+
+    One pass over the tree: after its children, each node's set of variables and blank
+    nodes (the largest child's set reused, the others added to it). Before, each group
+    walked its subtree again, once per level of nesting (118 groups around a
+    20,000-item IN took 5.7 s).
+    """
+    terms: dict[int, AbstractSet[str]] = {}
+    blocks: dict[int, list[tuple[AbstractSet[str], bool]]] = {}
+    stack: list[tuple[tree_sitter.Node, bool]] = [(root, False)]
     while stack:
-        n = stack.pop()
-        if n.type == "var":
-            found.add(_text(n, source))
-        elif n.type == "sub_select":
-            # only what the subquery projects joins outside it; '*' projects all
-            clause = n.child_by_field_name("select_clause") or next(
-                (c for c in n.children if c.type == "select_clause"), None
-            )
+        node, done = stack.pop()
+        kind = node.type
+        if not done:
+            if kind in ("var", "blank_node_label"):
+                terms[node.id] = {_text(node, source)}
+            elif kind == "anon":
+                terms[node.id] = {f"[]{node.start_byte}"}
+            elif node.named_child_count == 0:
+                terms[node.id] = _EMPTY
+            else:
+                stack.append((node, True))
+                stack.extend((c, False) for c in node.children if c.is_named)
+            continue
+        named = [c for c in node.children if c.is_named]
+        sets = [terms.pop(c.id, _EMPTY) for c in named]
+        if kind == "triples_block":
+            blocks[node.id] = [
+                (frozenset(t), len(t) >= 2)
+                for c, t in zip(named, sets, strict=True)
+                if c.type == "triples_same_subject"
+            ]
+        elif kind == "group_graph_pattern":
+            _check_group(node, named, sets, blocks, source)
+        elif kind == "sub_select":
+            clause = next((c for c in named if c.type == "select_clause"), None)
             if clause is not None and not any(c.type == "*" for c in clause.children):
-                stack.append(clause)
-                continue
-            stack.extend(n.children)
-        else:
-            stack.extend(n.children)
-    return found
+                # only what the subquery projects joins outside it
+                sets = [sets[named.index(clause)]]
+        merged: set[str] = set()
+        if sets:
+            largest = max(sets, key=len)
+            merged = largest if isinstance(largest, set) else set(largest)
+            for other in sets:
+                if other is not largest:
+                    merged |= other
+        if kind in _FRESH:
+            merged.add(f"[]{node.start_byte}")
+        terms[node.id] = merged
 
 
-def _no_cross_product(group: tree_sitter.Node, source: bytes) -> None:
-    """Refuse a group that joins two parts sharing no variable, each a scan of two or more
-    variables, in a query that sorts or groups (the engine sorts the whole product)."""
-    parts: list[set[str]] = []
-    for child in group.named_children:
+def _check_group(
+    group: tree_sitter.Node,
+    named: list[tree_sitter.Node],
+    sets: list[AbstractSet[str]],
+    blocks: dict[int, list[tuple[AbstractSet[str], bool]]],
+    source: bytes,
+) -> None:
+    """The cross-product rule for one group, given its elements' variables and blank nodes."""
+    parts: list[tuple[AbstractSet[str], bool]] = []
+    for child, found in zip(named, sets, strict=True):
         if child.type == "triples_block":
-            parts.extend(
-                _variables(t, source) for t in child.named_children
-                if t.type == "triples_same_subject"
-            )
-        elif child.type in (
-            "group_or_union_graph_pattern", "optional_graph_pattern", "graph_graph_pattern",
-            "sub_select",
-        ):
-            parts.append(_variables(child, source))
-    # connected components by shared variables
+            parts.extend(blocks.pop(child.id, []))
+        elif child.type in _PARTS:
+            parts.append((found, len(found) >= 2))
+        elif child.type == "inline_data" and child.named_child_count:
+            parts.append((found, _values_size(child.named_children[0])[0] >= 2))
+    # VALUES after the query (a child of the unit) or a subquery joins with its WHERE group
+    where = group.parent
+    if where is not None and where.type == "where_clause" and where.parent is not None:
+        query = where.parent
+        holders = [query] + ([query.parent] if query.type in QUERY_FORMS and query.parent else [])
+        for clause in (c for h in holders for c in h.named_children):
+            if clause.type == "values_clause" and clause.named_child_count:
+                block = clause.named_children[0]
+                variables = {
+                    _text(c, source) for c in block.named_children if c.type == "var"
+                }
+                parts.append((variables, _values_size(block)[0] >= 2))
+    # connected components by shared variables and blank nodes
     components: list[tuple[set[str], bool]] = []
-    for part in parts:
-        scan = len(part) >= 2
-        merged, rest = set(part), []
+    for part, multiplies in parts:
+        merged, rest, scan = set(part), [], multiplies
         for variables, had_scan in components:
             if variables & part:
                 merged |= variables
@@ -405,18 +610,37 @@ def _no_cross_product(group: tree_sitter.Node, source: bytes) -> None:
                 rest.append((variables, had_scan))
         components = [*rest, (merged, scan)]
     if sum(1 for _, scan in components if scan) >= 2:
+        shown = [
+            " ".join(sorted(v for v in vs if not v.startswith("[]"))) or "[]"
+            for vs, scan in components
+            if scan
+        ]
         raise QueryRefused(
             400,
             "The query sorts or groups a cross product: one of its groups joins parts that "
-            "share no variable ("
-            + "; ".join(" ".join(sorted(v)) for v, scan in components if scan)
-            + "), and the engine would build and sort every combination before LIMIT. "
-            "Join the parts through a shared variable, or drop ORDER BY / GROUP BY.",
+            "share no variable or blank node (" + "; ".join(shown) + "), each a scan of two "
+            "or more variables or blank nodes, or VALUES of two or more rows, and the engine "
+            "would build and sort every combination before LIMIT. Join the parts through a "
+            "shared variable, or drop ORDER BY / GROUP BY.",
         )
 
 
 def _text(node: tree_sitter.Node, source: bytes) -> str:
     return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _longest_token_hint(canon: Canonical, token: Token) -> str:
+    """Why ``?a<?b&&?b>1`` fails: SPARQL reads the longest token, and ``<?b&&?b>`` is an
+    IRI (the W3C test syn-bad-26 says so; Oxigraph reads a comparison)."""
+    index = canon.tokens.index(token)
+    for t in canon.tokens[max(index - 1, 0) : index + 1]:
+        spelled = canon.spelling(t)
+        if t.kind == "iri" and spelled[1:2] in ("?", "$", "(", "!", "=", " "):
+            return (
+                f" ({spelled[:40]!r} reads as one IRI: SPARQL takes the longest token there "
+                "is; to compare, put a space after '<': ?a < ?b)"
+            )
+    return ""
 
 
 def _syntax_error(root: tree_sitter.Node, canon: Canonical) -> str:
@@ -430,8 +654,10 @@ def _syntax_error(root: tree_sitter.Node, canon: Canonical) -> str:
                 return "syntax error at the start of the query"
             where, spelled = canon.where(token), canon.spelling(token)[:40]
             if node.is_missing:
-                return f"syntax error at {where}: expected {node.type!r} after {spelled!r}"
-            return f"syntax error at {where}: unexpected {spelled!r}"
+                found = f"syntax error at {where}: expected {node.type!r} after {spelled!r}"
+            else:
+                found = f"syntax error at {where}: unexpected {spelled!r}"
+            return found + _longest_token_hint(canon, token)
         if node.has_error:
             stack.extend(reversed(node.children))
     if canon.tokens:

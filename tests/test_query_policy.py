@@ -3,10 +3,15 @@ the client's, and the SELECT * column order users see."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import pyoxigraph as ox
 import pytest
 
 from server.query_policy import check
 from server.store import QueryRefusedError
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -182,3 +187,193 @@ def test_no_text_makes_the_reader_backtrack(query: str) -> None:
     before the skip pattern was made possessive: the first text here would not finish."""
     with pytest.raises(QueryRefusedError):
         check(query, 65536, 256, 64)
+
+
+# Issue 23's attack report on the canonicaliser (the second round): each finding below.
+
+NAMES = " ".join(["<http://x/a>"] * 634)
+PROJECTIONS = " ".join(f"(1 AS ?a{i})" for i in range(634))
+LIST_ITEMS = "counted together over the whole query"
+PRODUCT = "sorts or groups a cross product"
+
+
+def _values(n: int, var: str = "?x") -> str:
+    return f"VALUES {var} {{ " + " ".join(map(str, range(n))) + " }"
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "says"),
+    [
+        # Finding 1: flat to tree-sitter, one recursion per item to Oxigraph: 634 DESCRIBE
+        # names (1.9 KB) or projections aborted Oxigraph server (stack overflow).
+        (f"DESCRIBE {NAMES}", 400, LIST_ITEMS),
+        (f"SELECT {PROJECTIONS} {{}}", 400, LIST_ITEMS),
+        (f"SELECT ?x {{}} GROUP BY {PROJECTIONS}", 400, LIST_ITEMS),
+        (
+            "SELECT " + " ".join(f"(COUNT(1) AS ?a{i})" for i in range(634)) + " {}",
+            400,
+            LIST_ITEMS,
+        ),
+        # 256 of each together in one query aborted it too: the items count together.
+        (
+            "DESCRIBE " + " ".join(["<http://x/a>"] * 100) + " { { SELECT "
+            + " ".join(f"(COUNT(1) AS ?a{i})" for i in range(100)) + " {} GROUP BY "
+            + " ".join(f"(1 AS ?g{i})" for i in range(100)) + " } }",
+            400,
+            LIST_ITEMS,
+        ),
+        # Finding 2: blank nodes scan like variables; VALUES rows multiply.
+        ("SELECT ?p ?q { [] ?p [] . [] ?q [] } ORDER BY ?p LIMIT 1", 400, PRODUCT),
+        ("SELECT ?p { _:a ?p _:b . _:c ?q _:d } ORDER BY ?p LIMIT 1", 400, PRODUCT),
+        ("SELECT ?p { { [] ?p [] } { [] ?q [] } } ORDER BY ?p LIMIT 1", 400, PRODUCT),
+        ("SELECT ?p { [] ?p [] OPTIONAL { [] ?q [] } } ORDER BY ?p LIMIT 1", 400, PRODUCT),
+        ("SELECT ?p { [ ?p ?o ] . [ ?q ?r ] } ORDER BY ?p", 400, PRODUCT),
+        ("SELECT ?p (COUNT(1) AS ?c) { [] ?p [] . [] ?q [] } GROUP BY ?p", 400, PRODUCT),
+        (f"SELECT ?x {{ ?s ?p ?o {_values(3000)} }} ORDER BY ?x LIMIT 1", 400, PRODUCT),
+        (
+            f"SELECT ?x {{ {_values(3000)} {_values(3000, '?y')} }} ORDER BY ?x LIMIT 1",
+            400,
+            PRODUCT,
+        ),
+        (f"SELECT * {{ ?s ?p ?o }} ORDER BY ?s {_values(3000)}", 400, PRODUCT),
+        (f"SELECT * {{ {_values(6000)} {_values(6000, '?y')} }}", 400, "10000 rows"),
+        # Finding 3: a 64 KB text expanding to 266 MB is stopped while it is written.
+        (
+            "PREFIX e: <http://x/" + "a" * 30000 + "> SELECT * { VALUES ?x { "
+            + " ".join(["e:a"] * 8869) + " } }",
+            413,
+            "The query you sent is 65524 bytes long, but written as the engine runs it",
+        ),
+        (
+            "BASE <http://x/" + "a" * 30000 + "> SELECT * { VALUES ?x { "
+            + " ".join(["<>"] * 8869) + " } }",
+            413,
+            "it would be longer than 131072 bytes",
+        ),
+        # Finding 6: refusals that name the rule.
+        ("SELECT\u00a0* {}", 400, "U+00A0 NO-BREAK SPACE is not whitespace in SPARQL"),
+        (
+            "SELECT * { ?s ?p ?o FILTER(?a<?b&&?b>1) }",
+            400,
+            "'<?b&&?b>' reads as one IRI: SPARQL takes the longest token",
+        ),
+    ],
+)
+def test_the_attack_reports_shapes_are_refused(query: str, status: int, says: str) -> None:
+    with pytest.raises(QueryRefusedError) as caught:
+        check(query, 65536, 256, 64)
+    assert caught.value.status == status
+    assert says in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"DESCRIBE {' '.join(['<http://x/a>'] * 256)}",
+        "SELECT " + " ".join(f"(1 AS ?a{i})" for i in range(200)) + " {}",
+        "SELECT ?p { _:a ?p ?o . _:a ?q ?r } ORDER BY ?p",  # joined through _:a
+        f"SELECT ?x {{ ?x ?p ?o {_values(3000)} }} ORDER BY ?x",  # joined through ?x
+        "SELECT * { ?s ?p ?o VALUES ?z { 1 } } ORDER BY ?s",  # one row multiplies nothing
+        f"SELECT * {{ {_values(5000)} {_values(5000, '?y')} }} LIMIT 1",  # no sort
+        'SELECT * { BIND("a\x00b" AS ?x) }',  # Oxigraph takes a NUL in a string
+        'SELECT * { BIND("a\\u0000b" AS ?x) }',
+        "\ufeffSELECT * {}",  # a byte order mark is dropped
+        # 40 KB whose canonical text (a space around each comma) is over 64 KB.
+        "SELECT * " + "{ " * 118 + "?s ?p ?o FILTER(?o IN (" + ",".join(["1"] * 20000) + ")) "
+        + "} " * 118 + "ORDER BY ?s",
+    ],
+)
+def test_what_oxigraph_answers_passes(query: str) -> None:
+    checked = check(query, 65536, 256, 64)
+    # the stores check the canonical text again: it passes, unchanged
+    assert check(checked.text, 65536, 256, 64).text == checked.text
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [
+        ("ASK { <x:a><x:b>+11 }", f'ASK {{ <x:a> <x:b> "+11" ^^ <{XSD}integer> }}'),
+        (
+            "ASK { ?s ?o ?x ; ^<x:p> +1.5, +2 }",
+            f'ASK {{ ?s ?o ?x ; ^ <x:p> "+1.5" ^^ <{XSD}decimal> , +2 }}',
+        ),
+        ("ASK { ?s a+1e3 }", f'ASK {{ ?s a "+1e3" ^^ <{XSD}double> }}'),
+        ("ASK { ?s ?p +1 FILTER(STRLEN(?s) +1) }", "ASK { ?s ?p +1 FILTER ( STRLEN( ?s ) +1 ) }"),
+        ("ASK { ?s <x:p>+ 1 }", "ASK { ?s <x:p> + 1 }"),
+    ],
+)
+def test_a_signed_object_after_a_path_is_one_term_to_every_reader(
+    query: str, canonical: str
+) -> None:
+    """Finding 5: ``<a><b>+11`` (W3C syntax-general-04) is the object +11 to SPARQL and
+    tree-sitter, the path ``<b>+`` and the object 11 to Oxigraph. The text the engine
+    gets writes that object as the typed literal it is, which both read alike."""
+    assert check(query, 65536, 256).text == canonical
+    assert check(canonical, 65536, 256).text == canonical
+
+
+def test_a_nul_reaches_the_engine_as_a_nul() -> None:
+    assert check('SELECT * { BIND("a\\u0000b" AS ?x) }', 65536, 256).text == (
+        'SELECT * { BIND ( "a\x00b" AS ?x ) }'
+    )
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["a/../b", "../c", "./d", "?q", "#f", "", "//host/a/../b", "/x/./y/../z", "g;x=1/../y"],
+)
+def test_relative_iris_resolve_as_oxigraph_resolves_them(ref: str) -> None:
+    """Finding 5: ``<//host/a/../b>`` became ``<https://host/b>``; Oxigraph keeps the dots."""
+    base = "http://b/x/y"
+    store = ox.Store()
+    answer = store.query(f"BASE <{base}> SELECT (STR(<{ref}>) AS ?x) {{}}")
+    expected = next(iter(answer))["x"].value  # type: ignore[index]
+    checked = check(f"BASE <{base}> ASK {{ <{ref}> ?p ?o }}", 65536, 256)
+    assert checked.text == f"ASK {{ <{expected}> ?p ?o }}"
+
+
+@pytest.mark.parametrize("iri", ["http://a/./b/../c", "http://a/b/..", "urn:x:./../y"])
+def test_absolute_iris_are_never_normalised(iri: str) -> None:
+    for query in (f"ASK {{ <{iri}> ?p ?o }}", f"BASE <http://q/r/> ASK {{ <{iri}> ?p ?o }}"):
+        assert check(query, 65536, 256).text == f"ASK {{ <{iri}> ?p ?o }}"
+
+
+def test_the_policy_s_cache_is_bounded_by_bytes() -> None:
+    """Finding 3: lru_cache(maxsize=256) kept each 255 MB canonical text. Now the cache
+    is costed in bytes, and a text too large to be worth keeping is not kept."""
+    from server import query_policy
+
+    for i in range(150):  # 150 distinct 60 KB texts: about 18 MB of text and canonical text
+        check(f'ASK {{ FILTER("{"a" * 60000}") }} # {i}', 65536, 256)
+        assert query_policy._cache_used <= query_policy.CACHE_BYTES
+    assert query_policy._cache_used > query_policy.CACHE_BYTES // 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ASK { ?s ?p a" + "-a" * 32700 + " }",
+        "ASK { ?s ?p a" + ".a" * 32700 + " }",
+        "ASK { ?s ?p a" + ".a" * 32700 + ".: }",
+        "SELECT * " + "{ " * 118 + "?s ?p ?o FILTER(?o IN (" + ",".join(["1"] * 20000) + ")) "
+        + "} " * 118 + "ORDER BY ?s",
+    ],
+)
+def test_the_reader_and_the_rules_are_linear(query: str) -> None:
+    """Finding 4: at every ``a`` of ``a-a-a…`` the prefixed-name pattern scanned the rest of
+    the run for a ':' (64 KB: 46-125 s); groups nested around a long IN were walked once
+    per level. Run in a subprocess with a generous deadline (speed is not asserted: the
+    quadratic reader did not finish within it)."""
+    code = (
+        "import sys\nfrom server.query_policy import check\nfrom server.store import "
+        "QueryRefusedError\ntry:\n    check(sys.stdin.read(), 65536, 256, 64)\n"
+        "except QueryRefusedError as e:\n    print(e.status)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=query, text=True, capture_output=True,
+        timeout=20, cwd=ROOT, check=True,
+    )
+    assert done.stdout.strip() in ("", "400")
