@@ -103,7 +103,7 @@ def start_on_fresh_ports(make: Callable[[], ServerProcess], attempts: int = 5) -
 
 
 def oxigraph(
-    workdir: Path, port: int, timeout_s: int = 4, memory_mb: int | None = 1024
+    workdir: Path, port: int, timeout_s: int = 4, memory_mb: int | None = 4096
 ) -> ServerProcess:
     """Oxigraph server (PyPI ``oxigraph``) with its own query timeout, below the 5 s and
     10 s that the suites give charta, and a cap on its private memory (``None``: none).
