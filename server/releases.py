@@ -352,11 +352,12 @@ def _dataset(
             f"Metropole Ruhr, Version {version}, {day}. {rel.value}",
         ),
         "en": (
-            f"Knowledge graph Charter Green Infrastructure Metropole Ruhr, release {version}",
+            "Knowledge graph Green Infrastructure Charter for the Metropole Ruhr, "
+            f"release {version}",
             f"The knowledge graph as of {day} (release {version}), immutable: dumps, "
             "SPARQL endpoint and pages of this state stay at their addresses.",
-            f"charta project ({issued.year}): Knowledge graph Charter Green Infrastructure "
-            f"Metropole Ruhr, release {version}, {day}. {rel.value}",
+            f"charta project ({issued.year}): Knowledge graph Green Infrastructure Charter "
+            f"for the Metropole Ruhr, release {version}, {day}. {rel.value}",
         ),
     }
     for lang, (title, desc, cite) in texts.items():

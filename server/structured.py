@@ -429,7 +429,7 @@ def site_jsonld(path: str, store: Store, urls: Urls, lang: str) -> dict[str, obj
 
 
 SITE_NAME = "Charta Grüne Infrastruktur Metropole Ruhr"
-SITE_DESCRIPTION = N_("Linked open data on the Charter Green Infrastructure Metropole Ruhr")
+SITE_DESCRIPTION = N_("Linked open data on the Green Infrastructure Charter for the Metropole Ruhr")
 VOCABULARY = N_("Vocabulary")
 SPARQL_NAME = N_("SPARQL endpoint")
 SEARCH = N_("Search")

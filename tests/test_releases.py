@@ -467,7 +467,7 @@ def test_every_page_gives_a_citation(client: FlaskClient) -> None:
         "/id/charta", headers={"Accept": "text/html"}, query_string={"lang": "en"}
     ).get_data(as_text=True)
     assert (
-        "Cite as: charta project (2026): Knowledge graph Charter Green Infrastructure Metropole Ruhr, release 2.0, 16 November 2026."
+        "Cite as: charta project (2026): Knowledge graph Green Infrastructure Charter for the Metropole Ruhr, release 2.0, 16 November 2026."
         in now
     )
     assert f"<code>{NS}id/version/2.0</code>" in now

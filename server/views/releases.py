@@ -259,7 +259,7 @@ def timemap(rest: str) -> Response:
 
 # -- what every page shows: the citation, and the way to a resource's past -----------------
 
-TITLE = N_("Knowledge graph Charter Green Infrastructure Metropole Ruhr")
+TITLE = N_("Knowledge graph Green Infrastructure Charter for the Metropole Ruhr")
 PUBLISHER = N_("charta project")
 RELEASE = N_("release %(version)s")
 AS_OF = N_("as of %(date)s")

@@ -336,7 +336,7 @@ def service_description(endpoint: str, graph: str | None = None) -> list[ox.Trip
   sd:feature sd:EmptyGraphs ;
   sd:resultFormat {formats} ;
   dcterms:title "SPARQL-Endpunkt der Charta Grüne Infrastruktur Metropole Ruhr"@de ,
-                "SPARQL endpoint of the Charter Green Infrastructure Metropole Ruhr"@en ;
+                "SPARQL endpoint of the Green Infrastructure Charter for the Metropole Ruhr"@en ;
   rdfs:comment "Read-only. Each query is stopped after {cfg().query_timeout_s:g} s; answers \
 hold at most {cfg().max_rows} rows (header X-Charta-Truncated). SERVICE is refused; FROM and \
 FROM NAMED name graphs of this store only, nothing is fetched."@en ;
