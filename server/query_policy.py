@@ -7,7 +7,9 @@ embedded store's query workers call it again inside their own process. What
 reaches any engine is :attr:`CheckedQuery.text`, never the client's text. A
 query is refused unless all of this holds:
 
-1. Its UTF-8 size is within ``max_bytes`` (413).
+1. Its UTF-8 size is within ``max_bytes`` (413), and its canonical text's within
+   twice that (413, checked while it is written; over ``max_bytes`` only a text
+   that is already canonical passes: the stores check what they are handed).
 2. Before any parser runs, its bracket nesting is within ``max_depth``: a
    cheap count of ``{ ( [`` that no text can make larger than the real nesting
    would be, so a 4 KB ``{{{…}}}`` never reaches a parser.
@@ -44,7 +46,20 @@ query is refused unless all of this holds:
    with two or more variables (``?a ?p ?o . ?b ?q ?r … ORDER BY ?a``). The
    engine sorts the whole product before LIMIT; three such scans grew Oxigraph
    server by 1 GB/s.
-8. It is a query (SELECT, ASK, CONSTRUCT, DESCRIBE), not an update (403).
+   Blank nodes (``[]``, ``_:x``, ``[ … ]``, lists) count as unbound terms, and a
+   VALUES block of two or more rows as a part (one after the query joins its
+   WHERE group): ``[] ?p [] . [] ?q []`` and ``?s ?p ?o VALUES ?x {3,000}``
+   exhausted the engines' memory.
+8. At most :data:`MAX_LIST_ITEMS` DESCRIBE targets, projected expressions, GROUP
+   BY conditions and aggregates together, and at most :data:`MAX_VALUES_ROWS`
+   VALUES rows (:data:`MAX_VALUES_CELLS` values) over the whole query: the
+   engine recurses once per list item (634 aborted Oxigraph server).
+9. It is a query (SELECT, ASK, CONSTRUCT, DESCRIBE), not an update (403).
+
+A number signed ``+`` that is the first object after a property path
+(``<a><b>+11``) is one term to SPARQL and tree-sitter and the path ``<b>+`` to
+Oxigraph: the text is written again with the typed literal ``"+11"^^xsd:integer``
+there, and that text is checked and run.
 
 Why tree-sitter and not rdflib's parser: rdflib's pyparsing grammar recurses
 per element; it fails at 36 nested groups and on 1,500 flat triple patterns

@@ -250,6 +250,13 @@ def _values(n: int, var: str = "?x") -> str:
             413,
             "it would be longer than 131072 bytes",
         ),
+        # A long base and many distinct relative IRIs: each kept once, bounded as it grows.
+        (
+            "BASE <http://x/" + "a" * 30000 + "/> SELECT * { VALUES ?x { "
+            + " ".join(f"<{i}>" for i in range(5000)) + " } }",
+            413,
+            "written as the engine runs it",
+        ),
         # Finding 6: refusals that name the rule.
         ("SELECT\u00a0* {}", 400, "U+00A0 NO-BREAK SPACE is not whitespace in SPARQL"),
         (
@@ -360,6 +367,9 @@ def test_the_policy_s_cache_is_bounded_by_bytes() -> None:
         "ASK { ?s ?p a" + ".a" * 32700 + ".: }",
         "SELECT * " + "{ " * 118 + "?s ?p ?o FILTER(?o IN (" + ",".join(["1"] * 20000) + ")) "
         + "} " * 118 + "ORDER BY ?s",
+        # one parse reads the base once, not once per relative IRI
+        "BASE <http://x/" + "a" * 30000 + "> SELECT * { VALUES ?x { "
+        + " ".join(f"<{i}>" for i in range(5000)) + " } }",
     ],
 )
 def test_the_reader_and_the_rules_are_linear(query: str) -> None:
