@@ -124,6 +124,11 @@ class Descriptions:
         found.filled = (int(count), 0.0)
         return found
 
+    @property
+    def on_disk(self) -> bool:
+        """Read from a persisted store's sidecar (else held in memory)."""
+        return self._sidecar is not None
+
     def _connection(self) -> sqlite3.Connection:
         """One read-only connection per thread (SQLite's are not shared between threads)."""
         con: sqlite3.Connection | None = getattr(self._local, "con", None)

@@ -113,16 +113,25 @@ def prepare(app: Flask, state: State) -> None:
         return
     assert held.filled is not None and state.warmed is not None
     kept, resources, took = state.warmed
+    where = "in the persisted store" if held.on_disk else f"materialised in {held.filled[1]:.1f} s"
     log.warning(
-        "charta: %d of %d descriptions materialised (%.1f s); warm start: %d answers "
-        "of %d resources ready in %.1f s",
+        "charta: %d of %d descriptions %s; warm start: %d answers of %d resources "
+        "ready in %.1f s",
         held.filled[0],
         len(iris),
-        held.filled[1],
+        where,
         kept,
         resources,
         took,
     )
+
+
+def answer_lang(fmt: object, lang: str) -> str:
+    """The language part of a resource answer's cache key: a page's language; none for
+    RDF, whose bytes are the same whatever language the request asks for."""
+    from server.formats import HTML
+
+    return lang if fmt == HTML else ""
 
 
 def resource_path(known: Urls, iri: str) -> str | None:
@@ -176,9 +185,9 @@ def warm(app: Flask, state: State, iris: list[str]) -> None:
                     version = data_version()[0]
             if not answers:
                 continue
-            for lang in LANGS:  # an RDF body is the same whatever the language asked
-                key = ("resource", version, path, getattr(fmt, "name", fmt), lang)
-                state.cache.put(key, answers.get(lang, answers[LANGS[0]]))
+            for lang, answer in answers.items():  # the resource view's keys
+                key = ("resource", version, path, getattr(fmt, "name", fmt), answer_lang(fmt, lang))
+                state.cache.put(key, answer)
             kept += len(answers)
     resources = len(has_past)
     state.warmed = (kept, resources, time.perf_counter() - t0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect
 from flask.typing import ResponseReturnValue
 
-from server.state import answer_cache, data_version, store, urls
+from server.state import answer_cache, answer_lang, data_version, store, urls
 from server.urls import MOVED
 from server.views.negotiation import choose_format, choose_lang
 from server.views.representation import (
@@ -36,7 +36,8 @@ def resource(rest: str) -> ResponseReturnValue:
     fmt = format_asked(suffix)
     lang = choose_lang()
     st = store()
-    key = ("resource", data_version()[0], path, getattr(fmt, "name", fmt), lang)
+    # An RDF body is the same in every language: one entry, whatever Accept-Language says.
+    key = ("resource", data_version()[0], path, getattr(fmt, "name", fmt), answer_lang(fmt, lang))
     cached = answer_cache().get(key) if fmt is not None else None
     if cached is not None:
         return respond(path, fmt, suffix, cached[0], lang, has_past=bool(cached[1]))  # type: ignore[arg-type]
