@@ -14,8 +14,11 @@ measured with the same script), in front of an Oxigraph server of its own with
 - ``bodies``: 40 POSTs to /sparql from 20 loopback addresses that send their
   headers with ``Content-Length: 10`` and then nothing (replaced when the server
   closes one); also counts how many of a third party's POST queries get 200;
+- ``bodies1``: the same with two such POSTs from one address (issue 23, finding 6);
 - ``addresses``: 8 loopback addresses each sending cross-product queries in a
-  loop; also counts how many of a ninth address's cheap queries get 200.
+  loop, measured from 25 s after they start; also counts how many of a ninth
+  address's cheap queries get 200 (each text distinct, so none is answered from
+  the answer cache), and the flood's answers by status.
 
 Loopback only: every address is in 127.0.0.0/8. Prints one line per attack.
 
@@ -136,10 +139,11 @@ def attack(kind: str, port: int) -> Iterator[dict[str, list[int]]]:
                 s.close()
 
         loops(1200, slow, stop)
-    elif kind == "bodies":
+    elif kind in ("bodies", "bodies1"):
+        one = kind == "bodies1"
 
         def stalled(i: int) -> None:
-            source = f"127.0.1.{i // 2 + 1}"
+            source = "127.0.1.1" if one else f"127.0.1.{i // 2 + 1}"
             with suppress(OSError):
                 s = socket.create_connection(("127.0.0.1", port), timeout=None,
                                              source_address=(source, 0))
@@ -150,22 +154,30 @@ def attack(kind: str, port: int) -> Iterator[dict[str, list[int]]]:
                 s.close()
             time.sleep(0.1)
 
-        loops(40, stalled, stop)
+        loops(2 if one else 40, stalled, stop)
 
         def third(_: int) -> None:
-            extra["third"].append(sparql(port, CHEAP, "127.0.2.1", post=True))
+            n = len(extra["third"])
+            query = f"ASK {{ ?s ?p ?o FILTER(STRLEN(STR(?o)) > -{n}) }}"
+            extra["third"].append(sparql(port, query, "127.0.2.1", post=True))
             time.sleep(0.2)
 
         loops(1, third, stop)
     elif kind == "addresses":
-        loops(8, lambda i: sparql(port, CROSS, f"127.0.3.{i + 1}"), stop)
+        extra["flood"] = []
+        loops(8, lambda i: extra["flood"].append(sparql(port, CROSS, f"127.0.3.{i + 1}")), stop)
 
         def ninth(_: int) -> None:
-            extra["third"].append(sparql(port, CHEAP, "127.0.3.100"))
+            # distinct texts, so that no answer comes from the answer cache
+            n = len(extra["third"])
+            query = f"ASK {{ ?s ?p ?o FILTER(STRLEN(STR(?o)) > -{n}) }}"
+            extra["third"].append(sparql(port, query, "127.0.3.100"))
             time.sleep(0.2)
 
         loops(1, ninth, stop)
-    time.sleep(2.0)
+    # The flood needs a round of runaway queries to be the steady state the
+    # ninth client meets (before that, all nine are newcomers and it waits its turn).
+    time.sleep(25.0 if kind == "addresses" else 2.0)
     try:
         yield extra
     finally:
@@ -180,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkout", type=Path, default=HERE.parent)
     parser.add_argument("--remote", action="store_true")
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--attacks", default="none,headers,slowloris,bodies,addresses")
+    parser.add_argument("--attacks", default="none,headers,slowloris,bodies1,bodies,addresses")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="hostile-load-"))
     port = free_port()
@@ -204,13 +216,19 @@ def main(argv: list[str] | None = None) -> int:
             sparql(port, CHEAP, "127.0.0.1")
         for kind in args.attacks.split(","):
             if kind == "none":
-                print(f"{mode} none: GET / {p95(probe(port, args.seconds))}", flush=True)
+                times = probe(port, args.seconds)
+                load = os.getloadavg()[0]
+                print(f"{mode} none: GET / {p95(times)} (load {load:.1f})", flush=True)
                 continue
             with attack(kind, port) as extra:
                 times = probe(port, args.seconds)
             third = extra["third"]
             ok = f", third party 200 in {third.count(200)} of {len(third)}" if third else ""
-            print(f"{mode} {kind}: GET / {p95(times)}{ok}", flush=True)
+            if "flood" in extra:
+                flood = extra["flood"]
+                ok += ", flood " + ", ".join(f"{c}: {flood.count(c)}" for c in sorted(set(flood)))
+            load = os.getloadavg()[0]
+            print(f"{mode} {kind}: GET / {p95(times)}{ok} (load {load:.1f})", flush=True)
             time.sleep(12)  # runaway queries end, slow connections time out
     finally:
         proc.terminate()

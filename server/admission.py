@@ -13,11 +13,19 @@ Fairness, per web worker:
   is free and nobody waits, whoever already runs: on an idle server one client's
   four parallel queries all run (two at once with two query workers, the others
   queued behind them), and a burst such as Comunica's bind join is answered.
-- **Under contention, round-robin among clients.** A freed place goes to the
-  waiting client that runs the fewest queries, ties broken by who was served
-  longest ago; each client's own queries go in the order they came. Eight
-  addresses flooding the endpoint do not deny a ninth: it is next in line as
-  soon as a place frees.
+- **Under contention, the client that has used least goes first.** A freed
+  place goes to the waiting client that runs the fewest queries, then to the one
+  whose queries were stopped (time or memory limit) the fewest times lately, then
+  to the one that has used the least query time lately (seconds of running
+  places), then to
+  the one that has asked least lately (requests, refused ones included), then to
+  the one served longest ago; the tallies halve every :data:`HALF_LIFE_S`. Each
+  client's own queries go in the order they came. Clients that use the same take
+  turns (round-robin); a client with cheap queries goes before one whose queries
+  run to the timeout, and a newcomer before flooders that were never served yet
+  (they asked again and again). Eight addresses flooding the endpoint with
+  runaway queries do not deny a ninth: its queries are next whenever a place
+  frees.
 - **Each client's queue is bounded** (``per_client`` waiting): beyond it, 429
   with Retry-After. When the queue of the whole worker is full, a newcomer takes
   the newest place of the client holding the most (running and waiting), which
@@ -32,10 +40,13 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+
+from server.store import QueryMemoryError, QueryTimeoutError
 
 
 class AdmissionRefusedError(Exception):
@@ -78,9 +89,34 @@ def _parse(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-#: Clients whose last place is remembered for the round-robin order (a few hundred
-#: KB at most); one forgotten counts as never served, i.e. first in line.
+#: Clients whose use and last place are remembered for the order (a few hundred KB
+#: at most); one forgotten counts as new, i.e. first in line.
 REMEMBERED = 4096
+
+#: Seconds after which a client's past query time and requests count half.
+HALF_LIFE_S = 60.0
+
+
+class _Tally:
+    """A decaying amount per client (halved every HALF_LIFE_S), for the last
+    REMEMBERED clients (least recently changed forgotten first)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[float, float]] = {}
+
+    def get(self, client: str, now: float) -> float:
+        value, when = self._values.get(client, (0.0, now))
+        return float(value * 0.5 ** ((now - when) / HALF_LIFE_S))
+
+    def add(self, client: str, amount: float, now: float) -> None:
+        value = self.get(client, now) + amount
+        self._values.pop(client, None)
+        self._values[client] = (value, now)  # to the end: oldest first
+        if len(self._values) > REMEMBERED:
+            del self._values[next(iter(self._values))]
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class _Waiter:
@@ -124,6 +160,13 @@ class Admission:
         #: for the last :data:`REMEMBERED` clients.
         self._served: dict[str, int] = {}
         self._ticks = 0
+        #: Seconds of running places each client used, and requests it made, lately.
+        self._used = _Tally()
+        self._asked = _Tally()
+        #: Queries of each client stopped at the time or memory limit lately: a
+        #: runaway query holds its place to the limit and, in embedded mode, costs
+        #: the next query the wait for its worker's replacement.
+        self._stopped = _Tally()
 
     def client(self, environ: Mapping[str, Any]) -> str:
         """The client a request counts for (:func:`client_of` with the configured header)."""
@@ -137,10 +180,17 @@ class Admission:
         if waiter is not None:
             waiter.event.wait(self.wait_s)
             self._settle(client, waiter)
+        started = time.monotonic()
         try:
             yield
+        except (QueryTimeoutError, QueryMemoryError):
+            with self._lock:
+                self._stopped.add(client, 1.0, time.monotonic())
+            raise
         finally:
             with self._lock:
+                now = time.monotonic()
+                self._used.add(client, now - started, now)
                 self._busy -= 1
                 left = self._runs[client] - 1
                 if left:
@@ -152,6 +202,7 @@ class Admission:
     def _enter(self, client: str) -> _Waiter | None:
         """Start at once (None) or queue (the waiter), else refuse."""
         with self._lock:
+            self._asked.add(client, 1.0, time.monotonic())
             if self._busy < self.running and not self._queued:
                 self._start(client)
                 return None
@@ -235,10 +286,23 @@ class Admission:
             del served[next(iter(served))]
 
     def _dispatch(self) -> None:
-        """Hand free places to waiting clients: fewest running first, then round-robin."""
+        """Hand free places to waiting clients: fewest running first, then fewest
+        stopped queries lately, then least used lately, then fewest requests
+        lately, then served longest ago (round-robin among equals)."""
+        now = time.monotonic()
         while self._busy < self.running and self._queued:
             runs, served = self._runs, self._served
-            client = min(self._queues, key=lambda c: (runs.get(c, 0), served.get(c, -1)))
+            used, asked, stopped = self._used, self._asked, self._stopped
+            client = min(
+                self._queues,
+                key=lambda c: (
+                    runs.get(c, 0),
+                    stopped.get(c, now),
+                    used.get(c, now),
+                    asked.get(c, now),
+                    served.get(c, -1),
+                ),
+            )
             queue = self._queues[client]
             waiter = queue.popleft()
             if not queue:

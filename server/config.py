@@ -84,7 +84,8 @@ class Config:
         8,
         "SPARQL queries one client may have waiting in a web worker's queue (besides those "
         "it runs; 429 with Retry-After above). An idle server runs a client's queries on every "
-        "free query worker; under contention places go round-robin among clients.",
+        "free query worker; under contention the client whose queries cost least lately "
+        "goes first, equals take turns.",
     )
     sparql_queue: int = _setting(
         16,
@@ -113,10 +114,11 @@ class Config:
         "start without one, and the start-up line and the log say so.",
     )
     query_queue_s: float = _setting(
-        10.0,
+        20.0,
         "How long a /sparql query may wait for its turn in its web worker's queue, and "
         "then for a free query worker, before 503 with Retry-After; its time limit "
-        "starts after.",
+        "starts after. Longer than the query timeout, so a newcomer outlasts a runaway "
+        "query holding the place it gets next.",
     )
     remote_timeout_s: float = _setting(
         5.0, "How long a page waits for the remote store before answering 504."

@@ -29,10 +29,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 
 from server.admission import Admission, AdmissionRefusedError, client_of
+from server.store import QueryTimeoutError
 from tests import servers
 from tests.conftest import NS, ROOT, free_port
 from tests.hostile._serve import get_root, p95_ms
@@ -141,6 +143,87 @@ def test_a_client_that_asks_again_at_once_is_still_behind_one_never_served() -> 
     wait_for(lambda: len(order) == 2)
     assert order == ["B", "N"]
     assert (newcomer.finish(), again.finish()) == (200, 200)
+
+
+def test_a_client_with_cheap_queries_goes_before_one_whose_queries_run_long(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Round-robin by turns alone would make a ninth client wait a whole round of
+    runaway queries for each of its cheap ones; the place goes to whoever used the
+    least query time lately, so it is next even though it was served more recently."""
+    import server.admission
+
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(server.admission, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    admission = Admission(running=1, waiting=16, per_client=8, wait_s=10)
+    order: list[str] = []
+    slow = Holder(admission, "F")
+    wait_for(slow.admitted.is_set)
+    clock.now += 10  # F's query runs to the timeout
+    slow.finish()
+    cheap = Holder(admission, "N")
+    assert cheap.finish() == 200  # N's query is quick, and N was served last
+    hold = Holder(admission, "H")
+    wait_for(hold.admitted.is_set)
+    f_again = Holder(admission, "F", order)
+    wait_for(lambda: queued(admission) == 1)
+    n_again = Holder(admission, "N", order)
+    wait_for(lambda: queued(admission) == 2)
+    hold.finish()
+    wait_for(lambda: len(order) == 1)
+    assert order == ["N"]
+    assert (n_again.finish(), f_again.finish()) == (200, 200)
+
+
+def test_a_newcomer_goes_before_flooders_never_served_yet() -> None:
+    """More flooders than places: some are never served before their wait ends,
+    ask again, and have used nothing, like a newcomer. The newcomer, which has
+    asked least, still gets the next place (a ninth client met four such flooders
+    ahead of it and waited two rounds of runaway queries)."""
+    admission = Admission(running=1, waiting=16, per_client=8, wait_s=0.05)
+    hold = Holder(admission, "H")
+    wait_for(hold.admitted.is_set)
+    for _ in range(3):  # F asks, waits in vain (503), asks again
+        refused = Holder(admission, "F")
+        refused.thread.join(5)
+        assert refused.outcome == 503
+    admission.wait_s = 10
+    order: list[str] = []
+    f = Holder(admission, "F", order)
+    wait_for(lambda: queued(admission) == 1)
+    n = Holder(admission, "N", order)
+    wait_for(lambda: queued(admission) == 2)
+    hold.finish()
+    wait_for(lambda: len(order) == 1)
+    assert order == ["N"]
+    assert (n.finish(), f.finish()) == (200, 200)
+
+
+def test_a_client_whose_queries_are_stopped_goes_behind_one_whose_are_not() -> None:
+    """In embedded mode a place also covers the wait for a query worker replaced after
+    someone else's runaway query, so query time alone can make a ninth client look
+    as heavy as the flooders; their queries stopped at the limit count first."""
+    admission = Admission(running=1, waiting=16, per_client=8, wait_s=10)
+
+    def stopped_query(client: str) -> None:
+        with pytest.raises(QueryTimeoutError), admission.admit(client):
+            raise QueryTimeoutError("ran to the limit")
+
+    stopped_query("F")
+    for _ in range(3):  # N has asked more, and used more, than F
+        with admission.admit("N"):
+            pass
+    hold = Holder(admission, "H")
+    wait_for(hold.admitted.is_set)
+    order: list[str] = []
+    f = Holder(admission, "F", order)
+    wait_for(lambda: queued(admission) == 1)
+    n = Holder(admission, "N", order)
+    wait_for(lambda: queued(admission) == 2)
+    hold.finish()
+    wait_for(lambda: len(order) == 1)
+    assert order == ["N"]
+    assert (n.finish(), f.finish()) == (200, 200)
 
 
 def test_a_clients_queue_is_bounded_with_429_and_retry_after() -> None:
