@@ -67,6 +67,8 @@ def served(
             raise RuntimeError(f"{exc}; charta serve said:\n{log.read_text()[-3000:]}") from exc
         for _ in range(8):  # both workers have answered GET / once
             get_root(port)
+        for _ in range(4):  # and a POST query: their query workers have started
+            answered_again(port, 120)
         yield Served(port, log)
     finally:
         proc.terminate()
@@ -266,6 +268,14 @@ def slow_bodies(port: int, sources: list[str]) -> Iterator[list[socket.socket]]:
     finally:
         for s in socks:
             s.close()
+        answered_again(port)  # the readers saw the end of their bodies and are free
+
+
+def answered_again(port: int, within: float = 15.0) -> None:
+    """Wait until a POST query is answered 200 again (readers free, workers up)."""
+    end = time.monotonic() + within
+    while not (answer := exchange(port, QUERY)).startswith(b"HTTP/1.1 200 "):
+        assert time.monotonic() < end, answer[:200]
 
 
 def answered(socks: list[socket.socket]) -> list[bytes]:
@@ -330,9 +340,7 @@ def test_stalled_bodies_from_many_addresses_are_refused_at_once_not_waited_for(
             assert b"retry-after:" in answer.lower()
         assert time.perf_counter() - t0 < DEADLINE_S
         get_root(served.port)
-    end = time.monotonic() + 5
-    while status(answer := exchange(served.port, QUERY)) != 200:
-        assert time.monotonic() < end, answer[:200]
+    answered_again(served.port)
     assert_still_serving(served)
 
 
