@@ -601,3 +601,29 @@ def test_an_interrupted_release_is_ignored_by_serve_and_reported_by_validate(
         assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 200, path
     assert client.get("/version/1.1/id/charta").status_code == 404
     assert client.get("/version/1.0/id/charta").status_code == 200
+
+
+def test_a_past_state_of_a_resource_the_data_no_longer_holds_links_no_current_page(
+    config: Config,
+) -> None:
+    """Release 1.0.0 still holds the joining row the register has since dropped (the
+    Charta's adoption is no joining): its past page must not send a reader, or a link
+    checker, to a current page that answers 404."""
+    from server.app import create_app
+
+    client = create_app(config).test_client()
+    gone = "/version/1.0.0/id/beitritt/regionalverband-ruhr-2022-09-23"
+    now = client.get(gone.removeprefix("/version/1.0.0"), headers={"Accept": "text/plain"})
+    assert now.status_code == 410  # gone, not unknown: a release holds it
+    assert "no longer in the current data" in now.get_data(as_text=True)
+    assert '</timemap/id/beitritt/regionalverband-ruhr-2022-09-23>; rel="timemap"' in (
+        now.headers["Link"]
+    )
+    assert client.get("/id/beitritt/never-was").status_code == 404
+    page = client.get(gone + ".html", query_string={"lang": "en"})
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert 'href="/id/beitritt/regionalverband-ruhr-2022-09-23"' not in body
+    assert "The current data no longer holds it." in body
+    kept = client.get("/version/1.0.0/id/charta.html", query_string={"lang": "en"})
+    assert 'href="/id/charta">See the current state' in kept.get_data(as_text=True)

@@ -239,6 +239,9 @@ def render(
             link=link,
             jsonld=with_goal_key(resource_jsonld(page, triples, st, urls(), lang), extra, iri),
             memento=memento,
+            # A resource the current data no longer holds has no current page to link to
+            # (the link would be a 404): a past state then says it is gone instead.
+            current_exists=memento is None or bool(described(store(), iri)),
             **extra,
         )
         return body.encode("utf-8")

@@ -6,8 +6,14 @@ trip, and the IRI names the thing while ``.ttl``/``.html`` URLs name documents.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from flask import Blueprint, abort, redirect
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import Gone
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 from server.state import answer_cache, answer_lang, data_version, store, urls
 from server.urls import MOVED
@@ -22,6 +28,19 @@ from server.views.representation import (
 )
 
 bp = Blueprint("resource", __name__)
+
+
+class GoneWithPast(Gone):
+    """410 for a resource only releases hold, with its Memento links in the answer."""
+
+    def __init__(self, description: str, links: str) -> None:
+        super().__init__(description)
+        self.links = links
+
+    def get_headers(
+        self, environ: WSGIEnvironment | None = None, scope: dict[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        return [*super().get_headers(environ, scope), ("Link", self.links)]
 
 
 @bp.route("/id/<path:rest>")
@@ -46,6 +65,14 @@ def resource(rest: str) -> ResponseReturnValue:
     except ValueError as exc:
         abort(400, str(exc))
     if not triples:
+        if mementos(path):
+            # A release holds it, the current data no longer does: it is gone, not unknown
+            # (RFC 9110 §15.5.11), and its TimeGate and TimeMap say where its past is.
+            raise GoneWithPast(
+                f"<{iri}> is no longer in the current data; its earlier states: "
+                f"{urls().timemap(path)}.",
+                urls().memento_links(path),
+            )
         abort(404, f"Nothing is known about <{iri}>.")
     if fmt is None:
         fmt = choose_format(suffix)  # raises the 406 again
