@@ -145,11 +145,14 @@ def attack(kind: str, port: int) -> Iterator[dict[str, list[int]]]:
         def stalled(i: int) -> None:
             source = "127.0.1.1" if one else f"127.0.1.{i // 2 + 1}"
             with suppress(OSError):
-                s = socket.create_connection(("127.0.0.1", port), timeout=None,
-                                             source_address=(source, 0))
+                s = socket.create_connection(
+                    ("127.0.0.1", port), timeout=None, source_address=(source, 0)
+                )
                 socks.append(s)
-                s.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                          b"application/sparql-query\r\nContent-Length: 10\r\n\r\n")
+                s.sendall(
+                    b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                    b"application/sparql-query\r\nContent-Length: 10\r\n\r\n"
+                )
                 s.recv(65536)  # until the server answers or closes
                 s.close()
             time.sleep(0.1)
@@ -206,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         load(args.checkout, NS, own.query_url, None)
         cmd += ["--store", own.query_url]
     log = (work / "serve.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=args.checkout, env=dict(os.environ), stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, cwd=args.checkout, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT
+    )
     mode = "remote" if args.remote else "embedded"
     try:
         servers.wait_until_responds(f"http://127.0.0.1:{port}/robots.txt", 300)

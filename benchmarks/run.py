@@ -491,8 +491,21 @@ def crawl(base: str, paths: list[str], headers: dict[str, str], connections: int
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(lua)
     proc = subprocess.Popen(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", "3600s", "--timeout", "60s",
-         "--latency", "-s", f.name, base],
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            "3600s",
+            "--timeout",
+            "60s",
+            "--latency",
+            "-s",
+            f.name,
+            base,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -209,9 +209,7 @@ def robots_txt(store: Store, namespace: str, site: str) -> bytes:
 
     urls = Urls(namespace)
     lines = ["User-agent: *", "Disallow: /sparql"]
-    lines += [
-        f"Disallow: {urls.release_endpoint(r.version)}" for r in releases(store, urls.series)
-    ]
+    lines += [f"Disallow: {urls.release_endpoint(r.version)}" for r in releases(store, urls.series)]
     lines.append(f"Sitemap: {site}sitemap.xml")
     return ("\n".join(lines) + "\n").encode()
 

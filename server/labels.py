@@ -111,9 +111,7 @@ def byte_size(n: int, lang: str) -> str:
 
     for unit, factor in (("gigabyte", 10**9), ("megabyte", 10**6), ("kilobyte", 10**3)):
         if n >= factor:
-            return format_unit(
-                round(n / factor, 1), f"digital-{unit}", length="short", locale=lang
-            )
+            return format_unit(round(n / factor, 1), f"digital-{unit}", length="short", locale=lang)
     return format_unit(n, "digital-byte", length="short", locale=lang)
 
 

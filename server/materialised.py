@@ -142,9 +142,11 @@ class Descriptions:
     def raw(self, iri: str) -> bytes | None:
         if self._sidecar is None:
             return self._memory.get(iri)
-        row = self._connection().execute(
-            "SELECT nt FROM description WHERE iri = ?", (iri,)
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT nt FROM description WHERE iri = ?", (iri,))
+            .fetchone()
+        )
         return None if row is None else bytes(row[0])
 
     def get(self, iri: str) -> list[ox.Triple] | None:

@@ -53,12 +53,9 @@ _PN_CHARS = f"[{_BASE_CHARS}_\\-0-9\u00b7\u0300-\u036f\u203f-\u2040]"
 _PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
 _PN_PREFIX = f"{_PN_CHARS_BASE}(?:(?:{_PN_CHARS}|\\.)*{_PN_CHARS})?"
 _PN_LOCAL = (
-    f"(?:{_PN_CHARS_U}|:|[0-9]|{_PLX})"
-    f"(?:(?:{_PN_CHARS}|\\.|:|{_PLX})*(?:{_PN_CHARS}|:|{_PLX}))?"
+    f"(?:{_PN_CHARS_U}|:|[0-9]|{_PLX})(?:(?:{_PN_CHARS}|\\.|:|{_PLX})*(?:{_PN_CHARS}|:|{_PLX}))?"
 )
-_VARNAME = (
-    f"(?:{_PN_CHARS_U}|[0-9])(?:{_PN_CHARS_U}|[0-9\u00b7\u0300-\u036f\u203f-\u2040])*"
-)
+_VARNAME = f"(?:{_PN_CHARS_U}|[0-9])(?:{_PN_CHARS_U}|[0-9\u00b7\u0300-\u036f\u203f-\u2040])*"
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _ECHAR = r"\\[tbnrf\\\"']"
 
@@ -71,7 +68,7 @@ _NUMBER = re.compile(
     r"[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+"
     r"|[0-9]*\.[0-9]+|[0-9]+)"
 )
-_IRIREF = re.compile(f"<((?:[^<>\"{{}}|^`\\\\\\x00-\\x20]|{_UCHAR})*)>")
+_IRIREF = re.compile(f'<((?:[^<>"{{}}|^`\\\\\\x00-\\x20]|{_UCHAR})*)>')
 _STRINGS = (
     re.compile(f'"""((?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}|{_UCHAR}))*)"""'),
     re.compile(f"'''((?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}|{_UCHAR}))*)'''"),
@@ -153,9 +150,7 @@ def _position(text: str, offset: int) -> str:
 
 
 def _refuse(text: str, offset: int, what: str) -> QueryRefused:
-    return QueryRefused(
-        400, f"Malformed query: syntax error at {_position(text, offset)}: {what}"
-    )
+    return QueryRefused(400, f"Malformed query: syntax error at {_position(text, offset)}: {what}")
 
 
 def _decode(body: str, text: str, offset: int, echar: bool) -> str:
@@ -407,9 +402,7 @@ def canonical(text: str, base_iri: str, max_bytes: int | None = None) -> Canonic
     for t in raw[i:]:
         kind = t.kind
         if kind == "iri":
-            written = iris.get(t.text) or iris.setdefault(
-                t.text, _iri(resolve(t.text), t, text)
-            )
+            written = iris.get(t.text) or iris.setdefault(t.text, _iri(resolve(t.text), t, text))
         elif kind == "pname":
             written = iris.get(t.text) or iris.setdefault(t.text, _expand(t, prefixes, text))
         elif kind == "string":

@@ -420,8 +420,9 @@ def _check_parsed(
         for start, end, typed in sorted(ambiguous, reverse=True):
             source = source[:start] + typed.encode() + source[end:]
         text = source.decode("utf-8", "surrogatepass")
-        return _check_parsed(canonical(text, base_iri, max_bytes), base_iri, max_bytes,
-                             max_depth, max_patterns)
+        return _check_parsed(
+            canonical(text, base_iri, max_bytes), base_iri, max_bytes, max_depth, max_patterns
+        )
     if len(forms) != 1:
         raise QueryRefused(
             400, "Not a SPARQL query: expected one SELECT, ASK, CONSTRUCT or DESCRIBE."
@@ -501,9 +502,7 @@ def _not_allowed(kind: str, node: tree_sitter.Node, canon: Canonical) -> QueryRe
         return QueryRefused(400, _NO_SERVICE)
     token = canon.token_at(node.start_byte)
     where = f" at {canon.where(token)}" if token else ""
-    return QueryRefused(
-        400, f"The query uses {kind!r}{where}, which this endpoint does not run."
-    )
+    return QueryRefused(400, f"The query uses {kind!r}{where}, which this endpoint does not run.")
 
 
 def _patterns(block: tree_sitter.Node) -> int:
@@ -609,9 +608,7 @@ def _check_group(
         for clause in (c for h in holders for c in h.named_children):
             if clause.type == "values_clause" and clause.named_child_count:
                 block = clause.named_children[0]
-                variables = {
-                    _text(c, source) for c in block.named_children if c.type == "var"
-                }
+                variables = {_text(c, source) for c in block.named_children if c.type == "var"}
                 parts.append((variables, _values_size(block)[0] >= 2))
     # connected components by shared variables and blank nodes
     components: list[tuple[set[str], bool]] = []

@@ -556,9 +556,7 @@ def change_summary(
 def _once(triples: list[ox.Triple], supers: dict[str, set[str]]) -> list[ox.Triple]:
     """Leave out a statement that only repeats another with a sub-property of its property
     ("status: beschlossen" beside "Stand des Beitritts: beschlossen")."""
-    covered = {
-        (sup, t.object) for t in triples for sup in supers.get(t.predicate.value, ())
-    }
+    covered = {(sup, t.object) for t in triples for sup in supers.get(t.predicate.value, ())}
     return [t for t in triples if (t.predicate.value, t.object) not in covered]
 
 

@@ -115,8 +115,7 @@ def prepare(app: Flask, state: State) -> None:
     kept, resources, took = state.warmed
     where = "in the persisted store" if held.on_disk else f"materialised in {held.filled[1]:.1f} s"
     log.warning(
-        "charta: %d of %d descriptions %s; warm start: %d answers of %d resources "
-        "ready in %.1f s",
+        "charta: %d of %d descriptions %s; warm start: %d answers of %d resources ready in %.1f s",
         held.filled[0],
         len(iris),
         where,

@@ -89,8 +89,7 @@ def page_addresses(urls: Urls, path: str, args: dict[str, str], lang: str) -> di
 
     return {
         "canonical": url(lang),
-        "alternates": [(other, url(other)) for other in LANGS]
-        + [("x-default", url(DEFAULT_LANG))],
+        "alternates": [(other, url(other)) for other in LANGS] + [("x-default", url(DEFAULT_LANG))],
     }
 
 
@@ -118,7 +117,8 @@ class Builder:
     def text(self, subject: str, predicate: str) -> str | None:
         """A literal in the page's language, else German, else any."""
         found = [
-            o for o in self.by_subject.get(subject, {}).get(predicate, [])
+            o
+            for o in self.by_subject.get(subject, {}).get(predicate, [])
             if isinstance(o, ox.Literal)
         ]
         for lang in (self.lang, "de", ""):
@@ -185,9 +185,7 @@ def resource_jsonld(
         if date:
             data["startDate"] = date
         data["eventAttendanceMode"] = SCHEMA_ORG + "OfflineEventAttendanceMode"
-        organiser = page.first(str(SCHEMA.organizer)) or page.first(
-            urls.vocabulary + "gremium"
-        )
+        organiser = page.first(str(SCHEMA.organizer)) or page.first(urls.vocabulary + "gremium")
         if organiser:
             data["organizer"] = b.agent(organiser)
     if kind in ("Legislation", "DigitalDocument", "CreativeWork"):
@@ -383,8 +381,11 @@ def site_jsonld(path: str, store: Store, urls: Urls, lang: str) -> dict[str, obj
             "name": SITE_NAME,
             "description": _(SITE_DESCRIPTION),
             "publisher": publisher,
-            "about": {"@type": "DataCatalog", "@id": urls.iri("id/katalog"),
-                      "url": urls.absolute("id/katalog")},
+            "about": {
+                "@type": "DataCatalog",
+                "@id": urls.iri("id/katalog"),
+                "url": urls.absolute("id/katalog"),
+            },
             "potentialAction": {
                 "@type": "SearchAction",
                 "target": urls.absolute("search") + "?q={search_term_string}",
@@ -394,12 +395,16 @@ def site_jsonld(path: str, store: Store, urls: Urls, lang: str) -> dict[str, obj
     if path == "/ontology":
         rows = store.select(
             f"SELECT ?l WHERE {{ <{urls.ontology}> ?p ?l "
-            f'FILTER(?p IN (<{SKOS.prefLabel}>, <http://www.w3.org/2000/01/rdf-schema#label>, '
+            f"FILTER(?p IN (<{SKOS.prefLabel}>, <http://www.w3.org/2000/01/rdf-schema#label>, "
             f'<{DCTERMS.title}>) && LANGMATCHES(LANG(?l), "{lang}")) }} LIMIT 1'
         )
         name = rows[0]["l"].value if rows else _(VOCABULARY)
-        return base | {"@type": "DefinedTermSet", "@id": urls.ontology, "name": name,
-                       "publisher": publisher}
+        return base | {
+            "@type": "DefinedTermSet",
+            "@id": urls.ontology,
+            "name": name,
+            "publisher": publisher,
+        }
     if path == "/sparql" or (path.startswith("/version/") and path.endswith("/sparql")):
         return base | {
             "@type": "WebAPI",

@@ -297,7 +297,5 @@ def validate(root: Path, namespace: str) -> Report:
             )
         )
     # a duplicate id first (its row is left out, so later findings may follow from it)
-    report.findings.sort(
-        key=lambda f: (f.file or "", f.rank, f.line or 0, f.focus, f.path or "")
-    )
+    report.findings.sort(key=lambda f: (f.file or "", f.rank, f.line or 0, f.focus, f.path or ""))
     return report

@@ -127,8 +127,11 @@ def test_the_catalogs_warnings_are_the_ones_the_readme_counts(
     )
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
     results = [
-        (str(report.value(r, sh.resultSeverity)).rsplit("#", 1)[1],
-         str(report.value(r, sh.focusNode)), str(report.value(r, sh.resultPath)))
+        (
+            str(report.value(r, sh.resultSeverity)).rsplit("#", 1)[1],
+            str(report.value(r, sh.focusNode)),
+            str(report.value(r, sh.resultPath)),
+        )
         for r in report.subjects(RDF.type, sh.ValidationResult)
     ]
     assert results == [("Warning", NS + "id/version/1.0.0", str(DCTERMS.isVersionOf))]

@@ -72,12 +72,18 @@ def test_every_body_has_an_english_label(store: ox.Store) -> None:
     ("iri", "label"),
     [
         ("id/charta", "Green Infrastructure Charter for the Metropole Ruhr"),
-        ("id/oberziel/mehr-wildnis-im-stadtgruen", "Dare to allow more wilderness in urban green spaces"),
+        (
+            "id/oberziel/mehr-wildnis-im-stadtgruen",
+            "Dare to allow more wilderness in urban green spaces",
+        ),
         (
             "id/oberziel/hitzevorsorge-und-klimakomfort",
             "Increase heat preparedness and thermal comfort in the cities",
         ),
-        ("id/vorhaben/aktionsprogramm-gruene-lueckenschluesse", "Green Gap Closure Action Programme"),
+        (
+            "id/vorhaben/aktionsprogramm-gruene-lueckenschluesse",
+            "Green Gap Closure Action Programme",
+        ),
     ],
 )
 def test_english_reads_as_english(store: ox.Store, iri: str, label: str) -> None:
@@ -90,12 +96,21 @@ def test_no_calques_left(store: ox.Store) -> None:
         f"""SELECT ?s ?l WHERE {{ VALUES ?p {{ <{SKOS}prefLabel> <{SKOS}definition> }} ?s ?p ?l
         FILTER(lang(?l) = "en") }}"""
     )
-    calques = ("Charter Green Infrastructure", "climate comfort", "heat precaution",
-               "Dare more wilderness", "Green Gap Closures", "Action programme Green")
+    calques = (
+        "Charter Green Infrastructure",
+        "climate comfort",
+        "heat precaution",
+        "Dare more wilderness",
+        "Green Gap Closures",
+        "Action programme Green",
+    )
     # a release's title is frozen with the release (releases/, never edited)
-    found = [(r["s"].value, r["l"].value) for r in rows
-             if not r["s"].value.startswith(f"{NS}id/version/")
-             and any(c.casefold() in r["l"].value.casefold() for c in calques)]
+    found = [
+        (r["s"].value, r["l"].value)
+        for r in rows
+        if not r["s"].value.startswith(f"{NS}id/version/")
+        and any(c.casefold() in r["l"].value.casefold() for c in calques)
+    ]
     assert found == []
 
 

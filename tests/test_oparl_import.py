@@ -1473,7 +1473,11 @@ def test_data_of_unexpected_shapes_never_ends_in_a_traceback(
     ("field", "value", "column"),
     [
         ("mainFile", {"accessUrl": "javascript:alert(document.cookie)"}, "vorlage_url"),
-        ("name", '=HYPERLINK("http://evil.example/";"Charta Grüne Infrastruktur")', "vorlage_titel"),
+        (
+            "name",
+            '=HYPERLINK("http://evil.example/";"Charta Grüne Infrastruktur")',
+            "vorlage_titel",
+        ),
         ("reference", "+1+cmd|' /C calc'!A0", "vorlage"),
         ("reference", "@SUM(1)", "vorlage"),
         ("reference", "-2+3", "vorlage"),
@@ -1492,8 +1496,7 @@ def test_rows_are_checked_before_anything_is_written(
     message = result.output.strip().splitlines()[-1]
     shown = value["accessUrl"] if isinstance(value, dict) else value
     assert message.startswith(
-        f"{council.url('paper/0-17')}: beitritte.csv, row nordhausen-018-2023, "
-        f"{column}: {shown!r} "
+        f"{council.url('paper/0-17')}: beitritte.csv, row nordhausen-018-2023, {column}: {shown!r} "
     ), message
     assert message.endswith("; no table was changed")
     assert tables(tmp_path) == before
@@ -1663,7 +1666,10 @@ def test_staged_files_of_a_dead_run_are_removed(council: Council, tmp_path: Path
 @pytest.mark.parametrize(
     ("value", "cell"),
     [
-        ('=HYPERLINK("http://evil.example/";"Herne")', '\'=HYPERLINK("http://evil.example/";"Herne")'),
+        (
+            '=HYPERLINK("http://evil.example/";"Herne")',
+            '\'=HYPERLINK("http://evil.example/";"Herne")',
+        ),
         ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
         ("@SUM(1)", "'@SUM(1)"),
         ("-2+3", "'-2+3"),

@@ -25,9 +25,7 @@ from server.namespaces import LABEL_PREDICATES, all_prefixes
 from tests.conftest import NS
 
 #: A prefixed name such as ``skos:prefLabel`` or ``dcat:landingPage``.
-CURIE = re.compile(
-    r"\b(?:" + "|".join(re.escape(p) for p in all_prefixes(NS)) + r"):[A-Za-z_]"
-)
+CURIE = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in all_prefixes(NS)) + r"):[A-Za-z_]")
 CAMEL_CASE = re.compile(r"\b[a-z]+[A-Z][A-Za-z]*\b")
 
 

@@ -35,9 +35,7 @@ def test_select_star_order_is_first_appearance(query: str, order: tuple[str, ...
 SERVICE = "SERVICE (federated query) is disabled"
 SIX_GROUPS = (
     "SELECT * {"
-    + " ".join(
-        "{ ?s <p:a> " + ", ".join(f"?o{g}_{i}" for i in range(60)) + " }" for g in range(6)
-    )
+    + " ".join("{ ?s <p:a> " + ", ".join(f"?o{g}_{i}" for i in range(60)) + " }" for g in range(6))
     + "}"
 )
 
@@ -75,8 +73,11 @@ SIX_GROUPS = (
         ),
         # Issue 23, finding 4: six sibling groups of 60 (each under the old per-group cap).
         (SIX_GROUPS, 400, "counted over the whole query"),
-        ("SELECT * {" + " ".join(f"{{ ?s{i} <p:a> ?o{i} }}" for i in range(70)) + "}", 400,
-         "triple patterns"),
+        (
+            "SELECT * {" + " ".join(f"{{ ?s{i} <p:a> ?o{i} }}" for i in range(70)) + "}",
+            400,
+            "triple patterns",
+        ),
         ("SELECT * {" + "OPTIONAL {} " * 300 + "}", 400, "graph patterns"),
         # Issue 23, finding 3: a sorted cross product grew Oxigraph server by 1 GB/s.
         (
@@ -216,9 +217,13 @@ def _values(n: int, var: str = "?x") -> str:
         ),
         # 256 of each together in one query aborted it too: the items count together.
         (
-            "DESCRIBE " + " ".join(["<http://x/a>"] * 100) + " { { SELECT "
-            + " ".join(f"(COUNT(1) AS ?a{i})" for i in range(100)) + " {} GROUP BY "
-            + " ".join(f"(1 AS ?g{i})" for i in range(100)) + " } }",
+            "DESCRIBE "
+            + " ".join(["<http://x/a>"] * 100)
+            + " { { SELECT "
+            + " ".join(f"(COUNT(1) AS ?a{i})" for i in range(100))
+            + " {} GROUP BY "
+            + " ".join(f"(1 AS ?g{i})" for i in range(100))
+            + " } }",
             400,
             LIST_ITEMS,
         ),
@@ -239,21 +244,30 @@ def _values(n: int, var: str = "?x") -> str:
         (f"SELECT * {{ {_values(6000)} {_values(6000, '?y')} }}", 400, "10000 rows"),
         # Finding 3: a 64 KB text expanding to 266 MB is stopped while it is written.
         (
-            "PREFIX e: <http://x/" + "a" * 30000 + "> SELECT * { VALUES ?x { "
-            + " ".join(["e:a"] * 8869) + " } }",
+            "PREFIX e: <http://x/"
+            + "a" * 30000
+            + "> SELECT * { VALUES ?x { "
+            + " ".join(["e:a"] * 8869)
+            + " } }",
             413,
             "The query you sent is 65524 bytes long, but written as the engine runs it",
         ),
         (
-            "BASE <http://x/" + "a" * 30000 + "> SELECT * { VALUES ?x { "
-            + " ".join(["<>"] * 8869) + " } }",
+            "BASE <http://x/"
+            + "a" * 30000
+            + "> SELECT * { VALUES ?x { "
+            + " ".join(["<>"] * 8869)
+            + " } }",
             413,
             "it would be longer than 131072 bytes",
         ),
         # A long base and many distinct relative IRIs: each kept once, bounded as it grows.
         (
-            "BASE <http://x/" + "a" * 30000 + "/> SELECT * { VALUES ?x { "
-            + " ".join(f"<{i}>" for i in range(5000)) + " } }",
+            "BASE <http://x/"
+            + "a" * 30000
+            + "/> SELECT * { VALUES ?x { "
+            + " ".join(f"<{i}>" for i in range(5000))
+            + " } }",
             413,
             "written as the engine runs it",
         ),
@@ -286,8 +300,13 @@ def test_the_attack_reports_shapes_are_refused(query: str, status: int, says: st
         'SELECT * { BIND("a\\u0000b" AS ?x) }',
         "\ufeffSELECT * {}",  # a byte order mark is dropped
         # 40 KB whose canonical text (a space around each comma) is over 64 KB.
-        "SELECT * " + "{ " * 118 + "?s ?p ?o FILTER(?o IN (" + ",".join(["1"] * 20000) + ")) "
-        + "} " * 118 + "ORDER BY ?s",
+        "SELECT * "
+        + "{ " * 118
+        + "?s ?p ?o FILTER(?o IN ("
+        + ",".join(["1"] * 20000)
+        + ")) "
+        + "} " * 118
+        + "ORDER BY ?s",
     ],
 )
 def test_what_oxigraph_answers_passes(query: str) -> None:
@@ -365,11 +384,19 @@ def test_the_policy_s_cache_is_bounded_by_bytes() -> None:
         "ASK { ?s ?p a" + "-a" * 32700 + " }",
         "ASK { ?s ?p a" + ".a" * 32700 + " }",
         "ASK { ?s ?p a" + ".a" * 32700 + ".: }",
-        "SELECT * " + "{ " * 118 + "?s ?p ?o FILTER(?o IN (" + ",".join(["1"] * 20000) + ")) "
-        + "} " * 118 + "ORDER BY ?s",
+        "SELECT * "
+        + "{ " * 118
+        + "?s ?p ?o FILTER(?o IN ("
+        + ",".join(["1"] * 20000)
+        + ")) "
+        + "} " * 118
+        + "ORDER BY ?s",
         # one parse reads the base once, not once per relative IRI
-        "BASE <http://x/" + "a" * 30000 + "> SELECT * { VALUES ?x { "
-        + " ".join(f"<{i}>" for i in range(5000)) + " } }",
+        "BASE <http://x/"
+        + "a" * 30000
+        + "> SELECT * { VALUES ?x { "
+        + " ".join(f"<{i}>" for i in range(5000))
+        + " } }",
     ],
 )
 def test_the_reader_and_the_rules_are_linear(query: str) -> None:
@@ -383,7 +410,12 @@ def test_the_reader_and_the_rules_are_linear(query: str) -> None:
         "except QueryRefusedError as e:\n    print(e.status)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], input=query, text=True, capture_output=True,
-        timeout=20, cwd=ROOT, check=True,
+        [sys.executable, "-c", code],
+        input=query,
+        text=True,
+        capture_output=True,
+        timeout=20,
+        cwd=ROOT,
+        check=True,
     )
     assert done.stdout.strip() in ("", "400")

@@ -128,7 +128,11 @@ def test_csv_and_turtle_state_a_paper_once() -> None:
 
 
 def test_a_new_row_appears_as_rdf(project_copy: Path) -> None:
-    append(project_copy, "institutionen.csv", f"beispielstadt,Beispielstadt,kreisfreie-stadt,05999000,{HERNE},")
+    append(
+        project_copy,
+        "institutionen.csv",
+        f"beispielstadt,Beispielstadt,kreisfreie-stadt,05999000,{HERNE},",
+    )
     append(
         project_copy,
         "institutionen.csv",
@@ -184,7 +188,12 @@ def test_a_new_row_appears_as_rdf(project_copy: Path) -> None:
             "institution",
             "„gibt-es-nicht“ gibt es nicht in institutionen.csv",
         ),
-        ("beitritte.csv", "x-5,herne,,,,,vorgeschlagen,,,,,ja,2026-12-06", "quelle", "Pflichtangabe fehlt"),
+        (
+            "beitritte.csv",
+            "x-5,herne,,,,,vorgeschlagen,,,,,ja,2026-12-06",
+            "quelle",
+            "Pflichtangabe fehlt",
+        ),
         (
             "massnahmen.csv",
             f"m-1,Test,herne,I.1 VI.2,,,,,,geplant,{HERNE}",
@@ -272,9 +281,15 @@ def test_missing_required_column(project_copy: Path) -> None:
 
 
 def test_decided_without_body_is_a_shape_violation_at_its_row(project_copy: Path) -> None:
-    append(project_copy, "institutionen.csv", f"beispielstadt,Beispielstadt,kreisfreie-stadt,05999000,{HERNE},")
+    append(
+        project_copy,
+        "institutionen.csv",
+        f"beispielstadt,Beispielstadt,kreisfreie-stadt,05999000,{HERNE},",
+    )
     line = append(
-        project_copy, "beitritte.csv", f"beispielstadt-x,beispielstadt,,,,2023-05-17,beschlossen,{HERNE},,,,ja,"
+        project_copy,
+        "beitritte.csv",
+        f"beispielstadt-x,beispielstadt,,,,2023-05-17,beschlossen,{HERNE},,,,ja,",
     )
     code, out = run_validate(project_copy)
     assert code == 1, out
@@ -368,7 +383,9 @@ def test_an_implausible_year_is_a_warning_at_its_cell(project_copy: Path) -> Non
     )
     code, out = run_validate(project_copy)
     assert code == 0, out  # a warning: the row is kept, the data still conforms
-    block = next(b for b in out.split("\n\n") if b.startswith(f"data/register/beitritte.csv:{line}:"))
+    block = next(
+        b for b in out.split("\n\n") if b.startswith(f"data/register/beitritte.csv:{line}:")
+    )
     assert block.startswith(
         f"data/register/beitritte.csv:{line}:stand: Warnung: das Jahr 2203 ist unwahrscheinlich"
     )
@@ -422,16 +439,13 @@ def test_an_added_column_is_kept_and_never_drops_the_table(project_copy: Path) -
     assert code == 0, out
     assert "data/register/beitritte.csv:1:meine_notiz: Warnung: Spalte „meine_notiz“" in out
     conv = convert(path.parent / "csv-metadata.json", NS, project_copy)
-    joinings = {
-        t.subject.value
-        for t in conv.triples
-        if t.object.value == f"{NS}ontology#Beitritt"
-    }
+    joinings = {t.subject.value for t in conv.triples if t.object.value == f"{NS}ontology#Beitritt"}
     assert len(joinings) == 57
     assert all("privat" not in t.object.value for t in conv.triples)
 
 
 # ---- the register's content: the whole region, each member with its evidence
+
 
 def _rows(table: str) -> list[dict[str, str]]:
     with open(REGISTER / table, encoding="utf-8", newline="") as f:
@@ -450,7 +464,9 @@ def test_the_register_covers_exactly_the_57_members() -> None:
     for i in members:
         r = institutions[i]
         if r["art"] == "kreisangehoerige-kommune":
-            assert r["kreis"] in kreise and r["ags"].startswith(institutions[r["kreis"]]["kreisschluessel"])
+            assert r["kreis"] in kreise and r["ags"].startswith(
+                institutions[r["kreis"]]["kreisschluessel"]
+            )
         elif r["art"] == "kreis":
             assert re.fullmatch(r"[0-9]{5}", r["kreisschluessel"])
         else:

@@ -215,9 +215,7 @@ def test_the_region_picture_shows_every_member_linked_to_its_row(client: FlaskCl
     heads = [t.get_text() for t in svg.select("text.rg-head")]
     assert heads == ["Kreisfreie Städte", *sorted(KREISE, key=str.casefold)]
     groups = svg.select("g.region-group")
-    assert [len(g.find_all("a")) for g in groups] == [11] + [
-        KREISE[h] + 1 for h in heads[1:]
-    ]
+    assert [len(g.find_all("a")) for g in groups] == [11] + [KREISE[h] + 1 for h in heads[1:]]
     bochum = svg.find("a", href="#beitritt-bochum")
     assert "kein Nachweis gefunden" in bochum.get_text()
     assert "06.12.2026" in bochum["aria-label"]
@@ -297,9 +295,7 @@ def test_the_page_in_english(client: FlaskClient) -> None:
     # German-only names are marked as German (WCAG 3.1.2)
     german = german_only_names(client)
     links = soup.select("table.register tbody th > a:first-child")
-    assert links and all(
-        a.get("lang") == "de" for a in links if a.get_text() in german
-    )
+    assert links and all(a.get("lang") == "de" for a in links if a.get_text() in german)
     assert any(a.get_text() in german for a in links)
 
 
@@ -362,9 +358,10 @@ def test_exports_have_the_rows_of_the_page(client: FlaskClient) -> None:
     }
     # the source's own words, as the research recorded them
     assert herne["anmerkung"].startswith("Wortlaut der Quelle")
-    assert "Rat der Stadt Entscheidung 13.06.2023 des Rates der Stadt beschlossen" in herne[
-        "anmerkung"
-    ]
+    assert (
+        "Rat der Stadt Entscheidung 13.06.2023 des Rates der Stadt beschlossen"
+        in herne["anmerkung"]
+    )
     kamen = next(r for r in rows if r["beitritt"].endswith("kamen-080-2023"))
     assert kamen["datum"] == "" and kamen["stand"] == "2026-12-06"
     assert kamen["kreis_name"] == "Kreis Unna" and len(kamen["quelle"].split(" ")) == 3

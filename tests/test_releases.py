@@ -345,7 +345,8 @@ def test_with_a_public_url_the_headers_name_it(project: dict[str, object]) -> No
     from server.app import create_app
 
     config = dataclasses.replace(
-        project["config"], public_url="https://charta.example/"  # type: ignore[type-var]
+        project["config"],
+        public_url="https://charta.example/",  # type: ignore[type-var]
     )
     resp = create_app(config).test_client().get("/timegate/id/charta")
     assert resp.headers["Location"] == "https://charta.example/version/2.0/id/charta"
@@ -616,8 +617,9 @@ def test_a_past_state_of_a_resource_the_data_no_longer_holds_links_no_current_pa
     now = client.get(gone.removeprefix("/version/1.0.0"), headers={"Accept": "text/plain"})
     assert now.status_code == 410  # gone, not unknown: a release holds it
     assert "no longer in the current data" in now.get_data(as_text=True)
-    assert '</timemap/id/beitritt/regionalverband-ruhr-2022-09-23>; rel="timemap"' in (
-        now.headers["Link"]
+    assert (
+        '</timemap/id/beitritt/regionalverband-ruhr-2022-09-23>; rel="timemap"'
+        in (now.headers["Link"])
     )
     assert client.get("/id/beitritt/never-was").status_code == 404
     page = client.get(gone + ".html", query_string={"lang": "en"})

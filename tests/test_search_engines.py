@@ -109,7 +109,9 @@ def test_every_page_has_json_ld_of_its_kind_with_absolute_urls(
     for loc, soup in walked.items():
         data = jsonld(soup)
         typed[loc] = data["@type"]
-        relative += [(loc, k, v) for k, v in links(data) if not v.startswith(("http://", "https://"))]
+        relative += [
+            (loc, k, v) for k, v in links(data) if not v.startswith(("http://", "https://"))
+        ]
     assert relative == []
     assert [loc for loc, t in typed.items() if t == "Thing"] == []
     checked = 0
@@ -151,9 +153,7 @@ def test_the_dataset_follows_the_dataset_conventions(walked: dict[str, Beautiful
 def addresses(soup: BeautifulSoup) -> tuple[str, dict[str, str]]:
     canonical = soup.find_all("link", rel="canonical")
     assert len(canonical) == 1
-    alternates = {
-        link["hreflang"]: link["href"] for link in soup.find_all("link", hreflang=True)
-    }
+    alternates = {link["hreflang"]: link["href"] for link in soup.find_all("link", hreflang=True)}
     return canonical[0]["href"], alternates
 
 
@@ -184,9 +184,7 @@ def test_the_sitemap_lists_both_languages_with_alternates(app: Flask) -> None:
         assert loc and re.fullmatch(re.escape(NS) + r"[^?]*\?lang=(de|en)", loc)
         page, lang = loc.split("?lang=")
         by_page.setdefault(page, set()).add(lang)
-        alternates = {
-            link.get("hreflang"): link.get("href") for link in url.iter(f"{XHTML}link")
-        }
+        alternates = {link.get("hreflang"): link.get("href") for link in url.iter(f"{XHTML}link")}
         assert all(link.get("rel") == "alternate" for link in url.iter(f"{XHTML}link"))
         assert alternates == {
             **{other: f"{page}?lang={other}" for other in LANGS},

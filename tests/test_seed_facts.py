@@ -656,8 +656,14 @@ def test_every_quotation_of_the_paper_is_its_wording(store: ox.Store) -> None:
 @pytest.mark.parametrize(
     ("iri", "words"),
     [
-        ("id/vorhaben/aktionsprogramm-gruene-lueckenschluesse", "die Umsetzung des „Aktionsprogramms"),
-        ("id/strategie/gruene-infrastruktur-metropole-ruhr/foerderzugaenge", "möglichen Förderzugängen"),
+        (
+            "id/vorhaben/aktionsprogramm-gruene-lueckenschluesse",
+            "die Umsetzung des „Aktionsprogramms",
+        ),
+        (
+            "id/strategie/gruene-infrastruktur-metropole-ruhr/foerderzugaenge",
+            "möglichen Förderzugängen",
+        ),
         ("id/prozess/strategie-gruene-infrastruktur", "abgeschlossen sein (siehe Abbildung 2)."),
     ],
 )
@@ -676,7 +682,10 @@ def test_participants_are_not_counted_twice(store: ox.Store) -> None:
         f"SELECT ?s ?w WHERE {{ ?s <{CGI}teilnehmendenangabe> ?w }}",
     )
     assert rows == [
-        {"s": f"{NS}id/prozess/erarbeitung-charta", "w": "zwei Netzwerktagen mit jeweils knapp 250 Teilnehmenden"}
+        {
+            "s": f"{NS}id/prozess/erarbeitung-charta",
+            "w": "zwei Netzwerktagen mit jeweils knapp 250 Teilnehmenden",
+        }
     ]
 
 
@@ -695,7 +704,9 @@ def test_catalog_calls_the_papers_content_a_proposal(store: ox.Store) -> None:
 def test_register_dataset_does_not_claim_imported_rows(store: ox.Store) -> None:
     """No row of the register comes from a council system; the catalog says what the
     importer does (proposes rows a person confirms), not that the rows were imported."""
-    rows = select(store, f"SELECT ?d WHERE {{ <{NS}id/datensatz/register> dcterms:description ?d }}")
+    rows = select(
+        store, f"SELECT ?d WHERE {{ <{NS}id/datensatz/register> dcterms:description ?d }}"
+    )
     assert len(rows) == 2
     for r in rows:
         assert "(OParl) übernommen" not in r["d"]

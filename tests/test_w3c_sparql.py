@@ -126,12 +126,7 @@ def test_every_w3c_query_is_answered_or_refused_for_a_reason(
             counts["valid, refused by a rule"] += 1
             if r.status_code != 400 or words not in body:
                 problems.append(f"{path}: expected {words!r}, got {r.status_code} {body[:200]!r}")
-        elif (
-            embedded
-            and r.status_code == 400
-            and ENGINE_ABORT in body
-            and "ORDER" in text.upper()
-        ):
+        elif embedded and r.status_code == 400 and ENGINE_ABORT in body and "ORDER" in text.upper():
             counts["valid, the engine aborts"] += 1
         else:
             counts["valid 200"] += r.status_code == 200
@@ -171,4 +166,3 @@ def test_syn_bad_26_is_refused(client: FlaskClient) -> None:
     r = client.get("/sparql", query_string={"query": text})
     assert r.status_code == 400
     assert re.search(r"Malformed query: syntax error at \d+:\d+", r.get_data(as_text=True))
-

@@ -75,9 +75,7 @@ class EmbeddedStore:
         The policy is applied here first (a refusal costs no worker), and once
         more inside the worker; the worker gets the policy's canonical text.
         """
-        checked = check(
-            job.query, job.max_bytes, job.max_depth, job.max_patterns, self._namespace
-        )
+        checked = check(job.query, job.max_bytes, job.max_depth, job.max_patterns, self._namespace)
         return self._pool.run(dataclasses.replace(job, query=checked.text), timeout)
 
     @property

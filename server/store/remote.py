@@ -304,9 +304,7 @@ class RemoteStore:
         the embedded store, which holds no named graphs. Answers stream in
         under the byte cap and are re-serialised under the row cap.
         """
-        checked = check(
-            job.query, job.max_bytes, job.max_depth, job.max_patterns, self.namespace
-        )
+        checked = check(job.query, job.max_bytes, job.max_depth, job.max_patterns, self.namespace)
         graph = job.form in ("CONSTRUCT", "DESCRIBE")
         own = bool(job.default_graphs or job.named_graphs or checked.names_dataset)
         defaults = (self._graph,) if not own else self._visible(job.default_graphs)

@@ -181,9 +181,7 @@ def _timeline(reg: Register, rows: list[Joining]) -> tuple[list[Event], list[Joi
     )
     dated = {e.joining.iri for e in events}
     # a member with no evidence has no date by definition; the table says so with its stand
-    return events, [
-        j for j in rows if j.iri not in dated and j.status_key != "kein-nachweis"
-    ]
+    return events, [j for j in rows if j.iri not in dated and j.status_key != "kein-nachweis"]
 
 
 @dataclass(frozen=True)

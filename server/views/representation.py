@@ -94,7 +94,12 @@ def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]
         if release is None:
             return {}
         changed, total = change_summary(
-            cfg().root, ns, release.version, release.previous, lang, urls().local,
+            cfg().root,
+            ns,
+            release.version,
+            release.previous,
+            lang,
+            urls().local,
             super_properties(),
         )
         return {
@@ -161,9 +166,7 @@ def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
     )
 
 
-def with_goal_key(
-    data: dict[str, object], extra: dict[str, object], iri: str
-) -> dict[str, object]:
+def with_goal_key(data: dict[str, object], extra: dict[str, object], iri: str) -> dict[str, object]:
     """A goal's key ("II.1") as its schema.org termCode: the goal has no notation of its
     own, the key is its theme's numeral and its place (queries.Goal.key)."""
     theme = extra.get("theme")

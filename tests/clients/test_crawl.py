@@ -81,8 +81,7 @@ def test_linkchecker_finds_only_200s_on_every_page(site: Site, tmp_path: Path) -
             # A past state names its original (RFC 7089's rel="original"): a resource the
             # current data no longer holds answers 410 Gone there, which is the truth.
             and not (
-                r["result"].startswith("410")
-                and r["parentname"].startswith(f"{site.url}/version/")
+                r["result"].startswith("410") and r["parentname"].startswith(f"{site.url}/version/")
             )
         }
     )

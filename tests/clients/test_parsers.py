@@ -167,8 +167,7 @@ def _statements(data: bytes | str, fmt: ox.RdfFormat) -> list[str]:
 
     raw = data.encode() if isinstance(data, str) else data
     return sorted(
-        f"{term(q.subject)} {term(q.predicate)} {term(q.object)}"
-        for q in ox.parse(raw, format=fmt)
+        f"{term(q.subject)} {term(q.predicate)} {term(q.object)}" for q in ox.parse(raw, format=fmt)
     )
 
 

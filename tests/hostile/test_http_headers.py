@@ -369,7 +369,9 @@ def test_oversized_headers_get_431_with_a_reason(served, headers, says) -> None:
 @pytest.mark.live
 def test_a_400_kb_accept_is_refused_by_granian_before_any_parser(served) -> None:  # type: ignore[no-untyped-def]
     accept = ",".join(f"text/x-{n}" for n in range(40_000)).encode()  # ~400 KB
-    answer = _raw(served.port, b"GET /id/charta HTTP/1.1\r\nHost: x\r\nAccept: " + accept + b"\r\n\r\n")
+    answer = _raw(
+        served.port, b"GET /id/charta HTTP/1.1\r\nHost: x\r\nAccept: " + accept + b"\r\n\r\n"
+    )
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
     served.assert_healthy()
 

@@ -380,8 +380,10 @@ def test_the_store_s_own_memory_cap_stops_what_the_policy_lets_through(
             outcome = pending.result(timeout=30)
         assert server.proc.poll() is not None, "the capped server kept running"
         assert peak_kb <= 256 * 1024 * 1.1, peak_kb
-        print(f"capped Oxigraph server stopped ({server.proc.returncode}); peak {peak_kb} kB; "
-              f"the client got {outcome}")
+        print(
+            f"capped Oxigraph server stopped ({server.proc.returncode}); peak {peak_kb} kB; "
+            f"the client got {outcome}"
+        )
         server.stop()
         server.start()  # what systemd's Restart=always does
         check = urllib.parse.urlencode({"query": "ASK { GRAPH ?g { ?s ?p ?o } }"}).encode()

@@ -96,8 +96,11 @@ def test_an_expanding_text_is_stopped_while_it_is_written(served: Served) -> Non
     266194192 bytes long". It is stopped at twice the byte limit, in well under a
     second, with a message that names what the client sent."""
     query = (
-        "PREFIX e: <http://x/" + "a" * 30000 + "> SELECT * { VALUES ?x { "
-        + " ".join(["e:a"] * 8869) + " } }"
+        "PREFIX e: <http://x/"
+        + "a" * 30000
+        + "> SELECT * { VALUES ?x { "
+        + " ".join(["e:a"] * 8869)
+        + " } }"
     )
     answer = served.sparql(query, "direct", accept=JSON)
     assert answer.status == 413, (answer.status, answer.body[:300])
@@ -113,9 +116,7 @@ def test_a_long_list_whose_canonical_text_is_over_the_limit_is_answered(
 ) -> None:
     """A 40 KB IN list is written with a space around each comma (over 64 KB): the stores'
     own check of that text passes, so it is answered, not refused as too long."""
-    query = (
-        "SELECT ?o { BIND(2 AS ?o) FILTER(?o IN (" + ",".join(["1"] * 20000) + ", 2)) }"
-    )
+    query = "SELECT ?o { BIND(2 AS ?o) FILTER(?o IN (" + ",".join(["1"] * 20000) + ", 2)) }"
     answer = served.sparql(query, "direct", accept=JSON)
     assert answer.status == 200, (answer.status, answer.body[:300])
     assert len(json.loads(answer.body)["results"]["bindings"]) == 1

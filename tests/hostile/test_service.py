@@ -644,8 +644,7 @@ def issue_23_attack(port: int) -> dict[str, str]:
         "ask": head + "ASK { ?s ?p e:a.b.SERVICE:x {} }",
         "construct": head + "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p e:a.b.SERVICE:x {} }",
         "describe": head + "DESCRIBE ?s WHERE { ?s ?p e:a.b.SERVICE:x {} }",
-        "graph-of-store": head
-        + "SELECT * { ?s ?p e:a.b.SERVICE:query { GRAPH ?g { ?a ?b ?c } } }",
+        "graph-of-store": head + "SELECT * { ?s ?p e:a.b.SERVICE:query { GRAPH ?g { ?a ?b ?c } } }",
     }
 
 
@@ -700,6 +699,8 @@ def test_an_engine_error_during_the_answer_is_an_error_not_an_empty_answer() -> 
     from server.store.evaluate import evaluate
 
     closed = closed_port_like(40000)
-    job = QueryJob(f"SELECT * {{ SERVICE <http://127.0.0.1:{closed}/> {{ }} }}", "SELECT", "json", 10)
+    job = QueryJob(
+        f"SELECT * {{ SERVICE <http://127.0.0.1:{closed}/> {{ }} }}", "SELECT", "json", 10
+    )
     with pytest.raises(OSError):
         evaluate(ox.Store(), job, {}, None)
