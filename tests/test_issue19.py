@@ -100,7 +100,10 @@ def test_pages_are_gzipped_with_an_etag(client: FlaskClient) -> None:
 
 def _resources(client: FlaskClient) -> list[str]:
     locs = re.findall(r"<loc>([^<]+)</loc>", client.get("/sitemap.xml").get_data(as_text=True))
-    return ["/" + loc[len(NS) :] for loc in locs if loc.startswith(NS + "id/")]
+    # The sitemap lists each page once per language (?lang=de, ?lang=en): one path each.
+    return sorted(
+        {"/" + loc[len(NS) :].split("?")[0] for loc in locs if loc.startswith(NS + "id/")}
+    )
 
 
 FORMATS = {
@@ -177,7 +180,8 @@ def test_catalog_download_and_endpoint_urls_follow_the_public_url() -> None:
     # The things themselves keep their names in the namespace.
     assert f"<{NS}id/katalog> " in nt
     sitemap = app.test_client().get("/sitemap.xml").get_data(as_text=True)
-    assert f"<loc>{public}id/charta</loc>" in sitemap
+    assert f"<loc>{public}id/charta?lang=de</loc>" in sitemap
+    assert f"<loc>{public}id/charta?lang=en</loc>" in sitemap
 
 
 def test_without_a_public_url_locations_stay_in_the_namespace(client: FlaskClient) -> None:
