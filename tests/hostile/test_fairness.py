@@ -103,6 +103,20 @@ def test_one_client_uses_every_place_nobody_else_wants() -> None:
     assert [h.finish() for h in holders] == [200, 200, 200, 200]
 
 
+def assert_n_goes_before_f(admission: Admission, hold: Holder) -> None:
+    """F queues first, then N; when ``hold`` frees the one place, N must get it (the
+    rule under test ranks N ahead), and both are answered in the end."""
+    order: list[str] = []
+    f = Holder(admission, "F", order)
+    wait_for(lambda: queued(admission) == 1)
+    n = Holder(admission, "N", order)
+    wait_for(lambda: queued(admission) == 2)
+    hold.finish()
+    wait_for(lambda: len(order) == 1)
+    assert order == ["N"]
+    assert (n.finish(), f.finish()) == (200, 200)
+
+
 def test_places_go_round_robin_among_waiting_clients() -> None:
     """With one place: A holds it and queues three more; B then C queue one each.
     Each freed place goes to the waiting client served longest ago, so B and C are
@@ -156,7 +170,6 @@ def test_a_client_with_cheap_queries_goes_before_one_whose_queries_run_long(
     clock = SimpleNamespace(now=1000.0)
     monkeypatch.setattr(server.admission, "time", SimpleNamespace(monotonic=lambda: clock.now))
     admission = Admission(running=1, waiting=16, per_client=8, wait_s=10)
-    order: list[str] = []
     slow = Holder(admission, "F")
     wait_for(slow.admitted.is_set)
     clock.now += 10  # F's query runs to the timeout
@@ -165,14 +178,7 @@ def test_a_client_with_cheap_queries_goes_before_one_whose_queries_run_long(
     assert cheap.finish() == 200  # N's query is quick, and N was served last
     hold = Holder(admission, "H")
     wait_for(hold.admitted.is_set)
-    f_again = Holder(admission, "F", order)
-    wait_for(lambda: queued(admission) == 1)
-    n_again = Holder(admission, "N", order)
-    wait_for(lambda: queued(admission) == 2)
-    hold.finish()
-    wait_for(lambda: len(order) == 1)
-    assert order == ["N"]
-    assert (n_again.finish(), f_again.finish()) == (200, 200)
+    assert_n_goes_before_f(admission, hold)
 
 
 def test_a_newcomer_goes_before_flooders_never_served_yet() -> None:
@@ -188,15 +194,7 @@ def test_a_newcomer_goes_before_flooders_never_served_yet() -> None:
         refused.thread.join(5)
         assert refused.outcome == 503
     admission.wait_s = 10
-    order: list[str] = []
-    f = Holder(admission, "F", order)
-    wait_for(lambda: queued(admission) == 1)
-    n = Holder(admission, "N", order)
-    wait_for(lambda: queued(admission) == 2)
-    hold.finish()
-    wait_for(lambda: len(order) == 1)
-    assert order == ["N"]
-    assert (n.finish(), f.finish()) == (200, 200)
+    assert_n_goes_before_f(admission, hold)
 
 
 def test_a_client_whose_queries_are_stopped_goes_behind_one_whose_are_not() -> None:
@@ -215,15 +213,7 @@ def test_a_client_whose_queries_are_stopped_goes_behind_one_whose_are_not() -> N
             pass
     hold = Holder(admission, "H")
     wait_for(hold.admitted.is_set)
-    order: list[str] = []
-    f = Holder(admission, "F", order)
-    wait_for(lambda: queued(admission) == 1)
-    n = Holder(admission, "N", order)
-    wait_for(lambda: queued(admission) == 2)
-    hold.finish()
-    wait_for(lambda: len(order) == 1)
-    assert order == ["N"]
-    assert (n.finish(), f.finish()) == (200, 200)
+    assert_n_goes_before_f(admission, hold)
 
 
 def test_a_clients_queue_is_bounded_with_429_and_retry_after() -> None:
