@@ -164,17 +164,22 @@ def _shown(path: Path, root: Path | None) -> str:
     return str(path)
 
 
+def _read_bytes(path: Path, shown: str) -> bytes:
+    """The file's bytes, or :class:`RegisterError` saying in both languages why not."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise RegisterError(
+            path, None, f"cannot read: {why}", de=f"nicht lesbar: {why}", shown=shown
+        ) from exc
+
+
 def _load_metadata(metadata: Path, root: Path | None = None) -> Any:
     from csvw import TableGroup
 
     shown = _shown(metadata, root)
-    try:
-        raw = metadata.read_bytes()
-    except OSError as exc:
-        why = exc.strerror or str(exc)
-        raise RegisterError(
-            metadata, None, f"cannot read: {why}", de=f"nicht lesbar: {why}", shown=shown
-        ) from exc
+    raw = _read_bytes(metadata, shown)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -291,13 +296,7 @@ def _check_file(path: Path, delimiter: str, root: Path | None = None) -> None:
     English; the column is the header name of the cell the bad byte is in.
     """
     shown = _shown(path, root)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        why = exc.strerror or str(exc)
-        raise RegisterError(
-            path, None, f"cannot read: {why}", de=f"nicht lesbar: {why}", shown=shown
-        ) from exc
+    data = _read_bytes(path, shown)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
