@@ -14,6 +14,14 @@ from server.store import QueryRefusedError
 from tests.conftest import ROOT
 
 
+def assert_refused(query: str, status: int, says: str) -> None:
+    """The policy refuses ``query`` with ``status`` and a message containing ``says``."""
+    with pytest.raises(QueryRefusedError) as caught:
+        check(query, 65536, 256, 64)
+    assert caught.value.status == status
+    assert says in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("query", "order"),
     [
@@ -100,10 +108,7 @@ SIX_GROUPS = (
     ],
 )
 def test_refusals_say_why(query: str, status: int, says: str) -> None:
-    with pytest.raises(QueryRefusedError) as caught:
-        check(query, 65536, 256, 64)
-    assert caught.value.status == status
-    assert says in str(caught.value)
+    assert_refused(query, status, says)
 
 
 @pytest.mark.parametrize(
@@ -281,10 +286,7 @@ def _values(n: int, var: str = "?x") -> str:
     ],
 )
 def test_the_attack_reports_shapes_are_refused(query: str, status: int, says: str) -> None:
-    with pytest.raises(QueryRefusedError) as caught:
-        check(query, 65536, 256, 64)
-    assert caught.value.status == status
-    assert says in str(caught.value)
+    assert_refused(query, status, says)
 
 
 @pytest.mark.parametrize(
