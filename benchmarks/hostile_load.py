@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     cmd = [sys.executable, "-m", "server", "serve", "--port", str(port)]
     own = None
     if args.remote:
-        from server.store.load import load
+        from server.pipeline.load import load
 
         (work / "oxigraph").mkdir()
         own = servers.oxigraph(work / "oxigraph", free_port(), timeout_s=10).start()

@@ -75,7 +75,7 @@ def command(server: str, port: int) -> list[str]:
             "--no-control-socket",
             "-b",
             f"127.0.0.1:{port}",
-            "server.app:create_app()",
+            "server.web.app:create_app()",
         ]
     return [sys.executable, "-m", "server", "serve", "--port", str(port), "--workers", "2"]
 

@@ -40,14 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     profiler = Profiler(interval=0.001)
     if args.what == "validate":
-        from server.validate import validate
+        from server.pipeline.validate import validate
 
         profiler.start()
         t0 = time.perf_counter()
         validate(here / "project", NS)
         n, unit = 1, "validation"
     else:
-        from server.app import create_app
+        from server.web.app import create_app
 
         config = Config(
             root=here / "project",
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             requests = [(p, {"Accept": a}) for p in paths for a in ("text/turtle", "text/html")]
             calls = [lambda p=p, h=h: client.get(p, headers=h) for p, h in requests]
         else:
-            from server.examples import EXAMPLES
+            from server.profile.examples import EXAMPLES
 
             # "distinct": each text once (a LIMIT per request), as run.py's workload
             number = 10**9 if args.what == "distinct" else None

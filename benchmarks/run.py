@@ -55,7 +55,7 @@ sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402
 
 from server.config import DEFAULT_NAMESPACE as NS  # noqa: E402
-from server.examples import EXAMPLES  # noqa: E402
+from server.profile.examples import EXAMPLES  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SELECT_ACCEPT = "application/sparql-results+json"
@@ -187,7 +187,7 @@ def charta(
     workers: int,
     extra: dict[str, str] | None = None,
 ) -> tuple[list[str], dict, str]:
-    """charta exactly as ``charta serve`` runs it (granian, server/http_server.py).
+    """charta exactly as ``charta serve`` runs it (granian, server/web/http_server.py).
 
     On a persisted store that is ``charta serve --store-dir``. Parsing the sources,
     ``charta serve`` would validate first (minutes at 10^6, measured on its own as
@@ -219,7 +219,7 @@ def charta(
         ]
     else:
         from server.config import Config
-        from server.http_server import python_threads
+        from server.web.http_server import python_threads
 
         threads = python_threads(
             Config.from_env({k: v for k, v in env.items() if k != "CHARTA_ROOT"})
@@ -242,7 +242,7 @@ def charta(
             "127.0.0.1",
             "--port",
             str(port),
-            "server.http_server:app_from_env",
+            "server.web.http_server:app_from_env",
         ]
     return cmd, env, f"http://127.0.0.1:{port}"
 
@@ -274,7 +274,7 @@ def _ms(text: str) -> float:
 #: Loaded into wrk (LD_PRELOAD): each connection to a loopback address comes from its
 #: own source address, 127.0.1.2 and on, one per connection (``WRK_CLIENTS`` of them).
 #: charta admits at most one running SPARQL query per client address and web worker
-#: (server/admission.py), so eight connections from one address would be one client
+#: (server/web/admission.py), so eight connections from one address would be one client
 #: refused seven times over; this makes them the eight clients they stand for. Every
 #: server gets the same.
 CLIENTS_C = r"""
@@ -537,11 +537,11 @@ def nt_dump(dist: Path, out: Path) -> Path:
 def prepare(target: float, work: Path, reuse: bool) -> tuple[dict, Path]:
     """Generate, validate and build one size (as ``charta build --store-dir`` does), or
     with ``reuse`` take what an earlier run prepared (its preparation figures too)."""
-    from server.build import SEARCH_FILE, build_site
     from server.config import Config
-    from server.materialised import SIDECAR, write_sidecar
-    from server.search import SearchIndex
-    from server.store.embedded import EmbeddedStore
+    from server.pages.materialised import SIDECAR, write_sidecar
+    from server.pipeline.build import SEARCH_FILE, build_site
+    from server.pipeline.search import SearchIndex
+    from server.sparql.embedded import EmbeddedStore
 
     here = work / f"{target:.0e}".replace("+0", "")
     project, dist, store_dir = here / "project", here / "dist", here / "store"
@@ -570,7 +570,7 @@ def prepare(target: float, work: Path, reuse: bool) -> tuple[dict, Path]:
     if not (store_dir / SIDECAR).exists():  # prepared before builds materialised descriptions
         import pyoxigraph as ox
 
-        from server.store.persisted import DB_DIR, read_meta
+        from server.sparql.persisted import DB_DIR, read_meta
 
         t0 = time.perf_counter()
         n = write_sidecar(

@@ -42,8 +42,8 @@ from run import (  # noqa: E402
     wrk,
 )
 
-from server.store.load import load  # noqa: E402
-from server.store.remote import data_graph  # noqa: E402
+from server.pipeline.load import load  # noqa: E402
+from server.sparql.remote import data_graph  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

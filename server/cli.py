@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from server.config import Config
-from server.sources import SourceError
+from server.pipeline.sources import SourceError
 
 
 def fail(message: str) -> NoReturn:
@@ -41,7 +41,7 @@ def _require_conforming(config: Config, refusal: str, code: int) -> None:
     ``refusal`` starts the last line ("not built", "refusing to start", …); unreadable
     input exits 2 as everywhere.
     """
-    from server.validate import validate as run
+    from server.pipeline.validate import validate as run
 
     try:
         report = run(config.root, config.namespace)
@@ -98,7 +98,7 @@ def validate(directory: Path | None, namespace: str | None, quiet: bool) -> None
     Runs the SHACL shapes and reports IRIs of our namespace that are used but
     never described. Exit 0: conforms; 1: violations; 2: unreadable input.
     """
-    from server.validate import validate as run
+    from server.pipeline.validate import validate as run
 
     config = _config(namespace=namespace, root=directory)
     try:
@@ -146,8 +146,8 @@ def build(out: Path, base_url: str | None, namespace: str | None, store_dir: Pat
     if the data has violations. 'charta serve --dist-dir OUT' (or
     CHARTA_DIST_DIR=OUT) serves the result without rebuilding it.
     """
-    from server.build import BuildError, build_site
-    from server.store.persisted import StoreDirError
+    from server.pipeline.build import BuildError, build_site
+    from server.sparql.persisted import StoreDirError
 
     config = _config(namespace=namespace, public_url=base_url)
     _require_conforming(config, "not built", 1)
@@ -182,7 +182,7 @@ def release(version: str, notes: str, namespace: str | None) -> None:
     endpoint. Exit 1 if the data has violations; exit 2 if VERSION is malformed
     or exists (a release is never replaced).
     """
-    from server.releases import ReleaseError, make_release
+    from server.pipeline.releases import ReleaseError, make_release
 
     config = _config(namespace=namespace)
     _require_conforming(config, "no release made", 1)
@@ -260,7 +260,7 @@ def serve(
     hold no Python thread), never Werkzeug's development server, so the
     README's one command is a real deployment.
     """
-    from server.app import describe_store, protection, refusal
+    from server.web.app import describe_store, protection, refusal
 
     config = _config(
         namespace=namespace,
@@ -280,7 +280,7 @@ def serve(
     where = describe_store(config)
     click.echo(f"charta: serving {where} at http://{host}:{port}/ with {workers} worker(s)")
     click.echo(f"charta: {protection(config)}")
-    from server.http_server import run_granian
+    from server.web.http_server import run_granian
 
     run_granian(config, host, port, workers)
 
@@ -304,7 +304,7 @@ def load(store_url: str, update_url: str | None, namespace: str | None) -> None:
     temporary graph and then moved over the live graph in one update, so
     readers never see half a load.
     """
-    from server.store.load import load as run_load
+    from server.pipeline.load import load as run_load
 
     config = _config(namespace=namespace, store_url=store_url, store_update_url=update_url)
     _require_conforming(config, "not loaded", 1)
@@ -333,11 +333,10 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
     The same limits as /sparql apply: read-only, no SERVICE, the configured
     timeout and row limit (a cut answer is reported on stderr).
     """
-    from server import results
-    from server.app import make_store
-    from server.formats import BY_NAME as RDF_BY_NAME
-    from server.query_policy import check
-    from server.store import QueryJob, QueryRefusedError, StoreError
+    from server.rdf.formats import BY_NAME as RDF_BY_NAME
+    from server.sparql import QueryJob, QueryRefusedError, StoreError, results
+    from server.sparql.policy import check
+    from server.web.app import make_store
 
     if text == "-":
         text = sys.stdin.read()
@@ -513,7 +512,7 @@ def import_oparl(
     the deadline or page limit passed, a table is unreadable or an option is wrong
     ('URL: what'); the tables are then left as they were.
     """
-    from server.oparl_import import OParlImportError, Politeness, run_import
+    from server.profile.oparl import OParlImportError, Politeness, run_import
 
     config = _config(root=project)
 

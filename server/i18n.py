@@ -2,9 +2,9 @@
 
 Message ids are English (the ecosystem's norm); ``de`` and any further language
 have a catalogue, English needs none. Views choose the language
-(:func:`server.views.negotiation.choose_lang`), Flask-Babel translates the
+(:func:`server.web.negotiation.choose_lang`), Flask-Babel translates the
 templates in it (:func:`init_app`), and code that gets a language passed in
-(dates and values in :mod:`server.labels`) asks :func:`translations` for it.
+(dates and values in :mod:`server.rdf.labels`) asks :func:`translations` for it.
 
 Run as ``python -m server.i18n extract|update|compile|check`` to maintain the
 catalogues; docs/translations.md says when.
@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
     language, chosen as every view chooses it (``?lang=``, cookie, Accept-Language)."""
     from flask_babel import Babel
 
-    from server.views.negotiation import choose_lang
+    from server.web.negotiation import choose_lang
 
     Babel(
         app,

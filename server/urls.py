@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from server.formats import BY_SUFFIX, RDF_FORMATS
+from server.rdf.formats import BY_SUFFIX, RDF_FORMATS
 
 #: IRIs that were renamed: they answer 301 with the new one, so old links keep working
 #: (IRIs are forever) while the data names only the new. The data service's IRI ended

@@ -48,7 +48,7 @@ BACKENDS = ["embedded", "oxigraph", "virtuoso"]
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server (PyPI ``oxigraph``) loaded with 'charta load'."""
-    from server.store.load import load
+    from server.pipeline.load import load
     from tests import servers
 
     server = servers.start_on_fresh_ports(
@@ -62,7 +62,7 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's Virtuoso, started on free ports with a private database."""
-    from server.store.load import load
+    from server.pipeline.load import load
 
     server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
     load(ROOT, NS, server.query_url, None)
@@ -106,7 +106,7 @@ def backend_config(request: pytest.FixtureRequest, **overrides: object) -> Confi
 @pytest.fixture(scope="module", params=BACKENDS)
 def app(request: pytest.FixtureRequest) -> Flask:
     """The app on each backend, one per test module (a module may define its own)."""
-    from server.app import create_app
+    from server.web.app import create_app
 
     return create_app(backend_config(request))
 
@@ -127,7 +127,7 @@ def on_socket(make_app: Callable[[str], Callable[..., Any]]) -> Iterator[str]:
 
     server = make_server("127.0.0.1", 0, lambda environ, start: [], threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    server.app = make_app(url)
+    server.web.app = make_app(url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -139,7 +139,7 @@ def on_socket(make_app: Callable[[str], Callable[..., Any]]) -> Iterator[str]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
     """The app on a real socket (threaded), for clients that need one: SPARQLWrapper, browsers."""
-    from server.app import create_app
+    from server.web.app import create_app
 
     config = backend_config(request, testing=False, max_rows=500, query_workers=2)
     with on_socket(lambda url: create_app(config)) as url:

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.app import create_app
 from server.config import Config
+from server.web.app import create_app
 from tests.conftest import ROOT, free_port
 
 

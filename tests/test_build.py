@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.app import create_app
 from server.config import Config
+from server.web.app import create_app
 from tests.conftest import ROOT
 
 
@@ -102,8 +102,8 @@ def test_more_pages_than_a_sitemap_may_list_make_a_sitemap_index(
     """Search engines reject a sitemap of over 50,000 URLs (10^6 triples have 93,000)."""
     import xml.etree.ElementTree as ET
 
-    from server import build as build_module
-    from server.state import site
+    from server.pipeline import build as build_module
+    from server.web.state import site
     from tests.conftest import NS
 
     monkeypatch.setattr(build_module, "SITEMAP_MAX_URLS", 50)

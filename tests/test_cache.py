@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import tracemalloc
 
-from server.cache import ENTRY_OVERHEAD, AnswerCache, footprint
-from server.store import QueryJob
+from server.sparql import QueryJob
+from server.web.cache import ENTRY_OVERHEAD, AnswerCache, footprint
 
 #: What one entry of the tests below costs: 1,000 bytes of value, its key, the overhead.
 ENTRY = 1000 + footprint(("v1", 0)) + ENTRY_OVERHEAD
@@ -39,8 +39,8 @@ def test_zero_bytes_disables_it() -> None:
 
 
 def test_cached_answers_are_the_same_bytes_and_follow_the_data_version() -> None:
-    from server.app import create_app
     from server.config import Config
+    from server.web.app import create_app
     from tests.conftest import ROOT
 
     app = create_app(Config(root=ROOT, testing=True).validated())

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from server.labels import local_name
-from server.sources import SOURCE_DIRS, parse_into, source_files
+from server.pipeline.sources import SOURCE_DIRS, parse_into, source_files
+from server.rdf.labels import local_name
 from tests.conftest import NS, ROOT
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"

@@ -1,4 +1,4 @@
-"""The lean path (server/lean.py) answers exactly as the app does, header by header.
+"""The lean path (server/web/lean.py) answers exactly as the app does, header by header.
 
 Two apps on the same data: one with the answer cache (so with the lean path in
 front), one without (every request runs the app). Each request is sent twice
@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from server.app import create_app
 from server.config import Config
-from server.lean import LeanPath
+from server.web.app import create_app
+from server.web.lean import LeanPath
 from tests.conftest import ROOT
 
 QUERY = urllib.parse.urlencode({"query": "SELECT ?s WHERE { ?s a ?c } ORDER BY ?s LIMIT 3"})
@@ -190,9 +190,9 @@ def test_streamed_and_unversioned_answers_are_not_kept(apps: tuple[Flask, Flask]
 def test_only_a_store_whose_version_is_an_attribute_gets_the_lean_path() -> None:
     """A remote store's version is a property that may ask the server: read by this
     layer and again by the app, a slow server would be waited for twice."""
-    from server.lean import version_is_free
-    from server.store.embedded import EmbeddedStore
-    from server.store.remote import RemoteStore
+    from server.sparql.embedded import EmbeddedStore
+    from server.sparql.remote import RemoteStore
+    from server.web.lean import version_is_free
 
     assert not version_is_free(RemoteStore.__new__(RemoteStore))
     assert version_is_free(EmbeddedStore.__new__(EmbeddedStore))
@@ -218,7 +218,7 @@ def test_negotiation_headers_are_cut_before_the_app_reads_them() -> None:
     """A 400 KB Accept (issue 23, finding 2: 2 s of CPU on the 406 path) is cut to
     MAX_ACCEPT_ENTRIES entries before anything parses it; the answer is what the
     cut header asks for, and the lean path's key holds the cut header only."""
-    from server.views.negotiation import MAX_ACCEPT_BYTES
+    from server.web.negotiation import MAX_ACCEPT_BYTES
 
     app = create_app(Config(root=ROOT, testing=True).validated())
     client = app.test_client()

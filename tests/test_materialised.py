@@ -1,7 +1,7 @@
 """Materialised descriptions and the warm start give the very answers computed on request.
 
 A crawler's first touch is read from the descriptions materialised per data
-version (server/materialised.py) instead of a CONSTRUCT; whatever it reads
+version (server/pages/materialised.py) instead of a CONSTRUCT; whatever it reads
 must be byte for byte what the query gives, for every resource of the data, in
 every format, or a client would see two versions of one resource.
 """
@@ -15,12 +15,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import state
-from server.app import create_app
 from server.config import Config
-from server.formats import RDF_FORMATS
-from server.materialised import SIDECAR, Descriptions, subjects
-from server.store.persisted import write_store_dir
+from server.pages.materialised import SIDECAR, Descriptions, subjects
+from server.rdf.formats import RDF_FORMATS
+from server.sparql.persisted import write_store_dir
+from server.web import state
+from server.web.app import create_app
 from tests.conftest import NS, ROOT
 
 

@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 
 from server.cli import cli
-from server.oparl_import import COLUMNS, DEFAULT_SEARCH, USER_AGENT
+from server.profile.oparl import COLUMNS, DEFAULT_SEARCH, USER_AGENT
 from tests.conftest import FIXTURES, free_port
 from tests.fixtures.oparl.hostile import (
     Hostile,
@@ -491,7 +491,7 @@ CHECKED = "2026-01-15"
 
 @pytest.fixture(autouse=True)
 def _checked_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("server.oparl_import.today", lambda: CHECKED)
+    monkeypatch.setattr("server.profile.oparl.today", lambda: CHECKED)
 
 
 def run(project: Path, url: str, *args: str) -> Any:
@@ -1571,7 +1571,7 @@ def test_a_failed_write_changes_no_table(
     council: Council, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The second table's replacement fails: the first is put back; nothing staged stays."""
-    import server.oparl_import as importer
+    import server.profile.oparl as importer
 
     replace = importer._replace
     calls: list[Path] = []
@@ -1605,7 +1605,7 @@ def test_a_failed_write_changes_no_table(
 
 KILLED = """
 import os, sys
-import server.oparl_import as importer
+import server.profile.oparl as importer
 importer.today = lambda: {checked!r}
 replace = importer._replace
 def replace_then_die(source, target):
@@ -1681,7 +1681,7 @@ def test_staged_files_of_a_dead_run_are_removed(council: Council, tmp_path: Path
     ],
 )
 def test_spreadsheet_safe_cells(value: str | None, cell: str) -> None:
-    from server.views.register import spreadsheet_safe
+    from server.profile.register_view import spreadsheet_safe
 
     assert spreadsheet_safe(value) == cell
 
@@ -1692,8 +1692,8 @@ def test_register_csv_neutralises_formulas_and_json_keeps_them(project_copy: Pat
     import csv as csvmod
     import io
 
-    from server.app import create_app
     from server.config import Config
+    from server.web.app import create_app
 
     path = project_copy / "data" / "register" / "institutionen.csv"
     with path.open(encoding="utf-8", newline="") as f:

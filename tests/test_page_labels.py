@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.i18n import LANGS
-from server.labels import (
+from server.rdf.labels import (
     FORMAT_NAMES,
     INVERSE_LABELS,
     OWN_INVERSE_LABELS,
@@ -21,7 +21,7 @@ from server.labels import (
     local_name,
     standard_label,
 )
-from server.namespaces import LABEL_PREDICATES, all_prefixes
+from server.rdf.namespaces import LABEL_PREDICATES, all_prefixes
 from tests.conftest import NS
 
 #: A prefixed name such as ``skos:prefLabel`` or ``dcat:landingPage``.
@@ -45,7 +45,7 @@ def pages(client: FlaskClient) -> Iterator[tuple[str, str, BeautifulSoup]]:
 
 def labels_in_data(app: Flask, lang: str) -> set[str]:
     """Every label the data gives a property in ``lang`` (our ontology's own labels)."""
-    from server.state import store
+    from server.web.state import store
 
     preds = ", ".join(f"<{p}>" for p in LABEL_PREDICATES)
     with app.app_context():
@@ -58,7 +58,7 @@ def labels_in_data(app: Flask, lang: str) -> set[str]:
 
 def local_names(app: Flask) -> set[str]:
     """The local name of every property the data uses."""
-    from server.state import store
+    from server.web.state import store
 
     with app.app_context():
         rows = store().select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")
@@ -83,8 +83,8 @@ def looks_coded(text: str) -> bool:
 def app() -> Flask:
     """The embedded store only: pages are the same code on every backend (test_resource
     compares the backends), and this module renders every page twice."""
-    from server.app import create_app
     from server.config import Config
+    from server.web.app import create_app
     from tests.conftest import ROOT
 
     return create_app(Config(root=ROOT, testing=True).validated())

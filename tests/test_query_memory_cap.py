@@ -14,9 +14,9 @@ import logging
 
 import pytest
 
-from server.app import create_app, protection, refusal
 from server.config import Config
-from server.store.sandbox import probe_memory_cap
+from server.sparql.sandbox import probe_memory_cap
+from server.web.app import create_app, protection, refusal
 from tests.conftest import ROOT
 
 IMPOSSIBLE_MB = 2**44
@@ -48,7 +48,7 @@ def test_without_the_policy_uncapped_workers_start_and_say_so(
     assert refusal(config)[0] is None
     assert "WARNING: query workers' memory cannot be capped" in protection(config)
     client = create_app(config).test_client()
-    with caplog.at_level(logging.WARNING, logger="server.store.sandbox"):
+    with caplog.at_level(logging.WARNING, logger="server.sparql.sandbox"):
         r = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "*/*"})
     assert r.status_code == 200
     assert any("without a memory cap" in rec.getMessage() for rec in caplog.records)

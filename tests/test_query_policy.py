@@ -9,8 +9,8 @@ import sys
 import pyoxigraph as ox
 import pytest
 
-from server.query_policy import check
-from server.store import QueryRefusedError
+from server.sparql import QueryRefusedError
+from server.sparql.policy import check
 from tests.conftest import ROOT
 
 
@@ -372,7 +372,7 @@ def test_absolute_iris_are_never_normalised(iri: str) -> None:
 def test_the_policy_s_cache_is_bounded_by_bytes() -> None:
     """Finding 3: lru_cache(maxsize=256) kept each 255 MB canonical text. Now the cache
     is costed in bytes, and a text too large to be worth keeping is not kept."""
-    from server import query_policy
+    from server.sparql import policy as query_policy
 
     for i in range(150):  # 150 distinct 60 KB texts: about 18 MB of text and canonical text
         check(f'ASK {{ FILTER("{"a" * 60000}") }} # {i}', 65536, 256)
@@ -407,7 +407,7 @@ def test_the_reader_and_the_rules_are_linear(query: str) -> None:
     per level. Run in a subprocess with a generous deadline (speed is not asserted: the
     quadratic reader did not finish within it)."""
     code = (
-        "import sys\nfrom server.query_policy import check\nfrom server.store import "
+        "import sys\nfrom server.sparql.policy import check\nfrom server.sparql import "
         "QueryRefusedError\ntry:\n    check(sys.stdin.read(), 65536, 256, 64)\n"
         "except QueryRefusedError as e:\n    print(e.status)\n"
     )

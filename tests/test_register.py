@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from server.cli import cli
-from server.register import convert
-from server.sources import SOURCE_DIRS, parse_into, source_files
+from server.pipeline.register import convert
+from server.pipeline.sources import SOURCE_DIRS, parse_into, source_files
 from tests.conftest import NS, ROOT
 
 REGISTER = ROOT / "data" / "register"

@@ -12,8 +12,8 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.app import create_app
 from server.config import Config
+from server.web.app import create_app
 from tests.conftest import NS
 
 HTML = {"Accept": "text/html"}

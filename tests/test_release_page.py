@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.config import Config
-from server.releases import make_release
+from server.pipeline.releases import make_release
 from tests.conftest import ROOT
 from tests.test_releases import FIRST, SECOND
 
@@ -44,7 +44,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def app(project: dict[str, object]) -> Flask:
-    from server.app import create_app
+    from server.web.app import create_app
 
     config = project["config"]
     assert isinstance(config, Config)

@@ -26,7 +26,7 @@ from flask.testing import FlaskClient
 
 from server.cli import cli
 from server.config import Config
-from server.releases import ReleaseError, make_release, read_change, read_releases
+from server.pipeline.releases import ReleaseError, make_release, read_change, read_releases
 from tests.conftest import NS, ROOT
 from tests.test_catalog import harvest_catalog, shapes, violations  # noqa: F401 (fixture)
 
@@ -70,7 +70,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def app(project: dict[str, object]) -> Flask:
-    from server.app import create_app
+    from server.web.app import create_app
 
     config = project["config"]
     assert isinstance(config, Config)
@@ -342,7 +342,7 @@ def test_time_travel_stays_on_this_server(client: FlaskClient) -> None:
 
 def test_with_a_public_url_the_headers_name_it(project: dict[str, object]) -> None:
     """--base-url (a deployment behind a proxy): absolute URLs on the public origin."""
-    from server.app import create_app
+    from server.web.app import create_app
 
     config = dataclasses.replace(
         project["config"],
@@ -544,7 +544,7 @@ def test_a_release_query_cannot_escape_to_another_service(client: FlaskClient) -
 def test_a_damaged_release_is_a_violation(tmp_path: Path) -> None:
     """A release is frozen: a changed, missing or unlisted file fails 'charta validate'
     (and so 'charta serve' and the next 'charta release'), naming the file."""
-    from server.validate import validate
+    from server.pipeline.validate import validate
 
     root = _copy(tmp_path)
     config = Config(root=root, testing=True).validated()
@@ -571,8 +571,8 @@ def test_an_interrupted_release_is_ignored_by_serve_and_reported_by_validate(
     """'charta release' killed before its final rename left releases/.1.1.making-PID/:
     'charta validate' read its release.ttl and said "conforms", and 'charta serve' then
     answered 500 on /id/charta, /id/katalog, /.well-known/void and the dumps."""
-    from server.app import create_app
-    from server.validate import validate
+    from server.pipeline.validate import validate
+    from server.web.app import create_app
 
     root = _copy(tmp_path)
     config = Config(root=root, testing=True).validated()
@@ -582,7 +582,9 @@ def test_an_interrupted_release_is_ignored_by_serve_and_reported_by_validate(
         raise KeyboardInterrupt  # as if killed just before the rename
 
     with monkeypatch.context() as m:
-        m.setattr("server.releases.shutil.rmtree", lambda *a, **k: None)  # a kill cleans nothing
+        m.setattr(
+            "server.pipeline.releases.shutil.rmtree", lambda *a, **k: None
+        )  # a kill cleans nothing
         m.setattr(Path, "rename", killed)
         with pytest.raises(KeyboardInterrupt):
             make_release(config, "1.1", "", now=SECOND)
@@ -610,7 +612,7 @@ def test_a_past_state_of_a_resource_the_data_no_longer_holds_links_no_current_pa
     """Release 1.0.0 still holds the joining row the register has since dropped (the
     Charta's adoption is no joining): its past page must not send a reader, or a link
     checker, to a current page that answers 404."""
-    from server.app import create_app
+    from server.web.app import create_app
 
     client = create_app(config).test_client()
     gone = "/version/1.0.0/id/beitritt/regionalverband-ruhr-2022-09-23"

@@ -14,10 +14,10 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.app import create_app
 from server.config import Config
-from server.describe import describe
-from server.formats import RDF_FORMATS
+from server.pages.describe import describe
+from server.rdf.formats import RDF_FORMATS
+from server.web.app import create_app
 from tests.conftest import NS, ROOT
 
 
@@ -289,8 +289,8 @@ def test_ontology_version_iri_dereferences(client: FlaskClient) -> None:
 def test_incoming_links_stop_at_the_cap_and_the_page_says_where_the_rest_are(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server import describe
-    from server.cache import AnswerCache
+    from server.pages import describe
+    from server.web.cache import AnswerCache
 
     monkeypatch.setattr(describe, "MAX_INCOMING", 2)
     monkeypatch.setattr(app.extensions["charta"], "cache", AnswerCache(0, len))
@@ -306,7 +306,7 @@ def test_incoming_links_stop_at_the_cap_and_the_page_says_where_the_rest_are(
 
 _DIGEST_SCRIPT = """
 import hashlib
-from server.app import create_app
+from server.web.app import create_app
 from server.config import Config
 client = create_app(Config.from_env()).test_client()
 for path in ("/id/katalog", "/id/datensatz/charta", "/id/charta", "/ontology", "/.well-known/void"):

@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
-from server.search import fold
+from server.pipeline.search import fold
 from tests.conftest import NS, ROOT
 
 
@@ -112,8 +112,8 @@ def test_the_index_at_a_million_triples_holds_every_text(tmp_path_factory) -> No
     import pyoxigraph as ox
 
     from server.config import Config
-    from server.search import _TEXT_PREDICATES, SearchIndex
-    from server.store.embedded import EmbeddedStore
+    from server.pipeline.search import _TEXT_PREDICATES, SearchIndex
+    from server.sparql.embedded import EmbeddedStore
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:

@@ -47,8 +47,8 @@ EXPECTED = (
 @pytest.fixture(scope="module")
 def app() -> Flask:
     """The embedded store only: the same templates answer on every backend."""
-    from server.app import create_app
     from server.config import Config
+    from server.web.app import create_app
 
     return create_app(Config(root=ROOT, testing=True).validated())
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from server.app import create_app
 from server.config import Config
+from server.web.app import create_app
 from tests.conftest import ROOT
 
 

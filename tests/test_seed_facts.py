@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from server.sources import SOURCE_DIRS, parse_into, source_files
+from server.pipeline.sources import SOURCE_DIRS, parse_into, source_files
 from tests.conftest import NS, ROOT
 
 PREFIXES = """

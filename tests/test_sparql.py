@@ -13,9 +13,9 @@ import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.app import create_app
 from server.config import Config
-from server.examples import EXAMPLES
+from server.profile.examples import EXAMPLES
+from server.web.app import create_app
 from tests.conftest import BACKENDS, ROOT, backend_config
 
 Q = "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> } ORDER BY ?s"

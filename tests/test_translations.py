@@ -19,9 +19,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server import i18n
-from server.app import create_app
 from server.config import Config
-from server.labels import format_literal
+from server.rdf.labels import format_literal
+from server.web.app import create_app
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -12,7 +12,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from server.cli import cli
-from server.validate import load_graphs
+from server.pipeline.validate import load_graphs
 from tests.conftest import FIXTURES, NS, ROOT
 
 DEFECTS = FIXTURES / "defects"

@@ -21,7 +21,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.app import create_app
+from server.web.app import create_app
 from tests.conftest import FIXTURES, backend_config
 
 W3C = FIXTURES / "w3c"

@@ -41,7 +41,7 @@ def browser_tools() -> None:
 @pytest.fixture(scope="session")
 def site_url() -> Iterator[str]:
     """The app on the embedded store, on a real socket for the browser."""
-    from server.app import create_app
+    from server.web.app import create_app
 
     config = Config(root=ROOT, query_workers=2).validated()
     with on_socket(lambda url: create_app(config)) as url:

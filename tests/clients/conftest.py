@@ -60,7 +60,7 @@ def _crawl_friendly(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def site() -> Iterator[Site]:
     """The app on a real socket, its public URL its own address."""
-    from server.app import create_app
+    from server.web.app import create_app
 
     apps: list[Flask] = []
 

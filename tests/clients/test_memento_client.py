@@ -19,7 +19,7 @@ pytestmark = pytest.mark.clients
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import dataclasses
 
-    from server.app import create_app
+    from server.web.app import create_app
 
     project = two_releases(tmp_path_factory.mktemp("memento"))
     config = project["config"]

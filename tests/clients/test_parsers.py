@@ -15,7 +15,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from server.views.representation import described
+from server.web.views.representation import described
 from tests.clients.conftest import REPORT, Site, missing, tool_version
 from tests.conftest import NS
 

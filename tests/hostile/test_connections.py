@@ -291,7 +291,7 @@ def test_slow_request_bodies_do_not_starve_get_root(
     served: Served, record_property: pytest.RecordProperty
 ) -> None:
     """Bodies are read by at most CHARTA_BODY_READERS threads per process, and at
-    most CHARTA_BODIES_PER_CLIENT per address (see server/http_server.py), so 30
+    most CHARTA_BODIES_PER_CLIENT per address (see server/web/http_server.py), so 30
     stalled bodies from 15 addresses leave the other threads for pages."""
     with slow_bodies(served.port, [f"127.0.5.{i // 2 + 1}" for i in range(30)]):
         times = probe(served.port, 1.0)

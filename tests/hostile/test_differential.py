@@ -3,7 +3,7 @@
 Issue 23, finding 1: ``e:a.b.SERVICE:x`` is one prefixed name to the grammar (and
 the policy's parser) but ``e:a.b`` ``.`` ``SERVICE :x`` to Oxigraph; 432 of 2,338
 generated texts that passed the policy made Oxigraph server connect out. Now the
-policy hands the engine its own canonical text (server/query_canon.py). Over the
+policy hands the engine its own canonical text (server/sparql/canon.py). Over the
 corpora (the editor's example queries, the hostile tests' queries, the W3C
 SPARQL 1.0/1.1 suite) and a few thousand texts made from them by token-level
 mutations (dots inside prefixed names, SERVICE spellings, comments, escapes,
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import pytest
 
-from server.examples import EXAMPLES
-from server.query_policy import check
-from server.store import QueryRefusedError
+from server.profile.examples import EXAMPLES
+from server.sparql import QueryRefusedError
+from server.sparql.policy import check
 from tests.conftest import FIXTURES
 from tests.hostile._serve import Listener, Served
 from tests.hostile.test_nesting import CONSTRUCTS

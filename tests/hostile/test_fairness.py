@@ -8,7 +8,7 @@ products denied a ninth (answered 1 time in 8 embedded, 0 in 8 remote). Now a
 client may use places nobody else wants, places go round-robin among waiting
 clients, and each client's queue is bounded (429 with Retry-After).
 
-The first tests drive :class:`server.admission.Admission` directly (threads in
+The first tests drive :class:`server.web.admission.Admission` directly (threads in
 this process, conditions waited on, no sleeps); the live ones run the real
 ``charta serve`` (two web workers) in both modes. Distinct clients come from
 distinct loopback addresses (all of 127/8 is loopback on Linux). Bounded: at
@@ -33,8 +33,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from server.admission import Admission, AdmissionRefusedError, client_of
-from server.store import QueryTimeoutError
+from server.sparql import QueryTimeoutError
+from server.web.admission import Admission, AdmissionRefusedError, client_of
 from tests import servers
 from tests.conftest import NS, ROOT, free_port
 from tests.hostile._serve import get_root, p95_ms
@@ -165,10 +165,10 @@ def test_a_client_with_cheap_queries_goes_before_one_whose_queries_run_long(
     """Round-robin by turns alone would make a ninth client wait a whole round of
     runaway queries for each of its cheap ones; the place goes to whoever used the
     least query time lately, so it is next even though it was served more recently."""
-    import server.admission
+    import server.web.admission
 
     clock = SimpleNamespace(now=1000.0)
-    monkeypatch.setattr(server.admission, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    monkeypatch.setattr(server.web.admission, "time", SimpleNamespace(monotonic=lambda: clock.now))
     admission = Admission(running=1, waiting=16, per_client=8, wait_s=10)
     slow = Holder(admission, "F")
     wait_for(slow.admitted.is_set)
@@ -301,7 +301,7 @@ def port(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     if request.param == "oxigraph":
         # A server of its own: Oxigraph's --timeout-s does not stop every runaway query
         # (seen computing for minutes), and the shared one must stay quick for the rest.
-        from server.store.load import load
+        from server.pipeline.load import load
 
         own = servers.oxigraph(tmp_path_factory.mktemp("fair-oxigraph"), free_port()).start()
         load(ROOT, NS, own.query_url, None)

@@ -23,7 +23,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import http_date, parse_date
 from werkzeug.test import TestResponse
 
-from server.errors import _rdf_error
+from server.web.errors import _rdf_error
 
 
 def vary(headers: Headers) -> set[str]:
@@ -399,7 +399,7 @@ def test_accept_is_parsed_once_for_every_offer_and_cut(client: FlaskClient) -> N
     parse each; now one parse, of at most MAX_ACCEPT_ENTRIES entries, serves both."""
     from unittest import mock
 
-    from server.views import negotiation
+    from server.web import negotiation
 
     accept = ",".join(f"text/x-once-{n}" for n in range(300))  # 5 KB, under the limit
     negotiation.parsed_accept.cache_clear()

@@ -28,8 +28,8 @@ from pathlib import Path
 import pytest
 
 from server.config import Config
-from server.query_policy import check
-from server.store import QueryRefusedError
+from server.sparql import QueryRefusedError
+from server.sparql.policy import check
 from tests.hostile._serve import Answer, Served
 
 pytestmark = pytest.mark.live
@@ -352,7 +352,7 @@ def test_the_store_s_own_memory_cap_stops_what_the_policy_lets_through(
     policy had missed it) grew an uncapped server past 7 GB, its timeout notwithstanding;
     capped at 256 MB, it stops at the cap within seconds, and a supervisor's restart on
     the same data answers again."""
-    from server.store.load import load
+    from server.pipeline.load import load
     from tests import servers
     from tests.conftest import NS, ROOT, free_port
 

@@ -463,7 +463,7 @@ def test_answers_do_not_tell_an_open_port_from_a_closed_one(
 
 def _isolated_child(port: int, conn: Connection) -> None:
     """Connect to the listener, leave the network as a query worker does, try again."""
-    from server.store.sandbox import isolate_network
+    from server.sparql.sandbox import isolate_network
 
     results: dict[str, str] = {}
     try:
@@ -530,7 +530,7 @@ def test_the_served_query_workers_are_off_the_network(served: Served) -> None:
         pytest.skip("remote mode has no query workers; docs/deploy.md covers the SPARQL server")
     if not Path("/proc/self/ns/net").exists():
         missing("no /proc namespaces on this system")
-    from server.store.sandbox import probe_isolation
+    from server.sparql.sandbox import probe_isolation
 
     if not probe_isolation():
         missing("this system allows no network namespace")
@@ -550,8 +550,8 @@ def test_the_served_query_workers_are_off_the_network(served: Served) -> None:
 
 def _canonical(query: str) -> str | None:
     """The text an engine would get for ``query``, or None when the policy refuses it."""
-    from server.query_policy import check
-    from server.store import QueryRefusedError
+    from server.sparql import QueryRefusedError
+    from server.sparql.policy import check
 
     try:
         return check(query, 65536, 256).text
@@ -695,8 +695,8 @@ def test_an_engine_error_during_the_answer_is_an_error_not_an_empty_answer() -> 
     refuses such a text before any worker sees it.)"""
     import pyoxigraph as ox
 
-    from server.store import QueryJob
-    from server.store.evaluate import evaluate
+    from server.sparql import QueryJob
+    from server.sparql.evaluate import evaluate
 
     closed = closed_port_like(40000)
     job = QueryJob(

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from server.app import create_app
 from server.config import Config
-from server.store import StoreUnavailableError
-from server.store.sandbox import QueryPool, probe_isolation
+from server.sparql import StoreUnavailableError
+from server.sparql.sandbox import QueryPool, probe_isolation
+from server.web.app import create_app
 from tests.conftest import ROOT
 from tests.tools import missing
 
@@ -101,7 +101,7 @@ def test_a_failed_respawn_is_logged_and_retried(
         return real_spawn()
 
     monkeypatch.setattr(pool, "_spawn", flaky_spawn)
-    caplog.set_level(logging.ERROR, logger="server.store.sandbox")
+    caplog.set_level(logging.ERROR, logger="server.sparql.sandbox")
     victim = pool._idle.queue[0].process
     os.kill(victim.pid, signal.SIGKILL)
     victim.join(5)
@@ -158,7 +158,7 @@ def test_query_workers_have_no_network() -> None:
 
 
 def test_serve_says_which_protection_is_active() -> None:
-    from server.app import protection as _protection
+    from server.web.app import protection as _protection
 
     embedded = _protection(Config(root=ROOT).validated())
     if probe_isolation():

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from server.app import create_app
 from server.cli import cli
 from server.config import Config
-from server.store import QueryJob
-from server.store.embedded import EmbeddedStore
-from server.store.persisted import StoreDirError, write_store_dir
+from server.sparql import QueryJob
+from server.sparql.embedded import EmbeddedStore
+from server.sparql.persisted import StoreDirError, write_store_dir
+from server.web.app import create_app
 from tests.conftest import NS, ROOT, free_port
 
 

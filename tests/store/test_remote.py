@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from server.app import create_app
 from server.cli import cli
 from server.config import Config
-from server.store import remote
-from server.store.load import load
+from server.pipeline.load import load
+from server.sparql import remote
+from server.web.app import create_app
 from tests import servers
 from tests.conftest import NS, ROOT, free_port
 

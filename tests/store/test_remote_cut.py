@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from server.app import create_app
 from server.config import Config
-from server.store import remote
-from server.store.load import load
+from server.pipeline.load import load
+from server.sparql import remote
+from server.web.app import create_app
 from tests import servers
 from tests.conftest import NS, ROOT, free_port
 

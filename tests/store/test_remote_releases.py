@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from server.app import create_app
-from server.store.load import load
+from server.pipeline.load import load
+from server.web.app import create_app
 from tests import servers
 from tests.conftest import NS, free_port, start_virtuoso
 from tests.test_releases import NEW_LABEL, OLD_LABEL, two_releases

@@ -1,0 +1,1 @@
+"""The offline pipeline: sources read once, register tables converted, builds, releases, checks."""

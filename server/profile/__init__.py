@@ -1,0 +1,1 @@
+"""The Charta's profile: its page kinds, queries, examples, register tables and OParl mapping."""

@@ -1,0 +1,1 @@
+"""RDF without a store: vocabularies, the formats we serve, serialisation, labels of terms."""

@@ -1,0 +1,1 @@
+"""The web runtime: the Flask app, its state, negotiation, admission and views."""

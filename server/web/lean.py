@@ -1,0 +1,190 @@
+"""The lean path: a finished answer asked for again is sent without running Flask.
+
+A cached page still cost the app half a millisecond of Python per request
+(Werkzeug parsing the request, negotiation, the hooks that set validators,
+CORS and security headers, gzip) to rebuild headers the data version had
+already fixed. This WSGI layer sits in front of the app and keeps, per data
+version, the answer exactly as the app sent it: status, every header, and the
+body as sent (gzipped or not). A request with the same inputs gets those bytes
+back; everything else goes to the app unchanged.
+
+What decides an answer is the data version and the request's method, path,
+query string, and the headers the app reads: ``Accept``, ``Accept-Encoding``,
+``Accept-Language``, ``Cookie``, ``If-None-Match`` and ``If-Modified-Since``
+(so a 304 is kept like a 200). All of them are the key, as raw strings (the
+three ``Accept*`` headers first cut to a bounded number of entries, by
+:func:`server.web.negotiation.bound_accept_headers`, for the app too), so
+nothing is negotiated on the way: two requests with the same key got the same
+answer from the app. The app takes nothing else from a request into a 200 or
+304 (no page uses ``Host``; security_headers.py keeps it out of redirects, and
+redirects are not kept).
+
+Only answers the app itself marks as fixed by the data version are kept: 200
+or 304 whose strong ETag starts with the version (views finish them with
+:func:`server.web.negotiation.finish_data` or ``finish``), with no
+``Set-Cookie`` and a known length of at most an eighth of the cache. A body
+the app streams (a dump) is never read into memory here. Requests with a body,
+``Range``, ``If-Range``, ``If-Match`` or ``If-Unmodified-Since`` always go to the
+app.
+
+The answers live in the app's answer cache (``CHARTA_ANSWER_CACHE_MB``, one
+budget for both), keyed by the data version, so they are never stale, and with
+the cache off (0) this layer passes every request through: a server measured
+without the cache runs the app on every request.
+
+Only a store that knows its version without asking anyone (the embedded store:
+an attribute) gets the lean path. A remote store's version may take a request
+to the server; read here and then again by the app, a slow or trickling server
+would be waited for twice (the remote store's timeout tests caught it), so on a
+remote store every request goes to the app, whose own answer cache still helps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from server.web.cache import footprint
+from server.web.negotiation import bound_accept_headers
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+#: Request headers that make an answer the app must judge each time.
+_ALWAYS_TO_APP = (
+    "HTTP_RANGE",
+    "HTTP_IF_RANGE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_TRANSFER_ENCODING",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """One answer as the app sent it."""
+
+    status: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+class LeanPath:
+    """WSGI middleware: answers a request whose answer is kept, else runs ``app`` and
+    keeps what it answered if the data version fixes it (see the module's text)."""
+
+    def __init__(self, app: WsgiApp, flask_app: Flask) -> None:
+        self.app = app
+        state = flask_app.extensions["charta"]
+        self.store = state.store
+        self.cache = state.cache
+        #: Largest body kept: the cache keeps no single answer above an eighth of it;
+        #: 0 (every request to the app) without the cache or on a remote store.
+        self.max_body = self.cache.max_bytes // 8 if version_is_free(self.store) else 0
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        # The app's first layer: every reader after it sees the cut headers.
+        bound_accept_headers(environ)
+        if self.max_body <= 0 or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        get = environ.get
+        if get("CONTENT_LENGTH") not in (None, "", "0") or any(
+            name in environ for name in _ALWAYS_TO_APP
+        ):
+            return self.app(environ, start_response)
+        version = self.store.version  # an attribute (see version_is_free)
+        key = (
+            "lean",
+            version,
+            environ["REQUEST_METHOD"],
+            get("PATH_INFO", ""),
+            get("QUERY_STRING", ""),
+            get("HTTP_ACCEPT"),
+            get("HTTP_ACCEPT_ENCODING"),
+            get("HTTP_ACCEPT_LANGUAGE"),
+            get("HTTP_COOKIE"),
+            get("HTTP_IF_NONE_MATCH"),
+            get("HTTP_IF_MODIFIED_SINCE"),
+        )
+        hit = self.cache.get(key)
+        if hit is not None:
+            kept: Kept = hit[1]
+            start_response(kept.status, list(kept.headers))
+            return (kept.body,)
+        return self._run_and_keep(environ, start_response, key, version)
+
+    def _run_and_keep(
+        self, environ: Environ, start_response: StartResponse, key: tuple[Any, ...], version: str
+    ) -> Iterable[bytes]:
+        sent: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def recording(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            sent.append((status, headers))
+            if exc_info is not None:
+                return start_response(status, headers, exc_info)  # type: ignore[no-any-return]
+            return start_response(status, headers)  # type: ignore[no-any-return]
+
+        body = self.app(environ, recording)
+        if len(sent) != 1 or not self._keepable(*sent[0], version):
+            return body
+        status, headers = sent[0]
+        return self._keeping(body, key, status, tuple(headers))
+
+    def _keepable(self, status: str, headers: list[tuple[str, str]], version: str) -> bool:
+        if not status.startswith(("200 ", "304 ")):
+            return False
+        etag = length = None
+        for name, value in headers:
+            lower = name.lower()
+            if lower == "etag":
+                etag = value
+            elif lower == "content-length":
+                length = value
+            elif lower == "set-cookie":
+                return False
+        if etag is None or not etag.startswith(f'"{version}-'):
+            return False
+        if status.startswith("304 "):
+            return True
+        return length is not None and length.isdigit() and int(length) <= self.max_body
+
+    def _keeping(
+        self,
+        body: Iterable[bytes],
+        key: tuple[Any, ...],
+        status: str,
+        headers: tuple[tuple[str, str], ...],
+    ) -> Iterable[bytes]:
+        """Read the body (its length is known and small), keep it, and send it."""
+        try:
+            data = b"".join(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        self.cache.put(key, (data, Kept(status, headers, data)), cost(headers, data))
+        return (data,)
+
+
+def cost(headers: tuple[tuple[str, str], ...], body: bytes) -> int:
+    """What one kept answer takes beyond its key (which the cache measures itself:
+    it holds request headers a client chooses): the body, the headers and the
+    objects around them."""
+    return footprint(body) + footprint(headers) + footprint(Kept("", (), b""))
+
+
+def version_is_free(store: object) -> bool:
+    """Whether reading ``store.version`` costs nothing: an attribute, not a property
+    that may ask a server (see the module's text)."""
+    return not isinstance(getattr(type(store), "version", None), property)
+
+
+def init_app(app: Flask) -> None:
+    """Put the lean path in front of the app's WSGI callable (after ``state.init_app``)."""
+    app.wsgi_app = LeanPath(app.wsgi_app, app)  # type: ignore[method-assign]

@@ -1,0 +1,275 @@
+"""The app's state: what a web process keeps between requests, in one place.
+
+As Flask's tutorial keeps the database in ``db.py`` (``init_app`` and
+``get_db``), this module builds the config's store, answer cache, SPARQL
+admission and built site once per process, and hands them to views. The
+data version is read once per request (``flask.g``): with a remote store
+each read may ask the server, and the cache key and the ETag of one answer
+must agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+import pyoxigraph as ox
+from flask import Flask, current_app, g
+
+from server.config import Config
+from server.pages.materialised import Descriptions
+from server.profile.queries import ReleaseInfo
+from server.profile.queries import releases as release_list
+from server.rdf.namespaces import RDFS
+from server.sparql import Store
+from server.urls import Urls
+from server.web.admission import Admission
+from server.web.cache import AnswerCache
+from server.web.site import Site, SiteParts
+
+T = TypeVar("T")
+
+
+@dataclass
+class State:
+    config: Config
+    store: Store
+    cache: AnswerCache[tuple[bytes, object]]
+    admission: Admission
+    site: Site
+    urls: Urls
+    #: rdfs:subPropertyOf per data version (pages use it to show inherited labels).
+    supers: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    #: The releases per data version (Memento links on every resource answer).
+    releases: dict[str, list[ReleaseInfo]] = field(default_factory=dict)
+    #: Every resource's description, materialised for the store's one data version
+    #: (server/pages/materialised.py); None for a remote store, whose data may change.
+    descriptions: Descriptions | None = None
+    #: What the warm start did: (answers kept, resources, seconds), once it finished.
+    warmed: tuple[int, int, float] | None = None
+
+
+def init_app(app: Flask, config: Config, store: Store) -> State:
+    state = State(
+        config=config,
+        store=store,
+        cache=AnswerCache(config.answer_cache_mb * 2**20, lambda answer: len(answer[0]) + 200),
+        admission=Admission(
+            running=config.query_workers,
+            waiting=config.sparql_queue,
+            per_client=config.sparql_per_client,
+            wait_s=config.query_queue_s,
+            client_header=config.client_header,
+        ),
+        site=Site(store, config.namespace, config.public_url, config.dist_dir, config.root),
+        urls=Urls(config.namespace, config.public_url),
+    )
+    app.extensions["charta"] = state
+    state.descriptions = open_descriptions(config, store)
+    if not config.testing and state.descriptions is not None:
+        threading.Thread(
+            target=prepare, args=(app, state), name="charta-warm-start", daemon=True
+        ).start()
+    return state
+
+
+def open_descriptions(config: Config, store: Store) -> Descriptions | None:
+    """The materialised descriptions of an embedded store: the persisted store's sidecar
+    (``charta build --store-dir`` writes it), else an empty set :func:`prepare` fills."""
+    from server.sparql.embedded import EmbeddedStore
+
+    if not isinstance(store, EmbeddedStore):
+        return None
+    if config.store_dir is not None:
+        found = Descriptions.open(config.store_dir, store.version)
+        if found is not None:
+            return found
+    return Descriptions(store.version)
+
+
+log = logging.getLogger("charta")
+
+
+def prepare(app: Flask, state: State) -> None:
+    """After start-up, in the background: materialise the descriptions (unless a sidecar
+    holds them), then the warm start (:func:`warm`), and say what it did and how long
+    it took. Requests meanwhile are answered as without it."""
+    from server.pages.materialised import subjects
+
+    held = state.descriptions
+    assert held is not None
+    try:
+        iris = subjects(state.store.select, state.config.namespace)
+        if held.filled is None:
+            held.fill(state.store.construct, iris)
+        warm(app, state, iris)
+    except Exception:  # a warm start that fails leaves the server as it was: say so
+        log.exception("charta: warm start failed; answers are computed on request")
+        return
+    assert held.filled is not None and state.warmed is not None
+    kept, resources, took = state.warmed
+    where = "in the persisted store" if held.on_disk else f"materialised in {held.filled[1]:.1f} s"
+    log.warning(
+        "charta: %d of %d descriptions %s; warm start: %d answers of %d resources ready in %.1f s",
+        held.filled[0],
+        len(iris),
+        where,
+        kept,
+        resources,
+        took,
+    )
+
+
+def answer_lang(fmt: object, lang: str) -> str:
+    """The language part of a resource answer's cache key: a page's language; none for
+    RDF, whose bytes are the same whatever language the request asks for."""
+    from server.rdf.formats import HTML
+
+    return lang if fmt == HTML else ""
+
+
+def resource_path(known: Urls, iri: str) -> str | None:
+    """The path the resource view answers ``iri`` at (``id/…``), or None where it answers
+    no description there (outside ``id/``, a moved IRI, a name ending like a suffix)."""
+    from server.urls import MOVED
+
+    if not iri.startswith(known.namespace + "id/"):
+        return None
+    path = iri[len(known.namespace) :]
+    if path in MOVED or known.split_suffix(path)[0] != path:
+        return None
+    return path
+
+
+def warm(app: Flask, state: State, iris: list[str]) -> None:
+    """Every representation of every resource into the answer cache, as a first request
+    for it would put it there: Turtle of every resource first (what crawlers ask),
+    then the other RDF formats, then the pages in each language. Stops when the
+    cache is full, so the most asked-for kinds of answer are the ones kept."""
+    from server.i18n import LANGS
+    from server.rdf.formats import HTML, RDF_FORMATS
+    from server.web.views.representation import described, mementos, render
+
+    t0 = time.perf_counter()
+    kept = 0
+    budget = state.cache.max_bytes * 9 // 10
+    paths = [resource_path(state.urls, iri) for iri in iris]
+    has_past: dict[str, bool] = {}
+    for fmt in [*RDF_FORMATS, HTML]:
+        for iri, path in zip(iris, paths, strict=True):
+            if path is None or state.cache.bytes >= budget:
+                continue
+            answers: dict[str, tuple[bytes, bool]] = {}
+            # A page speaks the language the request asks for (Flask-Babel reads it from
+            # the request), so each is rendered in a request that asks for it, as the
+            # resource view would.
+            for lang in LANGS if fmt == HTML else LANGS[:1]:
+                headers = {"Accept-Language": lang}
+                with app.test_request_context("/" + path, headers=headers):
+                    try:
+                        triples = described(state.store, iri)
+                    except ValueError:
+                        break
+                    if not triples:
+                        break
+                    if path not in has_past:
+                        has_past[path] = bool(mementos(path))
+                    body = render(iri, path, triples, fmt, lang)  # type: ignore[arg-type]
+                    answers[lang] = (body, has_past[path])
+                    version = data_version()[0]
+            if not answers:
+                continue
+            for lang, answer in answers.items():  # the resource view's keys
+                key = ("resource", version, path, getattr(fmt, "name", fmt), answer_lang(fmt, lang))
+                state.cache.put(key, answer)
+            kept += len(answers)
+    resources = len(has_past)
+    state.warmed = (kept, resources, time.perf_counter() - t0)
+
+
+def materialised() -> Callable[[str], list[ox.Triple] | None] | None:
+    """The materialised descriptions' lookup, if they belong to this request's data version."""
+    held = current().descriptions
+    if held is None or held.version != data_version()[0]:
+        return None
+    return held.get
+
+
+def current() -> State:
+    return current_app.extensions["charta"]  # type: ignore[no-any-return]
+
+
+def config() -> Config:
+    return current().config
+
+
+def store() -> Store:
+    return current().store
+
+
+def urls() -> Urls:
+    return current().urls
+
+
+def answer_cache() -> AnswerCache[tuple[bytes, object]]:
+    """Finished answers as ``(body, what else the view needs)``, keyed by data version."""
+    return current().cache
+
+
+def admission() -> Admission:
+    return current().admission
+
+
+def site() -> SiteParts:
+    """Dumps and catalog statistics for the store's current data version."""
+    return current().site.parts()
+
+
+def data_version() -> tuple[str, datetime]:
+    """(version, modified) of the data, read from the store once per request."""
+    seen = g.get("charta_version")
+    if seen is None:
+        st = store()
+        seen = (st.version, st.modified)
+        g.charta_version = seen
+    return seen  # type: ignore[no-any-return]
+
+
+def _per_version(held: dict[str, T], compute: Callable[[], T]) -> T:
+    """``compute()`` once per data version, kept in ``held`` (only the current version's)."""
+    version = data_version()[0]
+    found = held.get(version)
+    if found is None:
+        found = compute()
+        held.clear()
+        held[version] = found
+    return found
+
+
+def super_properties() -> dict[str, set[str]]:
+    """rdfs:subPropertyOf from the store, computed once per data version."""
+    state = current()
+
+    def compute() -> dict[str, set[str]]:
+        rows = state.store.select(f"SELECT ?sub ?sup WHERE {{ ?sub <{RDFS}subPropertyOf> ?sup }}")
+        found: dict[str, set[str]] = {}
+        for r in rows:
+            found.setdefault(r["sub"].value, set()).add(r["sup"].value)
+        return found
+
+    return _per_version(state.supers, compute)
+
+
+def releases() -> list[ReleaseInfo]:
+    """The data's releases, oldest first, read once per data version."""
+    state = current()
+    return _per_version(state.releases, lambda: release_list(state.store, state.urls.series))
+
+
+def find_release(version: str) -> ReleaseInfo | None:
+    return next((r for r in releases() if r.version == version), None)

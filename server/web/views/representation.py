@@ -1,0 +1,317 @@
+"""One resource as an answer: its description, its body in a format, its headers.
+
+Shared by every view that answers with a resource (dereferencing, the catalog's
+VoID, a release's past states), so none of them imports another's blueprint.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pyoxigraph as ox
+from flask import Response, abort, render_template, request
+from jinja2 import Template
+from werkzeug.exceptions import NotAcceptable, PreconditionFailed
+
+from server.pages import describe as description
+from server.pages.describe import describe, iri_ref
+from server.pages.model import build_page, unlabelled
+from server.pages.structured import resource_jsonld
+from server.pipeline.releases import change_summary
+from server.profile import queries
+from server.profile.queries import ReleaseInfo
+from server.rdf.formats import HTML, RDF_FORMATS, RdfFormat
+from server.rdf.namespaces import all_prefixes
+from server.rdf.serialize import serialize
+from server.sparql import Store
+from server.web import state
+from server.web.negotiation import choose_format, choose_lang, finish_data
+from server.web.state import config as cfg
+from server.web.state import site, store, super_properties, urls
+
+#: Longest path below /id/ a resource may have (a longer one is a 400).
+MAX_PATH = 1024
+
+
+def described(st: Store, iri: str, past: bool = False) -> list[ox.Triple]:
+    """The resource's triples, download and endpoint URLs pointing where this server is reached.
+
+    ``past``: a release's state (``st`` a ``GraphView``), without the computed catalog
+    statistics, which describe the current dumps.
+    """
+    stats = None if past else site().stats
+    known = None if past else state.materialised()
+    triples = describe(st, iri, stats, known)
+    return description.relocate(triples, cfg().namespace, cfg().public_url)
+
+
+def format_asked(suffix: str | None) -> RdfFormat | str | None:
+    """The format a request asks for, or None where none of ours fits: an unknown IRI
+    is a 404 whatever the client accepts, so the 406 waits until the resource is found
+    (then ``choose_format(suffix)`` raises it)."""
+    try:
+        return choose_format(suffix)
+    except NotAcceptable:
+        return None
+
+
+def mementos(path: str) -> list[ReleaseInfo]:
+    """The releases whose state says anything about the resource at ``path``, oldest first:
+    its Mementos (RFC 7089). A path that is no IRI is a 400."""
+    try:
+        iri = iri_ref(urls().iri(path))
+    except ValueError as exc:
+        abort(400, str(exc))
+    return queries.states_of(store(), iri, state.releases())
+
+
+def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]:
+    """The extra data each kind of page shows beyond its statements."""
+    ns = cfg().namespace
+    vocab = urls().vocabulary
+    if kind in ("charta", "theme", "goal"):
+        themes = queries.themes_and_goals(st, ns, lang)
+        theme = next(
+            (t for t in themes if t.iri == iri or any(g.iri == iri for g in t.goals)), None
+        )
+        extra: dict[str, object] = {"themes": themes, "theme": theme}
+        if kind == "goal":
+            extra["measures"] = queries.measures(st, vocab, lang, goal=iri)
+        return extra
+    if kind == "body":
+        return {
+            "activities": queries.activities_of(st, iri, lang),
+            "joinings": queries.joinings(st, vocab, lang, institution=iri),
+            "measures": queries.measures(st, vocab, lang, lead=iri),
+        }
+    if kind == "paper":
+        return {"steps": queries.beratungsfolge(st, iri, lang, vocab)}
+    if kind == "programme":
+        return {"parts": queries.parts_of(st, iri, lang, vocab)}
+    if kind == "document":
+        return {"citing": queries.citing(st, iri, lang, vocab)}
+    if kind == "release":
+        release = state.find_release(iri.rsplit("/", 1)[-1])
+        if release is None:
+            return {}
+        changed, total = change_summary(
+            cfg().root,
+            ns,
+            release.version,
+            release.previous,
+            lang,
+            urls().local,
+            super_properties(),
+        )
+        return {
+            "release": release,
+            "changed": changed,
+            "changed_total": total,
+            "dumps": release_dumps(release.version, lang),
+        }
+    return {}
+
+
+#: A release's files, in the order the page offers them (the most usual format first).
+DUMP_FILES = ("charta.ttl", "charta.nt.gz", "charta.nt", "charta.jsonld", "charta.rdf")
+
+
+def release_dumps(version: str, lang: str) -> list[tuple[str, str, str | None]]:
+    """A release's dumps as (file name, format, size): the size where this checkout holds
+    the files (a remote store may list a release whose files are elsewhere)."""
+    from server.pipeline.releases import RELEASES_DIR
+    from server.rdf.labels import FORMAT_NAMES, byte_size
+
+    folder = cfg().root / RELEASES_DIR / version / "dumps"
+    formats = {"ttl": "RDF_TURTLE", "nt": "RDF_N_TRIPLES", "jsonld": "JSON_LD", "rdf": "RDF_XML"}
+    out = []
+    for name in DUMP_FILES:
+        stem = name.removesuffix(".gz").rsplit(".", 1)[-1]
+        fmt = FORMAT_NAMES[formats[stem]] + (", gzip" if name.endswith(".gz") else "")
+        try:
+            size: str | None = byte_size((folder / name).stat().st_size, lang)
+        except OSError:
+            size = None
+        out.append((name, fmt, size))
+    return out
+
+
+#: Most values a page looks labels up for beyond its description (one query).
+MAX_LOOKUPS = 300
+
+
+def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
+    """The labels the store has for ``iris``: a page names the catalog's example resources
+    and a VoID partition's classes, which the description itself does not label.
+
+    An area of the official list (``…/politicalGeocoding/districtKey/05978``) is named
+    after the body whose territory the data says it is (``cgi:gebiet``): "Kreis Unna".
+    """
+    refs = []
+    for iri in iris[:MAX_LOOKUPS]:
+        try:
+            refs.append(iri_ref(iri))
+        except ValueError:
+            continue
+    if not refs:
+        return []
+    pref = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
+    values = f"VALUES ?x {{ {' '.join(refs)} }}"
+    # Two queries, not a UNION with BIND: Virtuoso 7.2 answered that form with nothing.
+    return st.construct(
+        f"CONSTRUCT {{ ?x ?p ?l }} WHERE {{ {values} ?x ?p ?l "
+        f"FILTER(?p IN ({description.LABEL_LIST})) }}"
+    ) + st.construct(
+        f"CONSTRUCT {{ ?x {pref} ?l }} WHERE {{ {values} "
+        f"?b <{urls().vocabulary}gebiet> ?x ; {pref} ?l }}"
+    )
+
+
+def with_goal_key(data: dict[str, object], extra: dict[str, object], iri: str) -> dict[str, object]:
+    """A goal's key ("II.1") as its schema.org termCode: the goal has no notation of its
+    own, the key is its theme's numeral and its place (queries.Goal.key)."""
+    theme = extra.get("theme")
+    for goal in getattr(theme, "goals", []):
+        if goal.iri == iri and goal.key:
+            data["termCode"] = goal.key
+    return data
+
+
+def timemap_page(iri: str, path: str, found: list[ReleaseInfo]) -> Response:
+    """A resource's TimeMap as a page a person reads (a browser following "All states"):
+    each release's state with its date, newest first; machines get the link format."""
+    from server.pages.describe import LABEL_LIST
+
+    lang = choose_lang()
+    rows = store().select(
+        f"SELECT ?l WHERE {{ {iri_ref(iri)} ?p ?l FILTER(?p IN ({LABEL_LIST})) }}"
+    )
+    labels: dict[str, str] = {}
+    for r in rows:
+        term = r["l"]
+        labels[(term.language or "") if isinstance(term, ox.Literal) else ""] = term.value
+    label = next((labels[k] for k in (lang, "de", "en", "") if k in labels), "/" + path)
+    body = render_template(
+        "timemap.html",
+        lang=lang,
+        label=label,
+        path=path,
+        states=[(r, urls().memento(r.version, path)) for r in reversed(found)],
+    )
+    return Response(body, mimetype="text/html")
+
+
+def represent(
+    iri: str, path: str, triples: list[ox.Triple], fmt: RdfFormat | str, suffix: str | None
+) -> Response:
+    """One resource in one format, with validators and alternates."""
+    lang = choose_lang()
+    return respond(path, fmt, suffix, render(iri, path, triples, fmt, lang), lang)
+
+
+def render(
+    iri: str,
+    path: str,
+    triples: list[ox.Triple],
+    fmt: RdfFormat | str,
+    lang: str,
+    st: Store | None = None,
+    memento: ReleaseInfo | None = None,
+) -> bytes:
+    """The body of one representation: an HTML page or a serialised RDF description.
+
+    ``st`` and ``memento``: a release's state (a ``GraphView`` of the store) and the
+    release; its page links to the same release's states and says which it shows.
+    """
+    st = st or store()
+    link = urls().local
+    if memento is not None:
+        link = partial(urls().memento_link, memento.version)
+    if memento is not None:
+        path = urls().memento(memento.version, path).lstrip("/")  # the formats of this state
+    if fmt == HTML:
+        triples = triples + labels_of(st, unlabelled(triples))
+        page = build_page(iri, triples, lang, urls().vocabulary, link, super_properties())
+        names: list[str | Template] = [f"resource/{page.kind}.html", "resource/generic.html"]
+        extra = kind_context(st, page.kind, iri, lang)
+        body = render_template(
+            names,
+            page=page,
+            path=path,
+            formats=RDF_FORMATS,
+            max_incoming=description.MAX_INCOMING,
+            link=link,
+            jsonld=with_goal_key(resource_jsonld(page, triples, st, urls(), lang), extra, iri),
+            memento=memento,
+            # A resource the current data no longer holds has no current page to link to
+            # (the link would be a 404): a past state then says it is gone instead.
+            current_exists=memento is None or bool(described(store(), iri)),
+            **extra,
+        )
+        return body.encode("utf-8")
+    assert isinstance(fmt, RdfFormat)
+    return serialize(triples, fmt, all_prefixes(cfg().namespace))
+
+
+def respond(
+    path: str,
+    fmt: RdfFormat | str,
+    suffix: str | None,
+    body: bytes,
+    lang: str,
+    original: str | None = None,
+    has_past: bool = False,
+) -> Response:
+    """Headers for one representation: type, validators, Content-Location, alternates.
+
+    ``path`` is where this representation answers (a memento's own path); ``original``,
+    for a memento, the resource's path (the Memento headers are the caller's).
+    ``has_past``: a release holds a state of it, so its TimeGate and TimeMap are named.
+    """
+    if fmt == HTML:
+        resp = Response(body, mimetype="text/html")
+        resp.vary.add("Accept-Language")
+        resp.vary.add("Cookie")
+        tag = f"html-{lang}"
+    else:
+        assert isinstance(fmt, RdfFormat)
+        resp = Response(body, mimetype=fmt.media_type)
+        tag = fmt.suffix
+    if suffix is None:
+        ext = "html" if fmt == HTML else fmt.suffix  # type: ignore[union-attr]
+        resp.headers["Content-Location"] = f"/{path}.{ext}"
+    links = urls().alternates(path)
+    if original is None and has_past:  # RFC 7089: where this resource's past is
+        links += ", " + urls().memento_links(path)
+    resp.headers["Link"] = links
+    return preconditions(finish_data(resp, tag))
+
+
+def preconditions(resp: Response) -> Response:
+    """``If-Match`` and ``If-Unmodified-Since`` (RFC 9110 §13.1.1, §13.1.4): 412 when the
+    representation is not the one the client names (they were ignored: a client
+    checking that a resource is unchanged before acting on it was always told yes).
+
+    ``If-Match`` compares strongly with this answer's ETag (the gzip variant has its
+    own); ``If-Unmodified-Since`` counts only without ``If-Match``, as §13.2.2 says.
+    """
+    if resp.status_code != 200:
+        return resp
+    etag, weak = resp.get_etag()
+    if "If-Match" in request.headers:
+        wanted = request.if_match
+        held = etag is not None and not weak
+        if not (held and (wanted.star_tag or wanted.contains(etag or ""))):
+            from server.web.errors import error_response
+
+            return error_response(
+                PreconditionFailed(f"If-Match: the current representation has ETag {etag!r}.")
+            )
+    elif request.if_unmodified_since is not None and resp.last_modified is not None:
+        if resp.last_modified > request.if_unmodified_since:
+            from server.web.errors import error_response
+
+            return error_response(
+                PreconditionFailed("If-Unmodified-Since: the resource changed after that date.")
+            )
+    return resp
