@@ -539,9 +539,9 @@ def prepare(target: float, work: Path, reuse: bool) -> tuple[dict, Path]:
     with ``reuse`` take what an earlier run prepared (its preparation figures too)."""
     from server.config import Config
     from server.pages.materialised import SIDECAR, write_sidecar
+    from server.pipeline.backends import open_store
     from server.pipeline.build import SEARCH_FILE, build_site
     from server.pipeline.search import SearchIndex
-    from server.sparql.embedded import EmbeddedStore
 
     here = work / f"{target:.0e}".replace("+0", "")
     project, dist, store_dir = here / "project", here / "dist", here / "store"
@@ -581,7 +581,7 @@ def prepare(target: float, work: Path, reuse: bool) -> tuple[dict, Path]:
         )
         print(f"materialised {n} descriptions {time.perf_counter() - t0:.2f} s", flush=True)
     if not (dist / SEARCH_FILE).exists():  # prepared before builds saved the index
-        store = EmbeddedStore(
+        store = open_store(
             Config(root=project, namespace=NS, query_workers=1, store_dir=store_dir).validated()
         )
         (dist / SEARCH_FILE).write_bytes(SearchIndex(store, NS).to_json())

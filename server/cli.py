@@ -260,7 +260,7 @@ def serve(
     hold no Python thread), never Werkzeug's development server, so the
     README's one command is a real deployment.
     """
-    from server.web.app import describe_store, protection, refusal
+    from server.pipeline.backends import backend_for
 
     config = _config(
         namespace=namespace,
@@ -272,14 +272,15 @@ def serve(
     _check_can_listen(host, port)
     if config.dist_dir is not None and not (config.dist_dir / "metadata.nt").is_file():
         fail(f"{config.dist_dir}: no build there (run 'charta build --out {config.dist_dir}')")
-    refused, validate = refusal(config)
+    backend = backend_for(config)
+    refused, validate = backend.refusal(config)
     if refused:
         fail(f"refusing to start: {refused}")
     if validate:
         _require_conforming(config, "refusing to start", 2)
-    where = describe_store(config)
+    where = backend.describe(config)
     click.echo(f"charta: serving {where} at http://{host}:{port}/ with {workers} worker(s)")
-    click.echo(f"charta: {protection(config)}")
+    click.echo(f"charta: {backend.protection(config)}")
     from server.web.http_server import run_granian
 
     run_granian(config, host, port, workers)
@@ -304,12 +305,14 @@ def load(store_url: str, update_url: str | None, namespace: str | None) -> None:
     temporary graph and then moved over the live graph in one update, so
     readers never see half a load.
     """
-    from server.pipeline.load import load as run_load
+    from server.pipeline.backends import backend_for
 
     config = _config(namespace=namespace, store_url=store_url, store_update_url=update_url)
     _require_conforming(config, "not loaded", 1)
     try:
-        result = run_load(config.root, config.namespace, store_url, config.store_update_url)
+        loader = backend_for(config).load
+        assert loader is not None  # --store chooses the remote backend, which loads
+        result = loader(config, store_url)
     except Exception as exc:  # the server's own words are the most useful message here
         fail(f"{store_url}: load failed: {_reason(exc)}")
     click.echo(f"loaded {result.triples} triples into <{result.graph}> (version {result.version})")
@@ -333,10 +336,10 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
     The same limits as /sparql apply: read-only, no SERVICE, the configured
     timeout and row limit (a cut answer is reported on stderr).
     """
+    from server.pipeline.backends import open_store
     from server.rdf.formats import BY_NAME as RDF_BY_NAME
     from server.sparql import QueryJob, QueryRefusedError, StoreError, results
     from server.sparql.policy import check
-    from server.web.app import make_store
 
     if text == "-":
         text = sys.stdin.read()
@@ -363,7 +366,7 @@ def query(text: str, fmt: str, store_url: str | None, namespace: str | None) -> 
     else:
         fail(f"query: unknown results format {fmt!r} (json, xml, csv, tsv)")
     try:
-        store = make_store(config)
+        store = open_store(config)
         answer = store.sparql(
             QueryJob(
                 info.text,  # the policy's canonical text, never the given one

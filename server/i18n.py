@@ -2,9 +2,10 @@
 
 Message ids are English (the ecosystem's norm); ``de`` and any further language
 have a catalogue, English needs none. Views choose the language
-(:func:`server.web.negotiation.choose_lang`), Flask-Babel translates the
-templates in it (:func:`init_app`), and code that gets a language passed in
-(dates and values in :mod:`server.rdf.labels`) asks :func:`translations` for it.
+(``server.web.negotiation.choose_lang``), Flask-Babel translates the
+templates in it (set up in ``server.web.app``: this module knows no web module),
+and code that gets a language passed in (dates and values in
+:mod:`server.rdf.labels`) asks :func:`translations` for it.
 
 Run as ``python -m server.i18n extract|update|compile|check`` to maintain the
 catalogues; docs/translations.md says when.
@@ -22,7 +23,6 @@ from babel.support import NullTranslations, Translations
 
 if TYPE_CHECKING:
     from babel.messages.catalog import Message
-    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -47,24 +47,6 @@ def translations(lang: str) -> NullTranslations:
     if lang == SOURCE_LANG:
         return NullTranslations()
     return Translations.load(str(TRANSLATIONS), [lang], DOMAIN)
-
-
-def init_app(app: Flask) -> None:
-    """Flask-Babel on the app: the templates' ``_()`` and ``{% trans %}`` speak the page
-    language, chosen as every view chooses it (``?lang=``, cookie, Accept-Language)."""
-    from flask_babel import Babel
-
-    from server.web.negotiation import choose_lang
-
-    Babel(
-        app,
-        locale_selector=choose_lang,
-        default_locale=DEFAULT_LANG,
-        default_translation_directories=str(TRANSLATIONS),
-        default_domain=DOMAIN,
-    )
-    app.jinja_env.globals["other_langs"] = other_langs
-    app.jinja_env.globals["lang_name"] = lang_name
 
 
 def other_langs(lang: str) -> list[str]:

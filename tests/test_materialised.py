@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 
 from server.config import Config
 from server.pages.materialised import SIDECAR, Descriptions, subjects
+from server.pipeline.build import persist
 from server.rdf.formats import RDF_FORMATS
-from server.sparql.persisted import write_store_dir
 from server.web import state
 from server.web.app import create_app
 from tests.conftest import NS, ROOT
@@ -27,7 +27,7 @@ from tests.conftest import NS, ROOT
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("materialised") / "store"
-    write_store_dir(ROOT, NS, out)
+    persist(Config(root=ROOT, namespace=NS).validated(), out)
     return out
 
 

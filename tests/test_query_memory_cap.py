@@ -15,8 +15,9 @@ import logging
 import pytest
 
 from server.config import Config
+from server.pipeline.backends import backend_for
 from server.sparql.sandbox import probe_memory_cap
-from server.web.app import create_app, protection, refusal
+from server.web.app import create_app
 from tests.conftest import ROOT
 
 IMPOSSIBLE_MB = 2**44
@@ -24,7 +25,7 @@ IMPOSSIBLE_MB = 2**44
 
 def test_a_cap_the_system_allows_is_set() -> None:
     assert probe_memory_cap(1024) == ""
-    said = protection(Config(root=ROOT).validated())
+    said = backend_for(Config(root=ROOT).validated()).protection(Config(root=ROOT).validated())
     assert "1024 MB beyond the data" in said and "memory cannot be capped" not in said
 
 
@@ -32,7 +33,7 @@ def test_required_cap_that_cannot_be_set_refuses_workers_and_serve() -> None:
     config = Config(
         root=ROOT, testing=True, query_memory_mb=IMPOSSIBLE_MB, query_memory_required=True
     ).validated()
-    refused, _ = refusal(config)
+    refused, _ = backend_for(config).refusal(config)
     assert refused is not None and "memory cannot be capped" in refused
     assert "setrlimit" in refused
     client = create_app(config).test_client()
@@ -45,8 +46,10 @@ def test_without_the_policy_uncapped_workers_start_and_say_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = Config(root=ROOT, testing=True, query_memory_mb=IMPOSSIBLE_MB).validated()
-    assert refusal(config)[0] is None
-    assert "WARNING: query workers' memory cannot be capped" in protection(config)
+    assert backend_for(config).refusal(config)[0] is None
+    assert "WARNING: query workers' memory cannot be capped" in backend_for(config).protection(
+        config
+    )
     client = create_app(config).test_client()
     with caplog.at_level(logging.WARNING, logger="server.sparql.sandbox"):
         r = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "*/*"})

@@ -112,8 +112,8 @@ def test_the_index_at_a_million_triples_holds_every_text(tmp_path_factory) -> No
     import pyoxigraph as ox
 
     from server.config import Config
+    from server.pipeline.backends import open_store
     from server.pipeline.search import _TEXT_PREDICATES, SearchIndex
-    from server.sparql.embedded import EmbeddedStore
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
@@ -123,7 +123,7 @@ def test_the_index_at_a_million_triples_holds_every_text(tmp_path_factory) -> No
     root = tmp_path_factory.mktemp("million")
     assert generate(1_000_000, root) >= 1_000_000
     config = Config(root=root, testing=True, query_workers=1).validated()
-    store = EmbeddedStore(config)
+    store = open_store(config)
     index = SearchIndex(store, config.namespace)
     index.label(NS + "id/charta", "de")  # builds it
     ours = NS + "id/"

@@ -9,6 +9,7 @@ temporal coverage) are computed here from the data, never written by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 from collections import Counter
@@ -22,10 +23,17 @@ import pyoxigraph as ox
 
 from server.config import Config
 from server.i18n import DEFAULT_LANG, LANGS
+from server.pages.materialised import SIDECAR, write_sidecar
+from server.pages.releases import releases
+from server.pipeline.backends import PERSISTED, checkout_store
+from server.pipeline.search import SearchIndex
+from server.pipeline.sources import Checkout
 from server.rdf.formats import BY_SUFFIX, RdfFormat
 from server.rdf.namespaces import DCAT, DCTERMS, FORMATS, RDF, VOID, XSD, all_prefixes
 from server.rdf.serialize import value_of
-from server.sparql import Store
+from server.sparql import Store, StoreError
+from server.sparql.persisted import StoreMeta, write_store_dir
+from server.urls import Urls
 
 DCT = DCTERMS
 SPDX = "http://spdx.org/rdf/terms#"
@@ -150,7 +158,7 @@ def _dump_targets(store: Store, namespace: str) -> list[tuple[str, str]]:
     return [(r["d"].value, r["url"].value[len(namespace) + len("dumps/") :]) for r in rows]
 
 
-def _format_of(filename: str) -> tuple[RdfFormat, bool]:
+def format_of(filename: str) -> tuple[RdfFormat, bool]:
     name, gz = (filename[:-3], True) if filename.endswith(".gz") else (filename, False)
     suffix = name.rsplit(".", 1)[-1]
     if suffix not in BY_SUFFIX:
@@ -158,7 +166,7 @@ def _format_of(filename: str) -> tuple[RdfFormat, bool]:
     return BY_SUFFIX[suffix], gz
 
 
-def _lit(value: object, datatype: str) -> ox.Literal:
+def literal(value: object, datatype: str) -> ox.Literal:
     return ox.Literal(str(value), datatype=ox.NamedNode(XSD + datatype))
 
 
@@ -174,7 +182,7 @@ def build(
     prefixes = all_prefixes(namespace)
     result = Build(triples=len(triples))
     for dist, filename in _dump_targets(store, namespace):
-        fmt, gz = _format_of(filename)
+        fmt, gz = format_of(filename)
         if fmt.suffix == "nt":
             data = ntriples(triples)
         else:  # pyoxigraph keeps input order, so sorted triples give the same bytes every time
@@ -204,9 +212,6 @@ def robots_txt(store: Store, namespace: str, site: str) -> bytes:
     ``/sparql?`` as ``/sparql``. ``Disallow: /sparql`` means the same to both:
     the editor and every query, not ``/search`` or the pages.
     """
-    from server.profile.queries import releases
-    from server.urls import Urls
-
     urls = Urls(namespace)
     lines = ["User-agent: *", "Disallow: /sparql"]
     lines += [f"Disallow: {urls.release_endpoint(r.version)}" for r in releases(store, urls.series)]
@@ -220,7 +225,7 @@ def _metadata(
     """Distribution sizes and checksums, dataset coverage and VoID, as triples."""
     out: list[ox.Triple] = []
     nn = ox.NamedNode
-    day = _lit(modified.date().isoformat(), "date")
+    day = literal(modified.date().isoformat(), "date")
 
     def add(
         s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal
@@ -229,7 +234,7 @@ def _metadata(
 
     for dump in result.dumps.values():
         dist = nn(dump.distribution)
-        add(dist, DCAT + "byteSize", _lit(dump.size, "nonNegativeInteger"))
+        add(dist, DCAT + "byteSize", literal(dump.size, "nonNegativeInteger"))
         checksum = ox.BlankNode(f"checksum-{hashlib.sha1(dump.filename.encode()).hexdigest()[:12]}")
         add(dist, SPDX + "checksum", checksum)
         out.append(ox.Triple(checksum, RDF_TYPE, nn(SPDX + "Checksum")))
@@ -240,7 +245,7 @@ def _metadata(
                 nn(SPDX + "checksumAlgorithm_sha256"), RDF_TYPE, nn(SPDX + "ChecksumAlgorithm")
             )
         )
-        add(checksum, SPDX + "checksumValue", _lit(dump.sha256, "hexBinary"))
+        add(checksum, SPDX + "checksumValue", literal(dump.sha256, "hexBinary"))
         add(dist, DCT + "modified", day)
 
     datasets = [
@@ -285,14 +290,14 @@ def _metadata(
             period = ox.BlankNode("temporal-coverage")
             add(d, DCT + "temporal", period)
             out.append(ox.Triple(period, RDF_TYPE, nn(DCT + "PeriodOfTime")))
-            add(period, DCAT + "startDate", _lit(dates[0], "date"))
-            add(period, DCAT + "endDate", _lit(dates[-1], "date"))
-        out.extend(_void(d, namespace, triples, result))
+            add(period, DCAT + "startDate", literal(dates[0], "date"))
+            add(period, DCAT + "endDate", literal(dates[-1], "date"))
+        out.extend(void_statistics(d, namespace, triples, result))
     # Every checksum names the same algorithm, whose type was added once per dump.
     return list(dict.fromkeys(out))
 
 
-def _void(
+def void_statistics(
     dataset: ox.NamedNode,
     namespace: str,
     triples: list[ox.Triple],
@@ -345,22 +350,28 @@ def _void(
     own = namespace + "ontology#"  # our terms' namespace; the vocabulary's IRI is {ns}ontology
     for vocab in sorted({namespace + "ontology" if v == own else v for v in vocabularies}):
         add(dataset, VOID + "vocabulary", nn(vocab))
-    add(dataset, VOID + "triples", _lit(len(triples), "integer"))
-    add(dataset, VOID + "entities", _lit(len(entities), "integer"))
-    add(dataset, VOID + "distinctSubjects", _lit(len({str(t.subject) for t in triples}), "integer"))
-    add(dataset, VOID + "distinctObjects", _lit(len({str(t.object) for t in triples}), "integer"))
-    add(dataset, VOID + "properties", _lit(len(by_property), "integer"))
-    add(dataset, VOID + "classes", _lit(len(by_class), "integer"))
+    add(dataset, VOID + "triples", literal(len(triples), "integer"))
+    add(dataset, VOID + "entities", literal(len(entities), "integer"))
+    add(
+        dataset,
+        VOID + "distinctSubjects",
+        literal(len({str(t.subject) for t in triples}), "integer"),
+    )
+    add(
+        dataset, VOID + "distinctObjects", literal(len({str(t.object) for t in triples}), "integer")
+    )
+    add(dataset, VOID + "properties", literal(len(by_property), "integer"))
+    add(dataset, VOID + "classes", literal(len(by_class), "integer"))
     for cls in sorted(by_class):
         node = ox.BlankNode("class-" + hashlib.sha1(cls.encode()).hexdigest()[:12])
         add(dataset, VOID + "classPartition", node)
         add(node, VOID + "class", nn(cls))
-        add(node, VOID + "entities", _lit(len(by_class[cls]), "integer"))
+        add(node, VOID + "entities", literal(len(by_class[cls]), "integer"))
     for prop in sorted(by_property):
         node = ox.BlankNode("property-" + hashlib.sha1(prop.encode()).hexdigest()[:12])
         add(dataset, VOID + "propertyPartition", node)
         add(node, VOID + "property", nn(prop))
-        add(node, VOID + "triples", _lit(by_property[prop], "integer"))
+        add(node, VOID + "triples", literal(by_property[prop], "integer"))
     return out
 
 
@@ -387,11 +398,15 @@ def _release_files(store: Store, namespace: str, root: Path) -> list[ox.Triple]:
         dist = nn(r["d"].value)
         checksum = ox.BlankNode(f"release-{hashlib.sha1(r['url'].value.encode()).hexdigest()[:12]}")
         out += [
-            ox.Triple(dist, nn(DCAT + "byteSize"), _lit(path.stat().st_size, "nonNegativeInteger")),
+            ox.Triple(
+                dist, nn(DCAT + "byteSize"), literal(path.stat().st_size, "nonNegativeInteger")
+            ),
             ox.Triple(dist, nn(SPDX + "checksum"), checksum),
             ox.Triple(checksum, RDF_TYPE, nn(SPDX + "Checksum")),
             ox.Triple(checksum, nn(SPDX + "algorithm"), nn(SPDX + "checksumAlgorithm_sha256")),
-            ox.Triple(checksum, nn(SPDX + "checksumValue"), _lit(listed[path.name], "hexBinary")),
+            ox.Triple(
+                checksum, nn(SPDX + "checksumValue"), literal(listed[path.name], "hexBinary")
+            ),
         ]
     return out
 
@@ -482,7 +497,7 @@ def load_build(out: Path) -> Build:
         elif t.predicate.value == DCAT + "byteSize":
             sizes[value_of(t.subject)] = int(value_of(t.object))
     for filename, digest in read_sums(out / "dumps" / "SHA256SUMS"):
-        fmt, gz = _format_of(filename)
+        fmt, gz = format_of(filename)
         node = f"checksum-{hashlib.sha1(filename.encode()).hexdigest()[:12]}"
         path = out / "dumps" / filename
         # Files stay on disk and are streamed; hashing a million-triple build at
@@ -508,6 +523,17 @@ def load_build(out: Path) -> Build:
     return result
 
 
+def persist(config: Config, out: Path) -> StoreMeta:
+    """Write the checkout's persisted store to ``out`` and, beside it, every resource's
+    description of the same data version: read with one lookup on a first touch
+    instead of a CONSTRUCT (server/pages/materialised.py)."""
+
+    def descriptions(store: ox.Store, version: str, folder: Path) -> None:
+        write_sidecar(store, config.namespace, version, folder / SIDECAR)
+
+    return write_store_dir(Checkout.of(config), config.namespace, out, beside=descriptions)
+
+
 def build_site(config: Config, store_dir: Path | None = None) -> Build:
     """What ``charta build`` makes, from the checkout the config names: the persisted
     store (when ``store_dir`` is given), the dumps, statistics and the search index.
@@ -515,16 +541,11 @@ def build_site(config: Config, store_dir: Path | None = None) -> Build:
     The one recipe: the CLI and the benchmarks both call it, so they cannot drift.
     Validation is the caller's (it decides how to report violations).
     """
-    import dataclasses
-
-    from server.pipeline.search import SearchIndex
-    from server.sparql import StoreError
-    from server.sparql.embedded import EmbeddedStore
-    from server.sparql.persisted import write_store_dir
-
-    if store_dir is not None:
-        write_store_dir(config.root, config.namespace, store_dir)
-    store = EmbeddedStore(dataclasses.replace(config, query_workers=1, store_dir=store_dir))
+    if store_dir is None:
+        store: Store = checkout_store(config, workers=1)
+    else:
+        persist(config, store_dir)
+        store = PERSISTED.open(dataclasses.replace(config, query_workers=1, store_dir=store_dir))
     result = build(store, config.namespace, config.public_url, config.root)
     try:
         result.search = SearchIndex(store, config.namespace).to_json()

@@ -49,6 +49,7 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from server.pipeline.files import SOURCE_DIRS, load_turtle, read_utf8, source_files
 from server.rdf import namespaces as ns
 
 #: File name of the metadata; ``sources.source_files`` finds it below ``data/``.
@@ -242,12 +243,10 @@ class _Context:
 
 
 def _context(root: Path, namespace: str) -> _Context:
-    from server.pipeline.sources import SOURCE_DIRS, parse_into, source_files
-
     store = ox.Store()
     for src in source_files(root, SOURCE_DIRS):
         if src.path.suffix == ".ttl":
-            parse_into(store, src.path, namespace)
+            load_turtle(store, src.path, read_utf8(src.path), namespace)
     goals: dict[str, str] = {}
     rows = store.query(
         f"""SELECT ?g ?n ?p WHERE {{

@@ -35,8 +35,26 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from server.config import Config
-from server.pipeline.build import SPDX, Build, Dump, _format_of, _lit, _void, read_sums, sums_text
+from server.pipeline.backends import checkout_store
+from server.pipeline.build import (
+    SPDX,
+    Build,
+    Dump,
+    build,
+    format_of,
+    literal,
+    read_sums,
+    sums_text,
+    void_statistics,
+)
 from server.pipeline.sources import RELEASE_DESCRIPTION, RELEASE_DUMP
+from server.rdf.labels import (
+    LabelIndex,
+    format_literal,
+    local_name,
+    standard_label,
+    value_label,
+)
 from server.rdf.namespaces import ADMS, DCAT, DCATAP, DCATDE, DCTERMS, RDF, SKOS, VOID, all_prefixes
 from server.rdf.serialize import value_of
 from server.sparql import Store
@@ -209,10 +227,6 @@ def make_release(config: Config, version: str, notes: str, now: datetime | None 
     under a temporary name and renamed into place, so an interrupted release
     leaves no half of one.
     """
-    import dataclasses
-
-    from server.pipeline.build import build
-    from server.sparql.embedded import EmbeddedStore
 
     if not VERSION.match(version):
         raise ReleaseError(
@@ -231,7 +245,7 @@ def make_release(config: Config, version: str, notes: str, now: datetime | None 
         )
     previous = earlier[-1] if earlier else None
     # The checkout's sources, parsed now (never a persisted store, which may be older).
-    store = EmbeddedStore(dataclasses.replace(config, store_dir=None))
+    store = checkout_store(config)
     built = build(store, config.namespace)
     dump = next(d for d in built.dumps.values() if d.fmt.suffix == "nt")
     nt = gzip.decompress(dump.read()) if dump.gzipped else dump.read()
@@ -316,7 +330,7 @@ def _description(
 
 
 def _stamp(issued: datetime) -> ox.Literal:
-    return _lit(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), "dateTime")
+    return literal(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), "dateTime")
 
 
 def _dataset(
@@ -429,13 +443,13 @@ def _counts(
     partitions: those are blank nodes, which get new labels at every parse, so every
     later release would list them as changed (and the same data would no longer give
     the same dump bytes)."""
-    dumps = Build(dumps={n: Dump.of(n, *_format_of(n), "", b"") for n in files})
+    dumps = Build(dumps={n: Dump.of(n, *format_of(n), "", b"") for n in files})
     base = f"{namespace}{RELEASES_DIR}/{version}/dumps/"
     endpoint = Urls(namespace).absolute(f"version/{version}/sparql")
     partitions = {VOID + "classPartition", VOID + "propertyPartition"}
     return [
         t
-        for t in _void(rel, namespace, triples, dumps, base, endpoint)
+        for t in void_statistics(rel, namespace, triples, dumps, base, endpoint)
         if isinstance(t.subject, ox.NamedNode) and t.predicate.value not in partitions
     ]
 
@@ -494,14 +508,6 @@ def change_summary(
     standard super-property (``supers``, rdfs:subPropertyOf): the page lists the
     change once, under ours; the patch holds both.
     """
-    from server.rdf.labels import (
-        LabelIndex,
-        format_literal,
-        local_name,
-        standard_label,
-        value_label,
-    )
-
     folders = [Path(root) / RELEASES_DIR / version]
     if previous is not None:
         folders.append(

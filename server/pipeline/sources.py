@@ -11,114 +11,53 @@ error (rdflib does not); rdflib then builds the graphs pyshacl needs.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
 
+from server.config import Config
+from server.pipeline.files import (
+    METADATA,
+    OPTIONAL_DIRS,
+    RELEASE_DESCRIPTION,
+    RELEASE_DUMP,
+    SHAPES_DIR,
+    SOURCE_DIRS,
+    SourceError,
+    SourceFile,
+    is_register,
+    load_turtle,
+    read_utf8,
+    source_files,
+    turtle_error,
+)
+from server.pipeline.register import RegisterError, convert, table_paths
 from server.rdf.serialize import rdflib_term
+from server.urls import Urls
 
-SOURCE_DIRS = ("ontology", "data", "releases")
-#: Folders a checkout may lack: before its first release there is no ``releases/``.
-OPTIONAL_DIRS = ("releases",)
-#: Inside ``releases/<version>/``: the release's catalog description (a source, loaded
-#: into the default graph with the data) and its frozen N-Triples dump (its own graph).
-RELEASE_DESCRIPTION = "release.ttl"
-RELEASE_DUMP = "dumps/charta.nt"
-#: The register's CSVW metadata (server/pipeline/register.py); its tables lie beside it.
-METADATA = "csv-metadata.json"
-SHAPES_DIR = "shapes"
-
-
-class SourceError(Exception):
-    """A file that cannot be read or parsed; ``str()`` is ``file:line: what``."""
-
-    def __init__(
-        self, path: Path | str, line: int | None, message: str, text: str | None = None
-    ) -> None:
-        self.path = Path(path)
-        self.line = line
-        self.message = message
-        #: The whole report where the finding has its own form (a register table's
-        #: ``file:LINE:COLUMN: German`` / ``  en: English``, RegisterError).
-        self.text = text
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        if self.text is not None:
-            return self.text
-        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        return f"{where}: {self.message}"
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One Turtle file and the role it plays (ontology, data or shapes)."""
-
-    path: Path
-    role: str
-
-
-def source_files(root: Path, roles: Iterable[str] = (*SOURCE_DIRS, SHAPES_DIR)) -> list[SourceFile]:
-    """The ``*.ttl`` files below each role folder, in a stable order."""
-    root = Path(root)
-    if not root.is_dir():
-        raise SourceError(root, None, "no such folder")
-    files: list[SourceFile] = []
-    for role in roles:
-        folder = root / role
-        if not folder.is_dir():
-            if role in OPTIONAL_DIRS:
-                continue
-            raise SourceError(folder, None, "folder missing (expected ontology/, data/, shapes/)")
-        if role == "releases":  # the frozen dumps are graphs of their own, not sources
-            files.extend(  # not releases/.<v>.making-<pid>/, an unfinished one
-                SourceFile(p, role)
-                for p in sorted(folder.glob(f"*/{RELEASE_DESCRIPTION}"))
-                if not p.parent.name.startswith(".")
-            )
-            continue
-        files.extend(SourceFile(p, role) for p in sorted(folder.rglob("*.ttl")))
-        if role == "data":  # after the Turtle: the tables refer to it
-            files.extend(SourceFile(p, role) for p in sorted(folder.rglob(METADATA)))
-    return files
-
-
-def is_register(path: Path) -> bool:
-    """True for the CSVW metadata of the register tables."""
-    return Path(path).name == METADATA
+__all__ = [
+    "METADATA",
+    "OPTIONAL_DIRS",
+    "RELEASE_DESCRIPTION",
+    "RELEASE_DUMP",
+    "SHAPES_DIR",
+    "SOURCE_DIRS",
+    "SourceError",
+    "SourceFile",
+    "is_register",
+    "read_utf8",
+    "source_files",
+]
 
 
 def register_triples(path: Path, base: str) -> list[ox.Triple]:
     """The RDF of the register tables described by ``path``; rows with problems give none."""
-    from server.pipeline.register import RegisterError, convert
-
     try:
         return convert(path, base).triples
     except RegisterError as exc:
         raise SourceError(exc.path, exc.line, exc.message, str(exc)) from exc
-
-
-_LINE = re.compile(r"line (\d+)(?: column (\d+))?")
-
-
-def read_utf8(path: Path, hint: str = "") -> bytes:
-    """The file's bytes if they are UTF-8, else :class:`SourceError` at the first bad line;
-    ``hint`` (how to save it right) is added to that message."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(path, None, f"cannot read: {exc.strerror or exc}") from exc
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        message = f"not UTF-8 (byte 0x{data[exc.start]:02x}){hint}"
-        raise SourceError(path, line, message) from exc
-    return data
 
 
 def parse_into(store: ox.Store, path: Path, base: str, graph: ox.NamedNode | None = None) -> None:
@@ -130,21 +69,7 @@ def parse_into(store: ox.Store, path: Path, base: str, graph: ox.NamedNode | Non
             ox.Quad(t.subject, t.predicate, t.object, target) for t in register_triples(path, base)
         )
         return
-    _load_turtle(store, path, read_utf8(path), base, graph)
-
-
-def _load_turtle(
-    store: ox.Store, path: Path, data: bytes, base: str, graph: ox.NamedNode | None
-) -> None:
-    try:
-        store.bulk_load(
-            data, format=ox.RdfFormat.TURTLE, base_iri=base, to_graph=graph or ox.DefaultGraph()
-        )
-    except SyntaxError as exc:
-        msg = str(exc)
-        m = _LINE.search(msg)
-        line = int(m.group(1)) if m else None
-        raise SourceError(path, line, f"Turtle syntax error: {msg}") from exc
+    load_turtle(store, path, read_utf8(path), base, graph)
 
 
 def _parse(path: Path, base: str) -> tuple[list[ox.Quad], dict[str, str]]:
@@ -159,9 +84,7 @@ def _parse(path: Path, base: str) -> tuple[list[ox.Quad], dict[str, str]]:
         parser = ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base)
         quads = list(parser)
     except SyntaxError as exc:
-        m = _LINE.search(str(exc))
-        line = int(m.group(1)) if m else None
-        raise SourceError(path, line, f"Turtle syntax error: {exc}") from exc
+        raise turtle_error(path, exc) from exc
     return quads, dict(parser.prefixes)
 
 
@@ -197,8 +120,6 @@ def release_graphs(root: Path, namespace: str) -> list[tuple[ox.NamedNode, Path]
     A release is the folder ``releases/<v>/`` with both files; its graph holds
     exactly the triples its dumps hold, so a query ``FROM`` it sees that state.
     """
-    from server.urls import Urls
-
     folder = Path(root) / "releases"
     if not folder.is_dir():
         return []
@@ -227,7 +148,7 @@ def load_sources(store: ox.Store, root: Path, namespace: str) -> tuple[str, floa
             version.add_register(src.path)
         else:
             data = read_utf8(src.path)
-            _load_turtle(store, src.path, data, namespace, None)
+            load_turtle(store, src.path, data, namespace, None)
             version.add(src.path, data)
     for graph, dump in release_graphs(root, namespace):
         try:
@@ -258,8 +179,6 @@ class Fingerprint:
 
     def add_register(self, metadata: Path) -> None:
         """The register's metadata and the tables it names."""
-        from server.pipeline.register import table_paths
-
         self.add(metadata)
         for table in table_paths(metadata):
             if table.is_file():
@@ -268,6 +187,32 @@ class Fingerprint:
     @property
     def version(self) -> str:
         return self._digest.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A checkout's ontology/, data/ and releases/ as a store's data source
+    (:class:`server.sparql.DataSource`): what every embedded store is filled from."""
+
+    root: Path
+    namespace: str
+
+    @classmethod
+    def of(cls, config: Config) -> Checkout:
+        return cls(Path(config.root), config.namespace)
+
+    def load(self, store: ox.Store) -> tuple[str, float]:
+        return load_sources(store, self.root, self.namespace)
+
+    def fingerprint(self) -> tuple[str, float]:
+        """The data version; empty where the checkout has no data (a store folder
+        copied to a machine without the checkout is then served as it is)."""
+        if not (self.root / "data").is_dir():
+            return "", 0.0
+        return fingerprint(self.root, self.namespace)
+
+    def __str__(self) -> str:
+        return str(self.root)
 
 
 def fingerprint(root: Path, namespace: str) -> tuple[str, float]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
@@ -446,47 +445,3 @@ def measures(
             v["m"], Measure(v["m"], title.label, title.lang, v.get("sL"), _link(v, "t", lang))
         )
     return list(out.values())
-
-
-@dataclass(frozen=True)
-class ReleaseInfo:
-    """One release as the catalog states it (``releases/<v>/release.ttl``)."""
-
-    iri: str
-    version: str
-    #: ``xsd:dateTime`` in UTC, e.g. ``2026-12-01T17:06:31Z``.
-    issued: str
-    notes: str
-    previous: str | None
-
-    @property
-    def issued_at(self) -> datetime:
-        """``issued`` as an aware datetime (Memento-Datetime, Accept-Datetime comparisons)."""
-        return datetime.fromisoformat(self.issued.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def releases(store: Store, series: str) -> list[ReleaseInfo]:
-    """The releases in the dataset series, oldest first (from the store, so a remote
-    deployment lists what was loaded, not what a checkout holds)."""
-    rows = store.select(f"""PREFIX dcat: <http://www.w3.org/ns/dcat#>
-        SELECT ?r ?v ?d ?n ?p WHERE {{
-          ?r dcat:inSeries <{series}> ; dcat:version ?v ; <http://purl.org/dc/terms/issued> ?d .
-          OPTIONAL {{ ?r <http://www.w3.org/ns/adms#versionNotes> ?n }}
-          OPTIONAL {{ ?r dcat:previousVersion ?p }}
-        }} ORDER BY ?d ?v""")
-    return [
-        ReleaseInfo(
-            r["r"].value,
-            r["v"].value,
-            r["d"].value,
-            r["n"].value if "n" in r else "",
-            r["p"].value if "p" in r else None,
-        )
-        for r in rows
-    ]
-
-
-def states_of(store: Store, iri_term: str, releases: list[ReleaseInfo]) -> list[ReleaseInfo]:
-    """The releases whose state says anything about a resource (``iri_term``: ``<…>``,
-    as ``describe.iri_ref`` makes it), oldest first: its Mementos."""
-    return [r for r in releases if store.ask(f"ASK {{ {iri_term} ?p ?o }}", graph=r.iri)]

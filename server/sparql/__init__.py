@@ -75,6 +75,24 @@ class QueryAnswer:
     cut_by: str | None = None
 
 
+class DataSource(Protocol):
+    """Where an embedded store's data comes from, handed down by whoever opens the store.
+
+    Stores know no project files: the pipeline says how to fill one (and how to
+    tell, without parsing, which data version it would be), so the same source
+    fills the web process's store and each query worker's. It must pickle (the
+    query workers are other processes).
+    """
+
+    def load(self, store: ox.Store) -> tuple[str, float]:
+        """Fill ``store``; return the data's (version, newest modification time)."""
+        ...
+
+    def fingerprint(self) -> tuple[str, float]:
+        """(version, newest modification time) as :meth:`load` would return them, unparsed."""
+        ...
+
+
 #: A bound term of a SELECT row (the store holds no quoted triples).
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 

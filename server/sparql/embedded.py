@@ -11,8 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from server.config import Config
-from server.pipeline.sources import load_sources
-from server.sparql import QueryAnswer, QueryJob
+from server.sparql import DataSource, QueryAnswer, QueryJob
 from server.sparql.persisted import check_fresh, open_read_only, read_meta
 from server.sparql.policy import check
 from server.sparql.sandbox import QueryPool
@@ -21,25 +20,25 @@ from server.sparql.sandbox import QueryPool
 class EmbeddedStore:
     """An in-memory Oxigraph store; fast enough to answer every page in process."""
 
-    def __init__(self, config: Config) -> None:
-        """Parse the sources into memory, or open ``config.store_dir`` read-only.
+    def __init__(self, config: Config, source: DataSource) -> None:
+        """Load ``source`` into memory, or open ``config.store_dir`` read-only.
 
-        A persisted store must have been built from the checkout's current data
-        (when the checkout has data): serving stale data under a fresh version
-        would make every ETag lie. The query workers get the same config whole.
+        A persisted store must have been built from the source's current data
+        (when it has any): serving stale data under a fresh version would make
+        every ETag lie. The query workers get the same config and source whole.
         """
-        root, namespace, store_dir = config.root, config.namespace, config.store_dir
+        namespace, store_dir = config.namespace, config.store_dir
         if store_dir is not None:
             meta = read_meta(store_dir, namespace)
-            check_fresh(store_dir, meta, root)
+            check_fresh(store_dir, meta, source)
             self._store = open_read_only(store_dir)
             self.version, newest = meta.version, meta.modified
         else:
             self._store = ox.Store()
-            self.version, newest = load_sources(self._store, root, namespace)
+            self.version, newest = source.load(self._store)
         self.modified = datetime.fromtimestamp(int(newest), UTC)
         self._namespace = config.namespace
-        self._pool = QueryPool(config)
+        self._pool = QueryPool(config, source)
         weakref.finalize(self, self._pool.close)
 
     def __len__(self) -> int:

@@ -5,8 +5,8 @@ RocksDB folder read-only is not, and any number of processes (web workers and
 query workers) may open the same folder at once without copying the data into
 each one's memory. The folder records which sources it was built from, so a
 server never serves a store that no longer matches the checkout. Beside the
-store, ``descriptions.sqlite`` holds every resource's description of the same
-data version (server/pages/materialised.py).
+store, the pipeline may keep more of the same data version (``charta build``
+writes every resource's description there, server/pages/materialised.py).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from server.pages.materialised import SIDECAR, write_sidecar
-from server.pipeline.sources import fingerprint, load_sources
+from server.sparql import DataSource
 
 META_FILE = "charta-store.json"
 DB_DIR = "oxigraph"
@@ -42,12 +42,19 @@ class StoreMeta:
     format: int = FORMAT
 
 
-def write_store_dir(root: Path, namespace: str, out: Path) -> StoreMeta:
-    """Parse ontology/ and data/ into a new store folder, then swap it in place of ``out``.
+def write_store_dir(
+    source: DataSource,
+    namespace: str,
+    out: Path,
+    beside: Callable[[ox.Store, str, Path], None] | None = None,
+) -> StoreMeta:
+    """Load ``source`` into a new store folder, then swap it in place of ``out``.
 
     The swap is two renames, so a server opening ``out`` sees the old or the new
     store, never half of one. A folder that is not a store of ours is never
-    overwritten.
+    overwritten. ``beside(store, version, folder)`` writes what else the folder
+    keeps of this data version, from the store as a server opens it (read-only),
+    before the swap.
     """
     out = Path(out)
     if out.exists() and not (out / META_FILE).exists():
@@ -58,15 +65,13 @@ def write_store_dir(root: Path, namespace: str, out: Path) -> StoreMeta:
     tmp.mkdir(parents=True)
     try:
         store = ox.Store(str(tmp / DB_DIR))
-        version, newest = load_sources(store, root, namespace)
+        version, newest = source.load(store)
         store.optimize()
         triples = len(store)
         store.flush()
         del store
-        # Every resource's description, computed once per data version from the store
-        # exactly as a server opens it (read-only), read with one lookup on a first
-        # touch instead of a CONSTRUCT (server/pages/materialised.py).
-        write_sidecar(ox.Store.read_only(str(tmp / DB_DIR)), namespace, version, tmp / SIDECAR)
+        if beside is not None:
+            beside(ox.Store.read_only(str(tmp / DB_DIR)), version, tmp)
         meta = StoreMeta(version, newest, namespace, triples)
         (tmp / META_FILE).write_text(json.dumps(asdict(meta), indent=1) + "\n", encoding="utf-8")
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
@@ -102,15 +107,14 @@ def read_meta(folder: Path, namespace: str) -> StoreMeta:
     return meta
 
 
-def check_fresh(folder: Path, meta: StoreMeta, root: Path) -> None:
-    """Refuse a store built from other data than the checkout's (when it has any)."""
-    if not (Path(root) / "data").is_dir():
-        return
-    version, _ = fingerprint(root, meta.namespace)
-    if version != meta.version:
+def check_fresh(folder: Path, meta: StoreMeta, source: DataSource) -> None:
+    """Refuse a store built from other data than the source's (when it has any: an
+    empty version says the source has none, and the store is all there is)."""
+    version, _ = source.fingerprint()
+    if version and version != meta.version:
         raise StoreDirError(
-            f"{folder}: built from other data than {root} (store {meta.version}, "
-            f"checkout {version}); run 'charta build --store-dir {folder}'"
+            f"{folder}: built from other data than {source} (store {meta.version}, "
+            f"source {version}); run 'charta build --store-dir {folder}'"
         )
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from server.config import Config
 from server.sparql import (
+    DataSource,
     QueryAnswer,
     QueryJob,
     QueryMemoryError,
@@ -139,7 +140,7 @@ def probe_isolation() -> str:
         proc.join(5)
 
 
-def _serve(conn: Connection, config: Config) -> None:
+def _serve(conn: Connection, config: Config, source: DataSource) -> None:
     """Worker main loop: leave the network, load the data, then answer jobs until told to stop."""
     isolation = isolate_network()
     try:
@@ -148,7 +149,6 @@ def _serve(conn: Connection, config: Config) -> None:
         pass
     import pyoxigraph as ox
 
-    from server.pipeline.sources import load_sources
     from server.rdf.namespaces import all_prefixes
     from server.sparql import QueryRefusedError
     from server.sparql.evaluate import evaluate
@@ -159,7 +159,7 @@ def _serve(conn: Connection, config: Config) -> None:
         store = open_read_only(config.store_dir)
     else:
         store = ox.Store()
-        load_sources(store, config.root, config.namespace)
+        source.load(store)
     prefixes = all_prefixes(config.namespace)
     uncapped = ""
     if config.query_memory_mb > 0:
@@ -203,7 +203,7 @@ class _Worker:
 class QueryPool:
     """A fixed number of query workers, started on first use and kept at that number."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, source: DataSource) -> None:
         """``config.query_workers`` workers; a query waits at most ``config.query_queue_s``
         for a free one; each may use ``config.query_memory_mb`` beyond the data (0: no cap).
 
@@ -212,6 +212,7 @@ class QueryPool:
         for pages. Past the wait it is answered 503 (try again).
         """
         self._config = config
+        self._source = source
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._started = False
         self._closed = False
@@ -223,7 +224,10 @@ class QueryPool:
     def _spawn(self) -> _Worker:
         parent, child = _CTX.Pipe()
         proc = _CTX.Process(
-            target=_serve, args=(child, self._config), daemon=True, name="charta-query"
+            target=_serve,
+            args=(child, self._config, self._source),
+            daemon=True,
+            name="charta-query",
         )
         proc.start()
         child.close()

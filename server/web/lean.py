@@ -47,6 +47,7 @@ from typing import Any
 
 from flask import Flask
 
+from server.pipeline.backends import backend_for
 from server.web.cache import footprint
 from server.web.negotiation import bound_accept_headers
 
@@ -84,7 +85,8 @@ class LeanPath:
         self.cache = state.cache
         #: Largest body kept: the cache keeps no single answer above an eighth of it;
         #: 0 (every request to the app) without the cache or on a remote store.
-        self.max_body = self.cache.max_bytes // 8 if version_is_free(self.store) else 0
+        free = backend_for(state.config).version_is_free
+        self.max_body = self.cache.max_bytes // 8 if free else 0
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # The app's first layer: every reader after it sees the cut headers.
@@ -96,7 +98,7 @@ class LeanPath:
             name in environ for name in _ALWAYS_TO_APP
         ):
             return self.app(environ, start_response)
-        version = self.store.version  # an attribute (see version_is_free)
+        version = self.store.version  # an attribute (the backend's version_is_free)
         key = (
             "lean",
             version,
@@ -177,12 +179,6 @@ def cost(headers: tuple[tuple[str, str], ...], body: bytes) -> int:
     it holds request headers a client chooses): the body, the headers and the
     objects around them."""
     return footprint(body) + footprint(headers) + footprint(Kept("", (), b""))
-
-
-def version_is_free(store: object) -> bool:
-    """Whether reading ``store.version`` costs nothing: an attribute, not a property
-    that may ask a server (see the module's text)."""
-    return not isinstance(getattr(type(store), "version", None), property)
 
 
 def init_app(app: Flask) -> None:

@@ -23,8 +23,8 @@ from flask import Flask, current_app, g
 
 from server.config import Config
 from server.pages.materialised import Descriptions
-from server.profile.queries import ReleaseInfo
-from server.profile.queries import releases as release_list
+from server.pages.releases import ReleaseInfo
+from server.pages.releases import releases as release_list
 from server.rdf.namespaces import RDFS
 from server.sparql import Store
 from server.urls import Urls

@@ -158,7 +158,10 @@ def test_query_workers_have_no_network() -> None:
 
 
 def test_serve_says_which_protection_is_active() -> None:
-    from server.web.app import protection as _protection
+    from server.pipeline.backends import backend_for
+
+    def _protection(config: Config) -> str:
+        return backend_for(config).protection(config)
 
     embedded = _protection(Config(root=ROOT).validated())
     if probe_isolation():

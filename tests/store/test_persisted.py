@@ -9,9 +9,10 @@ from click.testing import CliRunner
 
 from server.cli import cli
 from server.config import Config
+from server.pipeline.backends import open_store
+from server.pipeline.build import persist
 from server.sparql import QueryJob
-from server.sparql.embedded import EmbeddedStore
-from server.sparql.persisted import StoreDirError, write_store_dir
+from server.sparql.persisted import StoreDirError
 from server.web.app import create_app
 from tests.conftest import NS, ROOT, free_port
 
@@ -19,13 +20,13 @@ from tests.conftest import NS, ROOT, free_port
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("persisted") / "store"
-    write_store_dir(ROOT, NS, out)
+    persist(Config(root=ROOT, namespace=NS).validated(), out)
     return out
 
 
 def test_persisted_store_holds_the_same_triples_and_version(store_dir: Path) -> None:
-    memory = EmbeddedStore(Config(root=ROOT, namespace=NS, query_workers=1).validated())
-    disk = EmbeddedStore(
+    memory = open_store(Config(root=ROOT, namespace=NS, query_workers=1).validated())
+    disk = open_store(
         Config(root=ROOT, namespace=NS, query_workers=1, store_dir=store_dir).validated()
     )
     assert len(disk) == len(memory) > 1900
@@ -51,7 +52,7 @@ def test_site_and_sparql_answer_from_the_persisted_store(store_dir: Path) -> Non
 
 
 def test_persisted_store_refuses_updates(store_dir: Path) -> None:
-    disk = EmbeddedStore(
+    disk = open_store(
         Config(root=ROOT, namespace=NS, query_workers=1, store_dir=store_dir).validated()
     )
     with pytest.raises(RuntimeError):
@@ -62,13 +63,13 @@ def test_persisted_store_refuses_updates(store_dir: Path) -> None:
 
 def test_stale_store_is_refused(store_dir: Path, project_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "store"
-    write_store_dir(project_copy, NS, out)
+    persist(Config(root=project_copy, namespace=NS).validated(), out)
     (project_copy / "data" / "charta.ttl").write_text(
         (project_copy / "data" / "charta.ttl").read_text(encoding="utf-8") + "\n# changed\n",
         encoding="utf-8",
     )
     with pytest.raises(StoreDirError, match="built from other data"):
-        EmbeddedStore(
+        open_store(
             Config(root=project_copy, namespace=NS, query_workers=1, store_dir=out).validated()
         )
     result = CliRunner().invoke(
@@ -82,7 +83,7 @@ def test_stale_store_is_refused(store_dir: Path, project_copy: Path, tmp_path: P
 
 def test_other_namespace_and_non_store_folders_are_refused(store_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(StoreDirError, match="namespace"):
-        EmbeddedStore(
+        open_store(
             Config(
                 root=ROOT,
                 namespace="https://example.org/other/",
@@ -91,12 +92,10 @@ def test_other_namespace_and_non_store_folders_are_refused(store_dir: Path, tmp_
             ).validated()
         )
     with pytest.raises(StoreDirError, match="not a persisted store"):
-        EmbeddedStore(
-            Config(root=ROOT, namespace=NS, query_workers=1, store_dir=tmp_path).validated()
-        )
+        open_store(Config(root=ROOT, namespace=NS, query_workers=1, store_dir=tmp_path).validated())
     (tmp_path / "precious.txt").write_text("keep me")
     with pytest.raises(StoreDirError, match="not overwriting"):
-        write_store_dir(ROOT, NS, tmp_path)
+        persist(Config(root=ROOT, namespace=NS).validated(), tmp_path)
     assert (tmp_path / "precious.txt").read_text() == "keep me"
 
 
@@ -109,7 +108,7 @@ def test_build_writes_and_replaces_the_store(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "store"]
     assert (
         len(
-            EmbeddedStore(
+            open_store(
                 Config(root=ROOT, namespace=NS, query_workers=1, store_dir=store).validated()
             )
         )

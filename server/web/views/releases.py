@@ -27,8 +27,8 @@ from werkzeug.http import http_date
 from werkzeug.security import safe_join
 
 from server.i18n import N_, translations
+from server.pages.releases import ReleaseInfo
 from server.pipeline.releases import RELEASES_DIR
-from server.profile.queries import ReleaseInfo
 from server.rdf.labels import date_text
 from server.sparql import StoreError
 from server.sparql.graph_view import GraphView

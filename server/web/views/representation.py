@@ -16,10 +16,10 @@ from werkzeug.exceptions import NotAcceptable, PreconditionFailed
 from server.pages import describe as description
 from server.pages.describe import describe, iri_ref
 from server.pages.model import build_page, unlabelled
+from server.pages.releases import ReleaseInfo, states_of
 from server.pages.structured import resource_jsonld
 from server.pipeline.releases import change_summary
 from server.profile import queries
-from server.profile.queries import ReleaseInfo
 from server.rdf.formats import HTML, RDF_FORMATS, RdfFormat
 from server.rdf.namespaces import all_prefixes
 from server.rdf.serialize import serialize
@@ -62,7 +62,7 @@ def mementos(path: str) -> list[ReleaseInfo]:
         iri = iri_ref(urls().iri(path))
     except ValueError as exc:
         abort(400, str(exc))
-    return queries.states_of(store(), iri, state.releases())
+    return states_of(store(), iri, state.releases())
 
 
 def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]:

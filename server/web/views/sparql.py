@@ -23,8 +23,8 @@ from werkzeug.exceptions import (
 
 from server.config import Config
 from server.i18n import translations
+from server.pages.releases import ReleaseInfo
 from server.profile.examples import EXAMPLES
-from server.profile.queries import ReleaseInfo
 from server.rdf.formats import ALIASES as RDF_ALIASES
 from server.rdf.formats import BY_ACCEPTED as RDF_BY_ACCEPTED
 from server.rdf.formats import BY_NAME as RDF_BY_NAME
