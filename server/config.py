@@ -168,6 +168,11 @@ class Config:
     dist_dir: Path | None = _setting(
         None, "Folder of built dumps ('charta build --out'); default: build them at start-up."
     )
+    profile: str = _setting(
+        "server.profile",
+        "Python module whose PROFILE record says what the engine serves of the data: page "
+        "kinds, example queries, the landing page, its own views and the site's name.",
+    )
     testing: bool = _setting(False, "Test mode: errors propagate to the test client.")
 
     @classmethod

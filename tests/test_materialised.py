@@ -19,7 +19,7 @@ from server.config import Config
 from server.pages.materialised import SIDECAR, Descriptions, subjects
 from server.pipeline.build import persist
 from server.rdf.formats import RDF_FORMATS
-from server.web import state
+from server.web import state, warm
 from server.web.app import create_app
 from tests.conftest import NS, ROOT
 
@@ -63,7 +63,7 @@ def state_of(app: Flask) -> state.State:
 
 def resource_paths(app: Flask) -> list[str]:
     st = state_of(app)
-    found = [state.resource_path(st.urls, iri) for iri in subjects(st.store.select, NS)]
+    found = [warm.resource_path(st.urls, iri) for iri in subjects(st.store.select, NS)]
     return [p for p in found if p is not None]
 
 
@@ -132,7 +132,7 @@ def test_warm_start_readies_every_answer_and_says_so(
     app = app_on(None, cache_mb=64)
     st = state_of(app)
     with caplog.at_level(logging.WARNING, logger="charta"):
-        state.prepare(app, st)
+        warm.prepare(app, st)
     assert st.warmed is not None
     kept, resources, _ = st.warmed
     paths = resource_paths(app)

@@ -9,6 +9,7 @@ import pyoxigraph as ox
 
 from server.i18n import N_, translations
 from server.pages import describe
+from server.pages.kinds import Kinds
 from server.rdf.labels import (
     LabelIndex,
     byte_size,
@@ -19,7 +20,7 @@ from server.rdf.labels import (
     standard_label,
     value_label,
 )
-from server.rdf.namespaces import DCAT, DCTERMS, ORG, RDF, SCHEMA, SKOS, VOID
+from server.rdf.namespaces import DCAT, DCTERMS, RDF, SCHEMA, SKOS, VOID
 from server.rdf.serialize import plain, value_of
 
 RDF_TYPE = str(RDF.type)
@@ -98,25 +99,6 @@ SITE_PAGES = {
     "/ontology": N_("Vocabulary"),
 }
 
-#: Our class (local name) -> template; the first type that matches wins.
-KINDS = (
-    ("Charta", "charta"),
-    ("Leitthema", "theme"),
-    ("Oberziel", "goal"),
-    ("Drucksache", "paper"),
-    ("Gremium", "body"),
-    ("Gebietskoerperschaft", "body"),
-    ("Verband", "body"),
-    ("Organisationseinheit", "body"),
-    ("Beschluss", "event"),
-    ("Sitzung", "event"),
-    ("Beratung", "event"),
-    ("Ereignis", "event"),
-    ("Programm", "programme"),
-    ("Programmbestandteil", "programme"),
-    ("Quelldokument", "document"),
-)
-
 
 @dataclass
 class Value:
@@ -147,6 +129,8 @@ class Page:
     lang: str
     kind: str
     types: list[Value]
+    #: schema.org type of the page's kind ('' where the kind names none).
+    schema_type: str
     rows: list[Row]
     incoming: list[Row]
     sources: list[Value]
@@ -170,6 +154,7 @@ def build_page(
     lang: str,
     vocab: str,
     link: Callable[[str], str],
+    kinds: Kinds,
     super_properties: dict[str, set[str]] | None = None,
 ) -> Page:
     """Group a description into rows; ``link`` maps our IRIs to local URLs.
@@ -302,12 +287,14 @@ def build_page(
     title = out.get(str(DCTERMS.title))
     if title is not None and all(v.text == label for v in title.values):
         del out[str(DCTERMS.title)]  # the heading says it already
+    kind = kinds.kind_of(objects, vocab)
     return Page(
         iri=iri,
         label=label,
         label_lang=label_lang,
         lang=lang,
-        kind=page_kind(objects, vocab),
+        kind=kind.name,
+        schema_type=kind.schema_type,
         types=types,
         rows=sorted(
             (r for r in out.values() if not is_technical(r.predicate, vocab)),
@@ -326,21 +313,6 @@ def build_page(
 
 #: A link to the page's resource by a property the catalogue has no inverse name for.
 INVERSE_FALLBACK = N_("is “%(label)s” of")
-
-
-def page_kind(objects: dict[str, list[str]], vocab: str) -> str:
-    """Which template shows the resource (``resource/<kind>.html``), from its statements:
-    the first of our classes in ``KINDS`` it has, else what the standard terms say."""
-    types = objects.get(RDF_TYPE, [])
-    ours = {local_name(v) for v in types if v.startswith(vocab)}
-    for cls, template in KINDS:
-        if cls in ours:
-            return template
-    if str(ORG.Organization) in types:
-        return "body"  # an institution only the register tables describe (Dortmund)
-    if str(DCAT.inSeries) in objects:
-        return "release"  # a release of the dataset (releases/<v>/release.ttl)
-    return "generic"
 
 
 def unlabelled(triples: list[ox.Triple]) -> list[str]:

@@ -11,11 +11,13 @@ English page is indexed as English and not as a copy of the German one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from server.i18n import DEFAULT_LANG, LANGS, N_
+from server.i18n import DEFAULT_LANG, LANGS, N_, translations
+from server.pages.describe import describe
 from server.pages.model import Page
 from server.rdf.labels import LabelIndex, value_label
 from server.rdf.namespaces import DCAT, DCTERMS, FOAF, ORG, OWL, RDF, SCHEMA, SKOS, VCARD
@@ -27,19 +29,6 @@ SCHEMA_ORG = "https://schema.org/"
 #: What a triple's object can be.
 Object = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 RDF_TYPE = str(RDF.type)
-
-#: The schema.org type of each kind of page (resource/<kind>.html).
-SCHEMA_TYPES = {
-    "charta": "DefinedTermSet",
-    "theme": "DefinedTerm",
-    "goal": "DefinedTerm",
-    "body": "GovernmentOrganization",
-    "paper": "Legislation",  # a council paper: a draft resolution (schema.org: "a bill")
-    "event": "Event",
-    "programme": "Project",
-    "document": "DigitalDocument",
-    "release": "Dataset",
-}
 
 #: For pages without a kind of their own, by the classes the data gives them, first match
 #: wins (our data states schema.org types itself where one fits: Action, MonetaryAmount…).
@@ -69,8 +58,8 @@ CLASS_TYPES = (
 
 def schema_type(page: Page) -> str:
     """The page's schema.org type: its kind's, else its classes', else ``Thing``."""
-    if page.kind in SCHEMA_TYPES:
-        return SCHEMA_TYPES[page.kind]
+    if page.schema_type:
+        return page.schema_type
     types = page.objects.get(RDF_TYPE, [])
     for cls, name in CLASS_TYPES:
         if cls in types:
@@ -358,11 +347,24 @@ def download(b: Builder, iri: str) -> dict[str, object]:
     return out
 
 
-def site_jsonld(path: str, store: Store, urls: Urls, lang: str) -> dict[str, object] | None:
+@dataclass(frozen=True)
+class SiteTexts:
+    """What the site says of itself (a profile gives it): its name and description, who
+    publishes it, its catalog, and the dataset of its register page (paths in the namespace)."""
+
+    name: str
+    #: English; a message id of the catalogues.
+    description: str
+    publisher: str
+    catalog: str
+    register_dataset: str | None = None
+
+
+def site_jsonld(
+    path: str, store: Store, urls: Urls, lang: str, site: SiteTexts
+) -> dict[str, object] | None:
     """JSON-LD for the pages that are not a resource of the data: the home page (the web
     site, with its search), the vocabulary, the SPARQL editors, the register, the search."""
-    from server.i18n import translations
-
     _ = translations(lang).gettext
     base: dict[str, object] = {
         "@context": SCHEMA_ORG,
@@ -371,20 +373,20 @@ def site_jsonld(path: str, store: Store, urls: Urls, lang: str) -> dict[str, obj
     }
     publisher = {
         "@type": "Organization",
-        "@id": urls.iri("id/organisation/charta-projekt"),
-        "url": urls.absolute("id/organisation/charta-projekt"),
+        "@id": urls.iri(site.publisher),
+        "url": urls.absolute(site.publisher),
     }
     if path == "/":
         return base | {
             "@type": "WebSite",
             "@id": urls.absolute(""),
-            "name": SITE_NAME,
-            "description": _(SITE_DESCRIPTION),
+            "name": site.name,
+            "description": _(site.description),
             "publisher": publisher,
             "about": {
                 "@type": "DataCatalog",
-                "@id": urls.iri("id/katalog"),
-                "url": urls.absolute("id/katalog"),
+                "@id": urls.iri(site.catalog),
+                "url": urls.absolute(site.catalog),
             },
             "potentialAction": {
                 "@type": "SearchAction",
@@ -414,10 +416,8 @@ def site_jsonld(path: str, store: Store, urls: Urls, lang: str) -> dict[str, obj
         }
     if path == "/search":
         return base | {"@type": "SearchResultsPage", "name": _(SEARCH)}
-    if path == "/register":
-        from server.pages.describe import describe
-
-        iri = urls.iri("id/datensatz/register")
+    if path == "/register" and site.register_dataset:
+        iri = urls.iri(site.register_dataset)
         triples = describe(store, iri)
         if not triples:
             return None
@@ -433,8 +433,6 @@ def site_jsonld(path: str, store: Store, urls: Urls, lang: str) -> dict[str, obj
     return None
 
 
-SITE_NAME = "Charta Grüne Infrastruktur Metropole Ruhr"
-SITE_DESCRIPTION = N_("Linked open data on the Green Infrastructure Charter for the Metropole Ruhr")
 VOCABULARY = N_("Vocabulary")
 SPARQL_NAME = N_("SPARQL endpoint")
 SEARCH = N_("Search")

@@ -6,9 +6,8 @@ the patterns on other data. Tests run every one and expect rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from server.i18n import N_
+from server.web.extension import Example
 
 PROLOGUE = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -16,14 +15,6 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX schema: <http://schema.org/>
 """
-
-
-@dataclass(frozen=True)
-class Example:
-    key: str
-    #: English; the message id of its translations (server/translations/).
-    title: str
-    query: str
 
 
 EXAMPLES: tuple[Example, ...] = (

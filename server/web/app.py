@@ -9,10 +9,13 @@ from flask_babel import Babel
 
 from server import i18n
 from server.config import Config
+from server.pages.kinds import Kinds
 from server.pipeline.backends import open_store
 from server.rdf.labels import date_text, wraplines
 from server.web import state
+from server.web.extension import load_profile
 from server.web.negotiation import choose_lang
+from server.web.views.representation import ENGINE_KINDS
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -29,16 +32,16 @@ def create_app(config: Config | None = None) -> Flask:
     # A form-encoded query is up to three times its text (each byte as %XX), plus the
     # other parameters.
     app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 3 + 16384
+    profile = load_profile(config.profile)
     store = open_store(config)
-    state.init_app(app, config, store)
+    state.init_app(app, config, store, profile, Kinds(profile.kinds) + ENGINE_KINDS)
     if not config.testing:
         store.warm_up()
     app.jinja_env.filters["date_text"] = date_text
     app.jinja_env.filters["wraplines"] = wraplines
     _init_babel(app)
 
-    from server.profile import register_view as register
-    from server.web import errors, lean, security_headers
+    from server.web import errors, lean, security_headers, warm
     from server.web.views import catalog, releases, resource, search, site, sparql
 
     errors.init_app(app)
@@ -48,8 +51,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(search.bp)
-    app.register_blueprint(register.bp)
+    for blueprint in profile.blueprints:
+        app.register_blueprint(blueprint)
     app.register_blueprint(releases.bp)
+    warm.start(app, app.extensions["charta"])
     lean.init_app(app)  # finished answers sent again without Flask (server/web/lean.py)
     if not config.testing:
         # What exists now (modules, templates, the app) lives as long as the

@@ -10,9 +10,6 @@ must agree.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,14 +19,18 @@ import pyoxigraph as ox
 from flask import Flask, current_app, g
 
 from server.config import Config
+from server.pages.kinds import Kinds
 from server.pages.materialised import Descriptions
 from server.pages.releases import ReleaseInfo
 from server.pages.releases import releases as release_list
+from server.rdf.formats import HTML
 from server.rdf.namespaces import RDFS
 from server.sparql import Store
+from server.sparql.embedded import EmbeddedStore
 from server.urls import Urls
 from server.web.admission import Admission
 from server.web.cache import AnswerCache
+from server.web.extension import Profile
 from server.web.site import Site, SiteParts
 
 T = TypeVar("T")
@@ -43,6 +44,10 @@ class State:
     admission: Admission
     site: Site
     urls: Urls
+    #: What the engine reads of the data (server/web/extension.py), and its page kinds
+    #: followed by the engine's own.
+    profile: Profile
+    kinds: Kinds
     #: rdfs:subPropertyOf per data version (pages use it to show inherited labels).
     supers: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     #: The releases per data version (Memento links on every resource answer).
@@ -54,7 +59,7 @@ class State:
     warmed: tuple[int, int, float] | None = None
 
 
-def init_app(app: Flask, config: Config, store: Store) -> State:
+def init_app(app: Flask, config: Config, store: Store, profile: Profile, kinds: Kinds) -> State:
     state = State(
         config=config,
         store=store,
@@ -68,21 +73,17 @@ def init_app(app: Flask, config: Config, store: Store) -> State:
         ),
         site=Site(store, config.namespace, config.public_url, config.dist_dir, config.root),
         urls=Urls(config.namespace, config.public_url),
+        profile=profile,
+        kinds=kinds,
     )
     app.extensions["charta"] = state
     state.descriptions = open_descriptions(config, store)
-    if not config.testing and state.descriptions is not None:
-        threading.Thread(
-            target=prepare, args=(app, state), name="charta-warm-start", daemon=True
-        ).start()
     return state
 
 
 def open_descriptions(config: Config, store: Store) -> Descriptions | None:
     """The materialised descriptions of an embedded store: the persisted store's sidecar
     (``charta build --store-dir`` writes it), else an empty set :func:`prepare` fills."""
-    from server.sparql.embedded import EmbeddedStore
-
     if not isinstance(store, EmbeddedStore):
         return None
     if config.store_dir is not None:
@@ -92,104 +93,10 @@ def open_descriptions(config: Config, store: Store) -> Descriptions | None:
     return Descriptions(store.version)
 
 
-log = logging.getLogger("charta")
-
-
-def prepare(app: Flask, state: State) -> None:
-    """After start-up, in the background: materialise the descriptions (unless a sidecar
-    holds them), then the warm start (:func:`warm`), and say what it did and how long
-    it took. Requests meanwhile are answered as without it."""
-    from server.pages.materialised import subjects
-
-    held = state.descriptions
-    assert held is not None
-    try:
-        iris = subjects(state.store.select, state.config.namespace)
-        if held.filled is None:
-            held.fill(state.store.construct, iris)
-        warm(app, state, iris)
-    except Exception:  # a warm start that fails leaves the server as it was: say so
-        log.exception("charta: warm start failed; answers are computed on request")
-        return
-    assert held.filled is not None and state.warmed is not None
-    kept, resources, took = state.warmed
-    where = "in the persisted store" if held.on_disk else f"materialised in {held.filled[1]:.1f} s"
-    log.warning(
-        "charta: %d of %d descriptions %s; warm start: %d answers of %d resources ready in %.1f s",
-        held.filled[0],
-        len(iris),
-        where,
-        kept,
-        resources,
-        took,
-    )
-
-
 def answer_lang(fmt: object, lang: str) -> str:
     """The language part of a resource answer's cache key: a page's language; none for
     RDF, whose bytes are the same whatever language the request asks for."""
-    from server.rdf.formats import HTML
-
     return lang if fmt == HTML else ""
-
-
-def resource_path(known: Urls, iri: str) -> str | None:
-    """The path the resource view answers ``iri`` at (``id/…``), or None where it answers
-    no description there (outside ``id/``, a moved IRI, a name ending like a suffix)."""
-    from server.urls import MOVED
-
-    if not iri.startswith(known.namespace + "id/"):
-        return None
-    path = iri[len(known.namespace) :]
-    if path in MOVED or known.split_suffix(path)[0] != path:
-        return None
-    return path
-
-
-def warm(app: Flask, state: State, iris: list[str]) -> None:
-    """Every representation of every resource into the answer cache, as a first request
-    for it would put it there: Turtle of every resource first (what crawlers ask),
-    then the other RDF formats, then the pages in each language. Stops when the
-    cache is full, so the most asked-for kinds of answer are the ones kept."""
-    from server.i18n import LANGS
-    from server.rdf.formats import HTML, RDF_FORMATS
-    from server.web.views.representation import described, mementos, render
-
-    t0 = time.perf_counter()
-    kept = 0
-    budget = state.cache.max_bytes * 9 // 10
-    paths = [resource_path(state.urls, iri) for iri in iris]
-    has_past: dict[str, bool] = {}
-    for fmt in [*RDF_FORMATS, HTML]:
-        for iri, path in zip(iris, paths, strict=True):
-            if path is None or state.cache.bytes >= budget:
-                continue
-            answers: dict[str, tuple[bytes, bool]] = {}
-            # A page speaks the language the request asks for (Flask-Babel reads it from
-            # the request), so each is rendered in a request that asks for it, as the
-            # resource view would.
-            for lang in LANGS if fmt == HTML else LANGS[:1]:
-                headers = {"Accept-Language": lang}
-                with app.test_request_context("/" + path, headers=headers):
-                    try:
-                        triples = described(state.store, iri)
-                    except ValueError:
-                        break
-                    if not triples:
-                        break
-                    if path not in has_past:
-                        has_past[path] = bool(mementos(path))
-                    body = render(iri, path, triples, fmt, lang)  # type: ignore[arg-type]
-                    answers[lang] = (body, has_past[path])
-                    version = data_version()[0]
-            if not answers:
-                continue
-            for lang, answer in answers.items():  # the resource view's keys
-                key = ("resource", version, path, getattr(fmt, "name", fmt), answer_lang(fmt, lang))
-                state.cache.put(key, answer)
-            kept += len(answers)
-    resources = len(has_past)
-    state.warmed = (kept, resources, time.perf_counter() - t0)
 
 
 def materialised() -> Callable[[str], list[ox.Triple] | None] | None:
@@ -202,6 +109,14 @@ def materialised() -> Callable[[str], list[ox.Triple] | None] | None:
 
 def current() -> State:
     return current_app.extensions["charta"]  # type: ignore[no-any-return]
+
+
+def profile() -> Profile:
+    return current().profile
+
+
+def kinds() -> Kinds:
+    return current().kinds
 
 
 def config() -> Config:

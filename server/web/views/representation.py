@@ -15,19 +15,19 @@ from werkzeug.exceptions import NotAcceptable, PreconditionFailed
 
 from server.pages import describe as description
 from server.pages.describe import describe, iri_ref
+from server.pages.kinds import KindQuery, PageKind
 from server.pages.model import build_page, unlabelled
 from server.pages.releases import ReleaseInfo, states_of
 from server.pages.structured import resource_jsonld
 from server.pipeline.releases import change_summary
-from server.profile import queries
 from server.rdf.formats import HTML, RDF_FORMATS, RdfFormat
-from server.rdf.namespaces import all_prefixes
+from server.rdf.namespaces import DCAT, all_prefixes
 from server.rdf.serialize import serialize
 from server.sparql import Store
 from server.web import state
 from server.web.negotiation import choose_format, choose_lang, finish_data
 from server.web.state import config as cfg
-from server.web.state import site, store, super_properties, urls
+from server.web.state import kinds, site, store, super_properties, urls
 
 #: Longest path below /id/ a resource may have (a longer one is a 400).
 MAX_PATH = 1024
@@ -65,51 +65,45 @@ def mementos(path: str) -> list[ReleaseInfo]:
     return states_of(store(), iri, state.releases())
 
 
-def kind_context(st: Store, kind: str, iri: str, lang: str) -> dict[str, object]:
-    """The extra data each kind of page shows beyond its statements."""
-    ns = cfg().namespace
-    vocab = urls().vocabulary
-    if kind in ("charta", "theme", "goal"):
-        themes = queries.themes_and_goals(st, ns, lang)
-        theme = next(
-            (t for t in themes if t.iri == iri or any(g.iri == iri for g in t.goals)), None
-        )
-        extra: dict[str, object] = {"themes": themes, "theme": theme}
-        if kind == "goal":
-            extra["measures"] = queries.measures(st, vocab, lang, goal=iri)
-        return extra
-    if kind == "body":
-        return {
-            "activities": queries.activities_of(st, iri, lang),
-            "joinings": queries.joinings(st, vocab, lang, institution=iri),
-            "measures": queries.measures(st, vocab, lang, lead=iri),
-        }
-    if kind == "paper":
-        return {"steps": queries.beratungsfolge(st, iri, lang, vocab)}
-    if kind == "programme":
-        return {"parts": queries.parts_of(st, iri, lang, vocab)}
-    if kind == "document":
-        return {"citing": queries.citing(st, iri, lang, vocab)}
-    if kind == "release":
-        release = state.find_release(iri.rsplit("/", 1)[-1])
-        if release is None:
-            return {}
-        changed, total = change_summary(
-            cfg().root,
-            ns,
-            release.version,
-            release.previous,
-            lang,
-            urls().local,
-            super_properties(),
-        )
-        return {
-            "release": release,
-            "changed": changed,
-            "changed_total": total,
-            "dumps": release_dumps(release.version, lang),
-        }
-    return {}
+def release_context(q: KindQuery) -> dict[str, object]:
+    """A release's page: what changed first, then its files (the engine's own kind)."""
+    release = state.find_release(q.iri.rsplit("/", 1)[-1])
+    if release is None:
+        return {}
+    changed, total = change_summary(
+        cfg().root,
+        q.namespace,
+        release.version,
+        release.previous,
+        q.lang,
+        urls().local,
+        super_properties(),
+    )
+    return {
+        "release": release,
+        "changed": changed,
+        "changed_total": total,
+        "dumps": release_dumps(release.version, q.lang),
+    }
+
+
+#: The kinds every deployment has, asked after the profile's: a release of the dataset
+#: (``releases/<v>/release.ttl``) is the resource in a series.
+ENGINE_KINDS = (
+    PageKind(
+        "release",
+        "Dataset",
+        context=release_context,
+        applies=lambda objects: str(DCAT.inSeries) in objects,
+    ),
+)
+
+
+def kind_context(st: Store, kind: PageKind, iri: str, lang: str) -> dict[str, object]:
+    """The extra data the page's kind shows beyond its statements."""
+    if kind.context is None:
+        return {}
+    return kind.context(KindQuery(st, iri, lang, cfg().namespace, urls().vocabulary))
 
 
 #: A release's files, in the order the page offers them (the most usual format first).
@@ -167,16 +161,6 @@ def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
     )
 
 
-def with_goal_key(data: dict[str, object], extra: dict[str, object], iri: str) -> dict[str, object]:
-    """A goal's key ("II.1") as its schema.org termCode: the goal has no notation of its
-    own, the key is its theme's numeral and its place (queries.Goal.key)."""
-    theme = extra.get("theme")
-    for goal in getattr(theme, "goals", []):
-        if goal.iri == iri and goal.key:
-            data["termCode"] = goal.key
-    return data
-
-
 def timemap_page(iri: str, path: str, found: list[ReleaseInfo]) -> Response:
     """A resource's TimeMap as a page a person reads (a browser following "All states"):
     each release's state with its date, newest first; machines get the link format."""
@@ -231,9 +215,14 @@ def render(
         path = urls().memento(memento.version, path).lstrip("/")  # the formats of this state
     if fmt == HTML:
         triples = triples + labels_of(st, unlabelled(triples))
-        page = build_page(iri, triples, lang, urls().vocabulary, link, super_properties())
-        names: list[str | Template] = [f"resource/{page.kind}.html", "resource/generic.html"]
-        extra = kind_context(st, page.kind, iri, lang)
+        page = build_page(iri, triples, lang, urls().vocabulary, link, kinds(), super_properties())
+        kind = kinds().by_name[page.kind]
+        names: list[str | Template] = [kind.template_name, "resource/generic.html"]
+        extra = kind_context(st, kind, iri, lang)
+        jsonld = resource_jsonld(page, triples, st, urls(), lang)
+        more = extra.pop("jsonld", None)  # what the kind adds (a goal's key as termCode)
+        if isinstance(more, dict):
+            jsonld |= more
         body = render_template(
             names,
             page=page,
@@ -241,7 +230,7 @@ def render(
             formats=RDF_FORMATS,
             max_incoming=description.MAX_INCOMING,
             link=link,
-            jsonld=with_goal_key(resource_jsonld(page, triples, st, urls(), lang), extra, iri),
+            jsonld=jsonld,
             memento=memento,
             # A resource the current data no longer holds has no current page to link to
             # (the link would be a 404): a past state then says it is gone instead.

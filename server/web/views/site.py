@@ -18,7 +18,6 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.security import safe_join
 
 from server.pages import structured
-from server.profile.queries import organisation_tree, themes_and_goals
 from server.rdf.formats import HTML, RDF_FORMATS, RdfFormat
 from server.rdf.labels import LabelIndex, local_name
 from server.rdf.namespaces import OWL, all_prefixes
@@ -31,7 +30,7 @@ from server.web.negotiation import (
     gzip_wanted,
 )
 from server.web.state import config as cfg
-from server.web.state import store, urls
+from server.web.state import profile, store, urls
 
 bp = Blueprint("site", __name__)
 
@@ -136,15 +135,15 @@ def page_addresses(lang: str) -> dict[str, object]:
 
 
 def page_jsonld(lang: str) -> dict[str, object] | None:
-    return structured.site_jsonld(request.path, store(), urls(), lang)
+    return structured.site_jsonld(request.path, store(), urls(), lang, profile().site)
 
 
 @bp.route("/")
 def landing() -> Response:
     lang = choose_lang()
-    themes = themes_and_goals(store(), cfg().namespace, lang)
-    orgs = organisation_tree(store(), lang)
-    body = render_template("landing.html", themes=themes, orgs=orgs, lang=lang, link=urls().local)
+    landing = profile().landing
+    extra = landing(store(), cfg().namespace, lang) if landing else {}
+    body = render_template("landing.html", lang=lang, link=urls().local, **extra)
     resp = Response(body, mimetype="text/html")
     return finish_data(resp, f"landing-{lang}")
 

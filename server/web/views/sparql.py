@@ -24,7 +24,6 @@ from werkzeug.exceptions import (
 from server.config import Config
 from server.i18n import translations
 from server.pages.releases import ReleaseInfo
-from server.profile.examples import EXAMPLES
 from server.rdf.formats import ALIASES as RDF_ALIASES
 from server.rdf.formats import BY_ACCEPTED as RDF_BY_ACCEPTED
 from server.rdf.formats import BY_NAME as RDF_BY_NAME
@@ -42,6 +41,7 @@ from server.web.state import (
     answer_cache,
     data_version,
     find_release,
+    profile,
     releases,
     store,
     urls,
@@ -355,14 +355,15 @@ FROM NAMED name graphs of this store only, nothing is fetched."@en ;
 
 def _editor(query: str | None, release: ReleaseInfo | None = None) -> Response:
     lang = choose_lang()
-    examples_json = json.dumps({e.key: e.query for e in EXAMPLES}).replace("</", "<\\/")
+    examples = profile().examples
+    examples_json = json.dumps({e.key: e.query for e in examples}).replace("</", "<\\/")
     body = render_template(
         "sparql.html",
         lang=lang,
-        examples=EXAMPLES,
+        examples=examples,
         # Translated here, not with _() in the template: a translation from a variable
         # would be marked safe there, and these are plain text.
-        titles={e.key: translations(lang).gettext(e.title) for e in EXAMPLES},
+        titles={e.key: translations(lang).gettext(e.title) for e in examples},
         examples_json=examples_json,
         query=query,
         timeout=f"{cfg().query_timeout_s:g}",
