@@ -41,7 +41,6 @@ RDF_TYPE = ox.NamedNode(str(RDF.type))
 FORMATS_NS = FORMATS
 #: The saved search index in a build folder; read by the server instead of rebuilding it.
 SEARCH_FILE = "search.json"
-FEATURE = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "rdf": "RDF_XML"}
 
 
 class BuildError(Exception):
@@ -346,7 +345,7 @@ def void_statistics(
             add(dataset, VOID + "exampleResource", nn(namespace + example))
     for dump in sorted(result.dumps.values(), key=lambda d: d.filename):
         add(dataset, VOID + "dataDump", nn(dumps_url + dump.filename))
-        add(dataset, VOID + "feature", nn(FORMATS_NS + FEATURE[dump.fmt.suffix]))
+        add(dataset, VOID + "feature", nn(FORMATS_NS + dump.fmt.w3c))
     own = namespace + "ontology#"  # our terms' namespace; the vocabulary's IRI is {ns}ontology
     for vocab in sorted({namespace + "ontology" if v == own else v for v in vocabularies}):
         add(dataset, VOID + "vocabulary", nn(vocab))

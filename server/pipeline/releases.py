@@ -278,13 +278,6 @@ def make_release(config: Config, version: str, notes: str, now: datetime | None 
     return Release(version, iri, now, notes, previous.iri if previous else None, folder)
 
 
-#: Per dump file: the distribution's local name and its DCAT-AP format/media type.
-_FORMAT_OF = {
-    "ttl": ("turtle", "RDF_TURTLE", "text/turtle"),
-    "nt": ("ntriples", "RDF_N_TRIPLES", "application/n-triples"),
-    "jsonld": ("jsonld", "JSON_LD", "application/ld+json"),
-    "rdf": ("rdfxml", "RDF_XML", "application/rdf+xml"),
-}
 _FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type/"
 _MEDIA = "https://www.iana.org/assignments/media-types/"
 _LICENCE = "http://dcat-ap.de/def/licenses/cc-by/4.0"
@@ -408,7 +401,8 @@ def _distributions(
     out: list[ox.Triple] = []
     for name in sorted(files):
         gz = name.endswith(".gz")
-        local, filetype, media = _FORMAT_OF[name.removesuffix(".gz").rsplit(".", 1)[-1]]
+        fmt, _ = format_of(name)  # its distribution is named by the format's name
+        local, filetype, media = fmt.name, fmt.file_type, fmt.media_type
         dist = nn(f"{rel.value}/distribution/{local}{'-gzip' if gz else ''}")
         label = ox.Literal(f"{name}, Version {version}", language="de")
         out.append(ox.Triple(rel, nn(DCAT + "distribution"), dist))

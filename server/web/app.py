@@ -6,11 +6,13 @@ import gc
 
 from flask import Flask
 from flask_babel import Babel
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 
 from server import i18n
 from server.config import Config
 from server.pages.kinds import Kinds
 from server.pipeline.backends import open_store
+from server.rdf import formats
 from server.rdf.labels import date_text, wraplines
 from server.web import state
 from server.web.extension import load_profile
@@ -33,6 +35,11 @@ def create_app(config: Config | None = None) -> Flask:
     # other parameters.
     app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 3 + 16384
     profile = load_profile(config.profile)
+    for fmt in profile.formats:
+        formats.register(fmt)
+    if profile.templates is not None:
+        engine: list[BaseLoader] = [app.jinja_loader] if app.jinja_loader else []
+        app.jinja_loader = ChoiceLoader([FileSystemLoader(profile.templates), *engine])
     store = open_store(config)
     state.init_app(app, config, store, profile, Kinds(profile.kinds) + ENGINE_KINDS)
     if not config.testing:

@@ -16,7 +16,7 @@ from werkzeug.exceptions import (
 )
 
 from server.i18n import DEFAULT_LANG
-from server.rdf.formats import HTML, OFFERED
+from server.rdf.formats import HTML, offered
 from server.sparql import (
     QueryMemoryError,
     QueryRefusedError,
@@ -31,7 +31,7 @@ def _negotiated() -> str | None:
 
     accept = request.headers.get("Accept", "")
     try:
-        return best_match(accept, OFFERED) if accept else None
+        return best_match(accept, offered()) if accept else None
     except Exception:  # a malformed Accept header must not turn a 404 into a 500
         return None
 

@@ -17,6 +17,7 @@ from flask import Blueprint
 
 from server.pages.kinds import PageKind
 from server.pages.structured import SiteTexts
+from server.rdf.formats import RdfFormat
 from server.sparql import Store
 
 
@@ -43,6 +44,10 @@ class Profile:
     landing: Callable[[Store, str, str], dict[str, object]] | None = None
     #: Views of its own (a register, say), registered on the app as they are.
     blueprints: tuple[Blueprint, ...] = field(default=())
+    #: RDF formats beyond the engine's four (server/rdf/formats.py), offered everywhere.
+    formats: tuple[RdfFormat, ...] = ()
+    #: A folder of templates asked before the engine's (its kinds' templates, say).
+    templates: str | None = None
 
 
 class ProfileError(Exception):

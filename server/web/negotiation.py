@@ -17,10 +17,16 @@ from werkzeug.http import (
 )
 
 from server.i18n import DEFAULT_LANG, LANGS
-from server.rdf.formats import BY_ACCEPTED, BY_NAME, HTML, OFFERED, RDF_FORMATS, RdfFormat
+from server.rdf.formats import (
+    BY_ACCEPTED,
+    BY_MEDIA_TYPE,
+    BY_NAME,
+    HTML,
+    RDF_FORMATS,
+    RdfFormat,
+    offered,
+)
 from server.web import state
-
-_RDF_MEDIA_TYPES = frozenset(f.media_type for f in RDF_FORMATS)
 
 #: Most entries and bytes of an ``Accept``, ``Accept-Language`` or ``Accept-Encoding``
 #: header that are read; the rest is cut at a whole entry (:func:`bound_accept_headers`).
@@ -95,7 +101,7 @@ def parsed_accept(accept: str) -> MIMEAccept:
 
 
 def _best_offered(accept: str) -> str | None:
-    return best_match(accept, OFFERED)
+    return best_match(accept, offered())
 
 
 @lru_cache(maxsize=512)
@@ -135,7 +141,7 @@ def vary_on_language(resp: Response) -> Response:
     ``/search.json`` did). An RDF answer holds every language whatever was
     chosen (views ask before they know the format), so it does not vary.
     """
-    if g.get("charta_lang_negotiated") and resp.mimetype not in _RDF_MEDIA_TYPES:
+    if g.get("charta_lang_negotiated") and resp.mimetype not in BY_MEDIA_TYPE:
         resp.vary.update(("Accept-Language", "Cookie"))
     return resp
 

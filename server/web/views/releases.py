@@ -29,6 +29,7 @@ from werkzeug.security import safe_join
 from server.i18n import N_, translations
 from server.pages.releases import ReleaseInfo
 from server.pipeline.releases import RELEASES_DIR
+from server.rdf.formats import BY_SUFFIX
 from server.rdf.labels import date_text
 from server.sparql import StoreError
 from server.sparql.graph_view import GraphView
@@ -51,11 +52,8 @@ bp = Blueprint("releases", __name__)
 IMMUTABLE_S = 365 * 24 * 3600
 #: Release files up to this size are read whole (and gzipped like dumps); larger ones stream.
 IN_MEMORY_BYTES = 16 * 2**20
-FILE_TYPES = {
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".jsonld": "application/ld+json",
-    ".rdf": "application/rdf+xml",
+#: Media types of a release's files beyond the RDF formats' own.
+OTHER_FILE_TYPES = {
     ".gz": "application/gzip",
     ".trig": "application/trig",
     ".rdfp": "application/rdf-patch",
@@ -71,6 +69,12 @@ def release(version: str) -> ReleaseInfo:
         return found
     there = ", ".join(r.version for r in releases()) or "none yet"
     abort(404, f"No release {version!r}; releases: {there}.")
+
+
+def file_type(suffix: str) -> str | None:
+    """The media type a release file is served with, by its suffix (``.ttl``)."""
+    fmt = BY_SUFFIX.get(suffix.removeprefix("."))
+    return fmt.media_type if fmt else OTHER_FILE_TYPES.get(suffix)
 
 
 def _resource_path(rest: str) -> str:
@@ -96,7 +100,7 @@ def release_file(version: str, name: str) -> Response:
         )
         abort(404, f"Release {version} has no file {name!r}; it has: {', '.join(listing)}.")
     path = Path(found)
-    media = "text/plain" if path.name == "SHA256SUMS" else FILE_TYPES.get(path.suffix)
+    media = "text/plain" if path.name == "SHA256SUMS" else file_type(path.suffix)
     if media is None:
         abort(404, f"Release {version} has no file {name!r}.")
     stat = path.stat()

@@ -7,6 +7,7 @@ VoID, a release's past states), so none of them imports another's blueprint.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Response, abort, render_template, request
@@ -19,8 +20,10 @@ from server.pages.kinds import KindQuery, PageKind
 from server.pages.model import build_page, unlabelled
 from server.pages.releases import ReleaseInfo, states_of
 from server.pages.structured import resource_jsonld
-from server.pipeline.releases import change_summary
-from server.rdf.formats import HTML, RDF_FORMATS, RdfFormat
+from server.pipeline.files import RELEASE_DUMP
+from server.pipeline.releases import RELEASES_DIR, change_summary
+from server.rdf.formats import BY_SUFFIX, HTML, RDF_FORMATS, RdfFormat
+from server.rdf.labels import byte_size
 from server.rdf.namespaces import DCAT, all_prefixes
 from server.rdf.serialize import serialize
 from server.sparql import Store
@@ -106,22 +109,27 @@ def kind_context(st: Store, kind: PageKind, iri: str, lang: str) -> dict[str, ob
     return kind.context(KindQuery(st, iri, lang, cfg().namespace, urls().vocabulary))
 
 
-#: A release's files, in the order the page offers them (the most usual format first).
-DUMP_FILES = ("charta.ttl", "charta.nt.gz", "charta.nt", "charta.jsonld", "charta.rdf")
+def dump_files() -> list[str]:
+    """A release's dumps, in the order the page offers them: each RDF format's file,
+    the (gzipped) N-Triples the release's graph is loaded from beside its plain form."""
+    stem = Path(RELEASE_DUMP).stem
+    out = []
+    for fmt in RDF_FORMATS:
+        if fmt.dump:
+            out.append(f"{stem}.{fmt.suffix}")
+            if fmt.suffix == "nt":
+                out.insert(len(out) - 1, f"{stem}.nt.gz")
+    return out
 
 
 def release_dumps(version: str, lang: str) -> list[tuple[str, str, str | None]]:
     """A release's dumps as (file name, format, size): the size where this checkout holds
     the files (a remote store may list a release whose files are elsewhere)."""
-    from server.pipeline.releases import RELEASES_DIR
-    from server.rdf.labels import FORMAT_NAMES, byte_size
-
     folder = cfg().root / RELEASES_DIR / version / "dumps"
-    formats = {"ttl": "RDF_TURTLE", "nt": "RDF_N_TRIPLES", "jsonld": "JSON_LD", "rdf": "RDF_XML"}
     out = []
-    for name in DUMP_FILES:
+    for name in dump_files():
         stem = name.removesuffix(".gz").rsplit(".", 1)[-1]
-        fmt = FORMAT_NAMES[formats[stem]] + (", gzip" if name.endswith(".gz") else "")
+        fmt = BY_SUFFIX[stem].label + (", gzip" if name.endswith(".gz") else "")
         try:
             size: str | None = byte_size((folder / name).stat().st_size, lang)
         except OSError:

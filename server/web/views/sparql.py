@@ -58,7 +58,13 @@ RESULT_TYPES = {f.media_type: f for f in results.RESULTS_FORMATS} | {
 }
 #: For ``*/*`` the first wins: JSON for results, Turtle for graphs.
 RESULT_OFFER = (results.JSON.media_type, *list(RESULT_TYPES)[1:], HTML)
-GRAPH_OFFER = (TURTLE.media_type, *(f.media_type for f in RDF_FORMATS[1:]), *RDF_ALIASES, HTML)
+
+
+def graph_offer() -> tuple[str, ...]:
+    """What a CONSTRUCT or DESCRIBE answer is offered in: every RDF format, then HTML."""
+    return (*(f.media_type for f in RDF_FORMATS), *RDF_ALIASES, HTML)
+
+
 CORS_EXPOSED = "X-Charta-Truncated, X-Charta-Rows, Warning, Content-Type, ETag"
 
 
@@ -158,7 +164,7 @@ def _result_format(form: str) -> tuple[str, str]:
         if not graph and asked in results.BY_NAME:
             f2 = results.BY_NAME[asked]
             return f2.name, f2.media_type
-    offer = GRAPH_OFFER if graph else RESULT_OFFER
+    offer = graph_offer() if graph else RESULT_OFFER
     accept = request.headers.get("Accept", "")
     best = best_match(accept, offer)
     if best is None and graph and best_match(accept, RESULT_OFFER[:-1]) is not None:
@@ -292,7 +298,7 @@ def _with_retry_after(status: int, message: str, seconds: int) -> HTTPException:
 
 
 def _service_description_or_editor(release: ReleaseInfo | None) -> Response:
-    offer = (*GRAPH_OFFER[:-1], HTML)
+    offer = graph_offer()
     best = best_match(request.headers.get("Accept", ""), offer)
     if request.args.get("format") in RDF_BY_NAME:
         best = RDF_BY_NAME[request.args["format"]].media_type
@@ -326,10 +332,7 @@ def service_description(endpoint: str, graph: str | None = None) -> list[ox.Trip
         "SPARQL_Results_XML",
         "SPARQL_Results_CSV",
         "SPARQL_Results_TSV",
-        "Turtle",
-        "JSON-LD",
-        "RDF_XML",
-        "N-Triples",
+        *(f.w3c for f in RDF_FORMATS),
     )
     formats = " , ".join(f"<{FORMATS}{n}>" for n in names)
     ttl = f"""
