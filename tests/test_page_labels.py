@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.i18n import LANGS
+from server.profile.labels import INVERSE_LABELS as OWN_INVERSE_LABELS
 from server.rdf.labels import (
     FORMAT_NAMES,
     INVERSE_LABELS,
-    OWN_INVERSE_LABELS,
     STANDARD_LABELS,
     local_name,
     standard_label,

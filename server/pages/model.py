@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -76,17 +76,24 @@ TECHNICAL = frozenset(
 )
 #: Whole vocabularies of technical statements (VoID statistics, DCAT-AP.de's levels).
 TECHNICAL_NAMESPACES = (str(VOID), "http://dcat-ap.de/def/dcatde/", "http://purl.org/vocab/vann/")
-#: Our own properties that are keys for machines (official area keys).
-TECHNICAL_OWN = frozenset(
-    ("amtlicherGemeindeschluessel", "regionalschluessel", "kreisschluessel", "gebiet")
-)
 
 
-def is_technical(predicate: str, vocab: str) -> bool:
+@dataclass(frozen=True)
+class PageTerms:
+    """What pages know of the data's own vocabulary (a profile gives it): its page
+    kinds, how a page names the links to a resource by each of its properties
+    (local name -> message id), and which of its properties are keys for machines."""
+
+    kinds: Kinds
+    inverse_labels: Mapping[str, str] = field(default_factory=dict)
+    technical: frozenset[str] = frozenset()
+
+
+def is_technical(predicate: str, vocab: str, own: frozenset[str] = frozenset()) -> bool:
     return (
         predicate in TECHNICAL
         or predicate.startswith(TECHNICAL_NAMESPACES)
-        or (predicate.startswith(vocab) and predicate[len(vocab) :] in TECHNICAL_OWN)
+        or (predicate.startswith(vocab) and predicate[len(vocab) :] in own)
     )
 
 
@@ -154,7 +161,7 @@ def build_page(
     lang: str,
     vocab: str,
     link: Callable[[str], str],
-    kinds: Kinds,
+    terms: PageTerms,
     super_properties: dict[str, set[str]] | None = None,
 ) -> Page:
     """Group a description into rows; ``link`` maps our IRIs to local URLs.
@@ -240,7 +247,9 @@ def build_page(
 
     def incoming_label(p: str) -> str:
         """What the resources linking here are to this one ("measures towards this goal")."""
-        return inverse_label(p, vocab, lang) or _(INVERSE_FALLBACK) % {"label": prop_label(p)}
+        return inverse_label(p, vocab, lang, terms.inverse_labels) or _(INVERSE_FALLBACK) % {
+            "label": prop_label(p)
+        }
 
     out: dict[str, Row] = {}
     inc: dict[str, Row] = {}
@@ -287,7 +296,7 @@ def build_page(
     title = out.get(str(DCTERMS.title))
     if title is not None and all(v.text == label for v in title.values):
         del out[str(DCTERMS.title)]  # the heading says it already
-    kind = kinds.kind_of(objects, vocab)
+    kind = terms.kinds.kind_of(objects, vocab)
     return Page(
         iri=iri,
         label=label,
@@ -297,11 +306,11 @@ def build_page(
         schema_type=kind.schema_type,
         types=types,
         rows=sorted(
-            (r for r in out.values() if not is_technical(r.predicate, vocab)),
+            (r for r in out.values() if not is_technical(r.predicate, vocab, terms.technical)),
             key=lambda r: r.label.casefold(),
         ),
         technical=sorted(
-            (r for r in out.values() if is_technical(r.predicate, vocab)),
+            (r for r in out.values() if is_technical(r.predicate, vocab, terms.technical)),
             key=lambda r: r.label.casefold(),
         ),
         incoming=sorted(inc.values(), key=lambda r: r.label.casefold()),

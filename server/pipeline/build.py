@@ -335,14 +335,21 @@ def void_statistics(
             vocabularies.add(_vocabulary(t.object.value))
     add(dataset, VOID + "uriSpace", ox.Literal(namespace))
     add(dataset, VOID + "sparqlEndpoint", nn(endpoint))
-    add(dataset, VOID + "rootResource", nn(namespace + "id/charta"))
-    for example in (
-        "id/charta",
-        "id/leitthema/lebenswerte-metropole-ruhr",
-        "id/drucksache/ds-085-23",
-    ):
-        if namespace + example in entities:
-            add(dataset, VOID + "exampleResource", nn(namespace + example))
+    # Where to start and what to look at first, as the data states them of its series
+    # (data/katalog.ttl), so a release's description says the same of its state.
+    series = {
+        t.subject
+        for t in triples
+        if t.predicate == RDF_TYPE and t.object == nn(DCAT + "DatasetSeries")
+    }
+    for t in triples:
+        if (
+            t.subject in series
+            and t.predicate.value in (VOID + "rootResource", VOID + "exampleResource")
+            and isinstance(t.object, ox.NamedNode)
+            and t.object.value in entities
+        ):
+            add(dataset, t.predicate.value, t.object)
     for dump in sorted(result.dumps.values(), key=lambda d: d.filename):
         add(dataset, VOID + "dataDump", nn(dumps_url + dump.filename))
         add(dataset, VOID + "feature", nn(FORMATS_NS + dump.fmt.w3c))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from server.i18n import N_
 from server.pages.kinds import KindQuery, PageKind
 from server.pages.structured import SiteTexts
-from server.profile import queries
+from server.profile import labels, queries
 from server.profile.examples import EXAMPLES
 from server.profile.register_view import bp as register_bp
 from server.rdf.namespaces import ORG
@@ -109,4 +109,6 @@ PROFILE = Profile(
     examples=EXAMPLES,
     landing=_landing,
     blueprints=(register_bp,),
+    inverse_labels=labels.INVERSE_LABELS,
+    technical=labels.TECHNICAL,
 )

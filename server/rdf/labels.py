@@ -4,6 +4,7 @@ conventions (Babel's CLDR data, the patterns from the catalogues)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -477,43 +478,6 @@ INVERSE_LABELS: dict[str, str] = {
     "http://www.w3.org/ns/dcat#theme": N_("data theme of"),
 }
 
-#: Our own properties' inverse names, by local name (the vocabulary's namespace is
-#: configurable). The ontology states each property one way, as the source does.
-OWN_INVERSE_LABELS: dict[str, str] = {
-    "abschnitt": N_("section of"),
-    "anlage": N_("attachment of"),
-    "aufwand": N_("expense of"),
-    "ertrag": N_("income of"),
-    "beitritt": N_("steps of this joining"),
-    "beitrittsstatus": N_("joinings in this state"),
-    "beratung": N_("consultation of"),
-    "beratungsrolle": N_("consultations in this role"),
-    "beratungsstatus": N_("consultations with this status"),
-    "beschlossenesDokument": N_("decided by"),
-    "beschlussergebnis": N_("decisions with this outcome"),
-    "betrifft": N_("concerned by"),
-    "drucksache": N_("consulted in"),
-    "erarbeitetVon": N_("drafted or moderated"),
-    "ereignisart": N_("events of this kind"),
-    "ergebnis": N_("outcome of"),
-    "federfuehrend": N_("in charge of"),
-    "gremium": N_("consultations, meetings and decisions of this body"),
-    "haushaltsposition": N_("budget item of"),
-    "inhalt": N_("recorded in"),
-    "institution": N_("joinings of this institution"),
-    "kreisangehoerigIn": N_("municipalities of this district"),
-    "massnahmenstatus": N_("measures in this state"),
-    "oberziel": N_("measures towards this goal"),
-    "organisationsart": N_("bodies of this kind"),
-    "programm": N_("measures in this programme"),
-    "sitzung": N_("consultations in this meeting"),
-    "sitzungsstatus": N_("meetings in this state"),
-    "teilergebnisVon": N_("partial outcomes"),
-    "traeger": N_("measures it carries out"),
-    "vorlage": N_("joinings decided on this paper"),
-    "gebiet": N_("territory of"),
-}
-
 
 def standard_label(iri: str, lang: str) -> str | None:
     message = STANDARD_LABELS.get(iri)
@@ -522,12 +486,15 @@ def standard_label(iri: str, lang: str) -> str | None:
     return translations(lang).gettext(message)
 
 
-def inverse_label(iri: str, vocab: str, lang: str) -> str | None:
+def inverse_label(
+    iri: str, vocab: str, lang: str, own: Mapping[str, str] | None = None
+) -> str | None:
     """How a page names the resources that link to it with ``iri`` ("measures towards
-    this goal"), or None where the catalogue has no name for that direction."""
+    this goal"), or None where the catalogue has no name for that direction. ``own``:
+    the vocabulary's properties' inverse names by local name (the profile's)."""
     message = INVERSE_LABELS.get(iri)
-    if message is None and iri.startswith(vocab):
-        message = OWN_INVERSE_LABELS.get(iri[len(vocab) :])
+    if message is None and own and iri.startswith(vocab):
+        message = own.get(iri[len(vocab) :])
     if message is None:
         return None
     return translations(lang).gettext(message)

@@ -11,6 +11,7 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader
 from server import i18n
 from server.config import Config
 from server.pages.kinds import Kinds
+from server.pages.model import PageTerms
 from server.pipeline.backends import open_store
 from server.rdf import formats
 from server.rdf.labels import date_text, wraplines
@@ -41,7 +42,10 @@ def create_app(config: Config | None = None) -> Flask:
         engine: list[BaseLoader] = [app.jinja_loader] if app.jinja_loader else []
         app.jinja_loader = ChoiceLoader([FileSystemLoader(profile.templates), *engine])
     store = open_store(config)
-    state.init_app(app, config, store, profile, Kinds(profile.kinds) + ENGINE_KINDS)
+    terms = PageTerms(
+        Kinds(profile.kinds) + ENGINE_KINDS, profile.inverse_labels, profile.technical
+    )
+    state.init_app(app, config, store, profile, terms)
     if not config.testing:
         store.warm_up()
     app.jinja_env.filters["date_text"] = date_text

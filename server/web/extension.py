@@ -10,7 +10,7 @@ never imports a profile otherwise.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flask import Blueprint
@@ -46,6 +46,10 @@ class Profile:
     blueprints: tuple[Blueprint, ...] = field(default=())
     #: RDF formats beyond the engine's four (server/rdf/formats.py), offered everywhere.
     formats: tuple[RdfFormat, ...] = ()
+    #: How a page names the links to a resource by each of the vocabulary's properties
+    #: (local name -> message id), and which of them are keys for machines.
+    inverse_labels: Mapping[str, str] = field(default_factory=dict)
+    technical: frozenset[str] = frozenset()
     #: A folder of templates asked before the engine's (its kinds' templates, say).
     templates: str | None = None
 

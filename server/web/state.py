@@ -19,8 +19,8 @@ import pyoxigraph as ox
 from flask import Flask, current_app, g
 
 from server.config import Config
-from server.pages.kinds import Kinds
 from server.pages.materialised import Descriptions
+from server.pages.model import PageTerms
 from server.pages.releases import ReleaseInfo
 from server.pages.releases import releases as release_list
 from server.rdf.formats import HTML
@@ -44,10 +44,11 @@ class State:
     admission: Admission
     site: Site
     urls: Urls
-    #: What the engine reads of the data (server/web/extension.py), and its page kinds
+    #: What the engine reads of the data (server/web/extension.py), and what pages know of
+    #: its vocabulary: its page kinds followed by the engine's own, its inverse names.
     #: followed by the engine's own.
     profile: Profile
-    kinds: Kinds
+    terms: PageTerms
     #: rdfs:subPropertyOf per data version (pages use it to show inherited labels).
     supers: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     #: The releases per data version (Memento links on every resource answer).
@@ -59,7 +60,7 @@ class State:
     warmed: tuple[int, int, float] | None = None
 
 
-def init_app(app: Flask, config: Config, store: Store, profile: Profile, kinds: Kinds) -> State:
+def init_app(app: Flask, config: Config, store: Store, profile: Profile, terms: PageTerms) -> State:
     state = State(
         config=config,
         store=store,
@@ -74,7 +75,7 @@ def init_app(app: Flask, config: Config, store: Store, profile: Profile, kinds: 
         site=Site(store, config.namespace, config.public_url, config.dist_dir, config.root),
         urls=Urls(config.namespace, config.public_url),
         profile=profile,
-        kinds=kinds,
+        terms=terms,
     )
     app.extensions["charta"] = state
     state.descriptions = open_descriptions(config, store)
@@ -115,8 +116,8 @@ def profile() -> Profile:
     return current().profile
 
 
-def kinds() -> Kinds:
-    return current().kinds
+def terms() -> PageTerms:
+    return current().terms
 
 
 def config() -> Config:

@@ -30,7 +30,7 @@ from server.sparql import Store
 from server.web import state
 from server.web.negotiation import choose_format, choose_lang, finish_data
 from server.web.state import config as cfg
-from server.web.state import kinds, site, store, super_properties, urls
+from server.web.state import site, store, super_properties, terms, urls
 
 #: Longest path below /id/ a resource may have (a longer one is a 400).
 MAX_PATH = 1024
@@ -223,8 +223,8 @@ def render(
         path = urls().memento(memento.version, path).lstrip("/")  # the formats of this state
     if fmt == HTML:
         triples = triples + labels_of(st, unlabelled(triples))
-        page = build_page(iri, triples, lang, urls().vocabulary, link, kinds(), super_properties())
-        kind = kinds().by_name[page.kind]
+        page = build_page(iri, triples, lang, urls().vocabulary, link, terms(), super_properties())
+        kind = terms().kinds.by_name[page.kind]
         names: list[str | Template] = [kind.template_name, "resource/generic.html"]
         extra = kind_context(st, kind, iri, lang)
         jsonld = resource_jsonld(page, triples, st, urls(), lang)
