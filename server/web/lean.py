@@ -50,6 +50,7 @@ from flask import Flask
 from server.pipeline.backends import backend_for
 from server.web.cache import footprint
 from server.web.negotiation import bound_accept_headers
+from server.web.sparql_fast import SparqlFast
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -87,15 +88,18 @@ class LeanPath:
         #: 0 (every request to the app) without the cache or on a remote store.
         free = backend_for(state.config).version_is_free
         self.max_body = self.cache.max_bytes // 8 if free else 0
+        #: A plain query GET without Flask (server/web/sparql_fast.py), cache or not.
+        self.sparql = SparqlFast(flask_app)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # The app's first layer: every reader after it sees the cut headers.
         bound_accept_headers(environ)
-        if self.max_body <= 0 or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return self.app(environ, start_response)
+        if self.max_body <= 0:
+            return self._fast_or_app(environ, start_response)
         get = environ.get
-        if get("CONTENT_LENGTH") not in (None, "", "0") or any(
-            name in environ for name in _ALWAYS_TO_APP
+        if get("REQUEST_METHOD") not in ("GET", "HEAD") or (
+            get("CONTENT_LENGTH") not in (None, "", "0")
+            or any(name in environ for name in _ALWAYS_TO_APP)
         ):
             return self.app(environ, start_response)
         version = self.store.version  # an attribute (the backend's version_is_free)
@@ -117,7 +121,21 @@ class LeanPath:
             kept: Kept = hit[1]
             start_response(kept.status, list(kept.headers))
             return (kept.body,)
+        fast = self.sparql(environ)
+        if fast is not None:
+            if self._keepable(fast.status, fast.headers, version):
+                self._keep(key, fast.status, tuple(fast.headers), fast.body)
+            start_response(fast.status, fast.headers)
+            return (fast.body,)
         return self._run_and_keep(environ, start_response, key, version)
+
+    def _fast_or_app(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Nothing is kept: the SPARQL fast path, else the app."""
+        fast = self.sparql(environ)
+        if fast is None:
+            return self.app(environ, start_response)
+        start_response(fast.status, fast.headers)
+        return (fast.body,)
 
     def _run_and_keep(
         self, environ: Environ, start_response: StartResponse, key: tuple[Any, ...], version: str
@@ -170,8 +188,13 @@ class LeanPath:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-        self.cache.put(key, (data, Kept(status, headers, data)), cost(headers, data))
+        self._keep(key, status, headers, data)
         return (data,)
+
+    def _keep(
+        self, key: tuple[Any, ...], status: str, headers: tuple[tuple[str, str], ...], body: bytes
+    ) -> None:
+        self.cache.put(key, (body, Kept(status, headers, body)), cost(headers, body))
 
 
 def cost(headers: tuple[tuple[str, str], ...], body: bytes) -> int:
