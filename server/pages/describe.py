@@ -8,12 +8,13 @@ labels, so a theme lists its goals and a body the decisions it took.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import pyoxigraph as ox
 
 from server.rdf.namespaces import DCAT, LABEL_PREDICATES, RDF
-from server.sparql import Store
+from server.sparql import Store, bind
 
 LABELS = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
 #: The same as a FILTER list. ``FILTER(?p IN (…))`` after the pattern keeps the
@@ -26,17 +27,25 @@ LABEL_LIST = LABELS.replace("> <", ">, <")
 LINKED_LIST = LABEL_LIST + ", <http://schema.org/position>"
 
 
-def iri_ref(iri: str) -> str:
-    """An IRI as a SPARQL term; refuses characters that could break out of ``<...>``."""
+def node(iri: str) -> ox.NamedNode:
+    """An IRI as a term to bind; refuses what is no IRI (ValueError), as a path may be."""
     if "\ufffd" in iri:
         raise ValueError("The path is not valid UTF-8.")
     if any(c in iri for c in '<>"{}|^`\\ \n\r\t'):
         raise ValueError(f"not a valid IRI: {iri!r}")
     try:
-        ox.NamedNode(iri)
+        return ox.NamedNode(iri)
     except ValueError as exc:
         raise ValueError(f"not a valid IRI: {iri!r}") from exc
-    return f"<{iri}>"
+
+
+def iri_ref(iri: str) -> str:
+    """An IRI as a SPARQL term (``<…>``), checked as :func:`node` checks it.
+
+    Queries of ours take a resource as a binding (``bindings={"r": node(iri)}``);
+    this is for callers that still write the term into a query's text.
+    """
+    return str(node(iri))
 
 
 #: Most incoming links one representation lists. A value-set member such as
@@ -47,28 +56,46 @@ def iri_ref(iri: str) -> str:
 MAX_INCOMING = 500
 
 
-def description_query(iri: str) -> str:
-    r = iri_ref(iri)
-    # The links to the resource (capped), and the labels of the properties they use,
-    # so a page says "is Gremium of", not the property's local name.
-    incoming = (
-        f"{{ SELECT ?in ?ip WHERE {{ ?in ?ip {r} FILTER(isIRI(?in)) }} LIMIT {MAX_INCOMING} }}"
-    )
+@functools.cache
+def _description(limit: int) -> str:
     return f"""CONSTRUCT {{
-  {r} ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 .
+  ?r ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 .
   ?x ?lp ?l .
-  ?in ?ip {r} . ?in ?inp ?inl . ?ip ?ipp ?ipl .
+  ?in ?ip ?r . ?in ?inp ?inl . ?ip ?ipp ?ipl .
 }} WHERE {{
-  {{ {r} ?p ?o
+  {{
+#BINDINGS
+     ?r ?p ?o
      OPTIONAL {{ FILTER(isBlank(?o)) ?o ?p2 ?o2
        OPTIONAL {{ FILTER(isBlank(?o2)) ?o2 ?p3 ?o3 }} }} }}
-  UNION {{ {{ {r} ?q ?x }} UNION {{ {r} ?x ?v }}
+  UNION {{
+#BINDINGS
+           {{ ?r ?q ?x }} UNION {{ ?r ?x ?v }}
            FILTER(isIRI(?x)) ?x ?lp ?l FILTER(?lp IN ({LINKED_LIST})) }}
-  UNION {{ {incoming}
+  UNION {{ {{ SELECT ?in ?ip ?r WHERE {{
+#BINDINGS
+             ?in ?ip ?r FILTER(isIRI(?in)) }} LIMIT {limit} }}
            OPTIONAL {{ ?in ?inp ?inl FILTER(?inp IN ({LINKED_LIST})) }} }}
-  UNION {{ {{ SELECT DISTINCT ?ip WHERE {{ {incoming} }} }}
+  UNION {{ {{ SELECT DISTINCT ?ip WHERE {{ {{ SELECT ?in ?ip WHERE {{
+#BINDINGS
+             ?in ?ip ?r FILTER(isIRI(?in)) }} LIMIT {limit} }} }} }}
            ?ip ?ipp ?ipl FILTER(?ipp IN ({LABEL_LIST})) }}
 }}"""
+
+
+def description_template() -> str:
+    """The resource's description, ``?r`` the resource, bound where each part starts.
+
+    The links to it (capped at :data:`MAX_INCOMING`) are a subquery, so the cap
+    counts its links alone; the labels of the properties they use make a page say
+    "is Gremium of", not the property's local name.
+    """
+    return _description(MAX_INCOMING)
+
+
+def description_query(iri: str) -> str:
+    """:func:`description_template` for ``iri``, with its binding, as every store runs it."""
+    return bind(description_template(), {"r": node(iri)})
 
 
 CATALOG_LINKS = " | ".join(
@@ -94,16 +121,23 @@ DCAT_CATALOG = ox.NamedNode(DCAT.Catalog)
 RDF_TYPE = ox.NamedNode(RDF.type)
 
 
-def catalog_query(iri: str) -> str:
-    """The whole catalog document: harvesters (ckanext-dcat) read everything from one answer."""
-    r = iri_ref(iri)
-    # A UNION, not OPTIONAL { FILTER(isBlank(?o)) … }: Virtuoso 7.2 answered that form
-    # with no rows at all once the catalog listed a release.
-    return f"""CONSTRUCT {{ ?x ?p ?o . ?o ?p2 ?o2 . }} WHERE {{
-  {{ {r} ({CATALOG_LINKS})* ?x . ?x ?p ?o }}
+#: The whole catalog document ``?r``: harvesters (ckanext-dcat) read everything from
+#: one answer. A UNION, not OPTIONAL { FILTER(isBlank(?o)) … }: Virtuoso 7.2 answered
+#: that form with no rows at all once the catalog listed a release.
+CATALOG = f"""CONSTRUCT {{ ?x ?p ?o . ?o ?p2 ?o2 . }} WHERE {{
+  {{
+#BINDINGS
+    ?r ({CATALOG_LINKS})* ?x . ?x ?p ?o }}
   UNION
-  {{ {r} ({CATALOG_LINKS})* ?x . ?x ?p ?o . FILTER(isBlank(?o)) ?o ?p2 ?o2 }}
+  {{
+#BINDINGS
+    ?r ({CATALOG_LINKS})* ?x . ?x ?p ?o . FILTER(isBlank(?o)) ?o ?p2 ?o2 }}
 }}"""
+
+
+def catalog_query(iri: str) -> str:
+    """:data:`CATALOG` of ``iri``, with its binding."""
+    return bind(CATALOG, {"r": node(iri)})
 
 
 class Statistics:
@@ -153,15 +187,15 @@ def describe(
     ``known``: the description query's answer materialised for this data version
     (server/pages/materialised.py), or None where it is not, and the query runs.
     """
+    subject = node(iri)
     triples = known(iri) if known is not None else None
     if triples is None:
-        triples = store.construct(description_query(iri))
-    subject = ox.NamedNode(iri)
+        triples = store.construct(description_template(), bindings={"r": subject})
     if not any(t.subject == subject for t in triples):
         return []
     if ox.Triple(subject, RDF_TYPE, DCAT_CATALOG) in triples:
         seen = set(triples)
-        triples += [t for t in store.construct(catalog_query(iri)) if t not in seen]
+        triples += [t for t in store.construct(CATALOG, bindings={"r": subject}) if t not in seen]
     if stats is not None:
         triples += stats.about(_catalog_members(triples, subject))
     # A graph is a set: a statement reached twice (a label that is also a link,

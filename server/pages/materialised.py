@@ -27,6 +27,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from server.pages.describe import description_query
+from server.sparql import bind
 
 #: The sidecar file in a persisted store's folder (server/sparql/persisted.py).
 SIDECAR = "descriptions.sqlite"
@@ -37,16 +38,20 @@ SIDECAR = "descriptions.sqlite"
 MEMORY_MAX = 20_000
 
 
+#: Every IRI with statements whose text starts with ``?ns`` (bound: the namespace).
+SUBJECTS = """SELECT DISTINCT ?s WHERE {
+  #BINDINGS
+  ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?ns)) } ORDER BY ?s"""
+
+
 def subjects_query(namespace: str) -> str:
     """Every IRI of ours that has statements: what can be dereferenced with a description."""
-    return (
-        "SELECT DISTINCT ?s WHERE { ?s ?p ?o "
-        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{namespace}")) }} ORDER BY ?s'
-    )
+    return bind(SUBJECTS, {"ns": ox.Literal(namespace)})
 
 
 def subjects(query: Callable[[str], Any], namespace: str) -> list[str]:
-    """The IRIs :func:`subjects_query` finds, through ``query`` (a store's ``query``)."""
+    """The IRIs :func:`subjects_query` finds, through ``query`` (a store's ``select``, or
+    pyoxigraph's ``Store.query``: the text comes with its binding in place)."""
     return [row["s"].value for row in query(subjects_query(namespace))]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pyoxigraph as ox
+
 from server.sparql import Store
 
 
@@ -29,15 +31,24 @@ class ReleaseInfo:
         return datetime.fromisoformat(self.issued.replace("Z", "+00:00")).astimezone(UTC)
 
 
+RELEASES = """PREFIX dcat: <http://www.w3.org/ns/dcat#>
+        SELECT ?r ?v ?d ?n ?p WHERE {
+          #BINDINGS
+          ?r dcat:inSeries ?series ; dcat:version ?v ; <http://purl.org/dc/terms/issued> ?d .
+          OPTIONAL { ?r <http://www.w3.org/ns/adms#versionNotes> ?n }
+          OPTIONAL { ?r dcat:previousVersion ?p }
+        } ORDER BY ?d ?v"""
+
+#: Whether a state (a release's graph, the query's default graph) says anything about ``?r``.
+STATE = """ASK {
+#BINDINGS
+  ?r ?p ?o }"""
+
+
 def releases(store: Store, series: str) -> list[ReleaseInfo]:
     """The releases in the dataset series, oldest first (from the store, so a remote
     deployment lists what was loaded, not what a checkout holds)."""
-    rows = store.select(f"""PREFIX dcat: <http://www.w3.org/ns/dcat#>
-        SELECT ?r ?v ?d ?n ?p WHERE {{
-          ?r dcat:inSeries <{series}> ; dcat:version ?v ; <http://purl.org/dc/terms/issued> ?d .
-          OPTIONAL {{ ?r <http://www.w3.org/ns/adms#versionNotes> ?n }}
-          OPTIONAL {{ ?r dcat:previousVersion ?p }}
-        }} ORDER BY ?d ?v""")
+    rows = store.select(RELEASES, bindings={"series": ox.NamedNode(series)})
     return [
         ReleaseInfo(
             r["r"].value,
@@ -50,7 +61,17 @@ def releases(store: Store, series: str) -> list[ReleaseInfo]:
     ]
 
 
-def states_of(store: Store, iri_term: str, releases: list[ReleaseInfo]) -> list[ReleaseInfo]:
-    """The releases whose state says anything about a resource (``iri_term``: ``<…>``,
-    as ``describe.iri_ref`` makes it), oldest first: its Mementos."""
-    return [r for r in releases if store.ask(f"ASK {{ {iri_term} ?p ?o }}", graph=r.iri)]
+def states_of(
+    store: Store, iri_term: str | ox.NamedNode, releases: list[ReleaseInfo]
+) -> list[ReleaseInfo]:
+    """The releases whose state says anything about a resource, oldest first: its Mementos.
+
+    ``iri_term``: the resource, as a NamedNode, its IRI, or ``<IRI>`` as
+    ``describe.iri_ref`` writes it; it is bound, never put into the query's text.
+    """
+    if isinstance(iri_term, ox.NamedNode):
+        node = iri_term
+    else:
+        bare = iri_term[1:-1] if iri_term.startswith("<") and iri_term.endswith(">") else iri_term
+        node = ox.NamedNode(bare)
+    return [r for r in releases if store.ask(STATE, graph=r.iri, bindings={"r": node})]

@@ -16,12 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
 from server.pipeline.sources import load_sources, release_graphs
+from server.sparql import StoreError
+from server.sparql.client import RESULTS_JSON, SparqlClient, default_update_url
 from server.sparql.remote import data_graph, meta_graph
 
+__all__ = ["CHUNK", "LoadResult", "default_update_url", "load"]
+
 CHUNK = 5000
+XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
+DCT_MODIFIED = ox.NamedNode("http://purl.org/dc/terms/modified")
 
 
 @dataclass(frozen=True)
@@ -31,35 +36,22 @@ class LoadResult:
     graph: str
 
 
-def default_update_url(query_url: str) -> str:
-    """Oxigraph serves updates at /update beside /query; most others on the same URL."""
-    if query_url.rstrip("/").endswith("/query"):
-        return query_url.rstrip("/")[: -len("/query")] + "/update"
-    return query_url
-
-
-def _update(url: str, text: str, timeout: float) -> None:
-    sw = SPARQLWrapper(url)
-    sw.setMethod(POST)
-    sw.setTimeout(int(timeout))
-    sw.setQuery(text)
-    sw.query().response.close()
-
-
-def _leftovers(query_url: str, prefixes: tuple[str, ...], timeout: float) -> list[str]:
+def _leftovers(client: SparqlClient, prefixes: tuple[str, ...], timeout: float) -> list[str]:
     """Temporary graphs (names starting with one of ``prefixes``) of loads that were killed
     before they could clean up; the server lists its graphs once for all of them."""
-    sw = SPARQLWrapper(query_url)
-    sw.setMethod(POST)
-    sw.setTimeout(int(timeout))
-    sw.setReturnFormat(JSON)
-    sw.setQuery("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
     try:
-        rows = sw.queryAndConvert()["results"]["bindings"]  # type: ignore[index, call-overload]
-    except Exception:  # best effort: a server that cannot list graphs keeps its leftovers
-        return []
-    graphs = [r.get("g", {}).get("value", "") for r in rows if isinstance(r, dict)]
-    return [g for g in graphs if isinstance(g, str) and g.startswith(prefixes)]
+        body, _ = client.read("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", RESULTS_JSON, timeout)
+        rows = list(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))  # type: ignore[arg-type]
+    except (StoreError, SyntaxError, ValueError):
+        return []  # best effort: a server that cannot list graphs keeps its leftovers
+    graphs = [row["g"] for row in rows]
+    return [g.value for g in graphs if isinstance(g, ox.NamedNode) and g.value.startswith(prefixes)]
+
+
+def _drop(graph: str) -> str:
+    """``DROP SILENT GRAPH`` of ``graph``, its IRI written by pyoxigraph (which refuses
+    what is no IRI): a graph name the server listed never becomes part of an update."""
+    return f"DROP SILENT GRAPH {ox.NamedNode(graph)}"
 
 
 def _lines(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> list[str]:
@@ -70,8 +62,9 @@ def _lines(store: ox.Store, graph: ox.NamedNode | ox.DefaultGraph) -> list[str]:
 def load(
     root: Path, namespace: str, query_url: str, update_url: str | None, timeout: float = 120.0
 ) -> LoadResult:
-    """Load everything; raises SPARQLWrapper/urllib errors if the server refuses."""
-    update_url = update_url or default_update_url(query_url)
+    """Load everything; raises a StoreError (:mod:`server.sparql.client`) if the server
+    cannot be reached or refuses."""
+    client = SparqlClient(query_url, update_url)
     store = ox.Store()
     version, newest = load_sources(store, root, namespace)
     lines = _lines(store, ox.DefaultGraph())
@@ -82,31 +75,39 @@ def load(
     tmp = f"{graph}-loading-{version}"
     parts = [(tmp, graph, lines)] + [(f"{g}-loading-{version}", g, ls) for g, ls in releases]
     prefixes = tuple(f"{target}-loading-" for _, target, _ in parts)
-    for stale in _leftovers(query_url, prefixes, timeout):
-        _update(update_url, f"DROP SILENT GRAPH <{stale}>", timeout)
+    for stale in _leftovers(client, prefixes, timeout):
+        client.update(_drop(stale), timeout)
     try:
         for part_tmp, _, part in parts:
-            _update(update_url, f"DROP SILENT GRAPH <{part_tmp}>", timeout)
+            client.update(_drop(part_tmp), timeout)
+            into = ox.NamedNode(part_tmp)
             for start in range(0, len(part), CHUNK):
                 body = "\n".join(part[start : start + CHUNK])
-                _update(update_url, f"INSERT DATA {{ GRAPH <{part_tmp}> {{\n{body}\n}} }}", timeout)
+                client.update(f"INSERT DATA {{ GRAPH {into} {{\n{body}\n}} }}", timeout)
     except BaseException:  # Ctrl-C or a refused chunk: leave nothing half-written behind
         try:
             for part_tmp, _, _ in parts:
-                _update(update_url, f"DROP SILENT GRAPH <{part_tmp}>", timeout)
+                client.update(_drop(part_tmp), timeout)
         except Exception:
             pass  # the server is gone; the next load drops the leftovers first
         raise
     moves = "".join(
-        f"MOVE SILENT GRAPH <{part_tmp}> TO GRAPH <{target}> ;\n" for part_tmp, target, _ in parts
+        f"MOVE SILENT GRAPH {ox.NamedNode(part_tmp)} TO GRAPH {ox.NamedNode(target)} ;\n"
+        for part_tmp, target, _ in parts
     )
     modified = datetime.fromtimestamp(int(newest), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    _update(
-        update_url,
-        f"""{moves}DROP SILENT GRAPH <{meta_graph(namespace)}> ;
-INSERT DATA {{ GRAPH <{meta_graph(namespace)}> {{
-  <{graph}> <{namespace}ontology#version> "{version}" ;
-    <http://purl.org/dc/terms/modified> "{modified}"^^<http://www.w3.org/2001/XMLSchema#dateTime> .
+    meta = ox.NamedNode(meta_graph(namespace))
+    record = ox.Triple(
+        ox.NamedNode(graph), ox.NamedNode(f"{namespace}ontology#version"), ox.Literal(version)
+    )
+    stamp = ox.Triple(
+        ox.NamedNode(graph), DCT_MODIFIED, ox.Literal(modified, datatype=XSD_DATETIME)
+    )
+    client.update(
+        f"""{moves}DROP SILENT GRAPH {meta} ;
+INSERT DATA {{ GRAPH {meta} {{
+  {record} .
+  {stamp} .
 }} }}""",
         timeout,
     )

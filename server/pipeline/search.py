@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from server.sparql import QueryJob, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,13 @@ _TEXT_PREDICATES = (
     ("http://purl.org/dc/terms/identifier", 2),
     ("http://www.w3.org/2004/02/skos/core#definition", 1),
     ("http://purl.org/dc/terms/description", 1),
+)
+#: The index's one query: every literal of those predicates, with the predicate's weight
+#: (a constant; the IRIs written by pyoxigraph).
+INDEX_QUERY = (
+    "SELECT ?s ?w ?o WHERE { VALUES (?p ?w) { "
+    + " ".join(f"({ox.NamedNode(p)} {int(w)})" for p, w in _TEXT_PREDICATES)
+    + " } ?s ?p ?o FILTER(isLiteral(?o)) }"
 )
 _UMLAUT_PAIRS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 _SPACES = re.compile(r"\s+")
@@ -119,7 +128,6 @@ class SearchIndex:
                 except (OSError, ValueError, KeyError, TypeError) as exc:
                     # A damaged or outdated file must not break search: build anew.
                     log.warning("%s: not used, building the search index: %s", self._saved, exc)
-            values = " ".join(f"(<{p}> {w})" for p, w in _TEXT_PREDICATES)
             # Run as a /sparql job: with the embedded store the engine works in
             # a query worker process, not under this web worker's GIL, and the
             # answer arrives as one JSON document instead of 500,000 live term
@@ -132,8 +140,7 @@ class SearchIndex:
             # an answer that still comes back cut is an error, never a smaller index.
             answer = self._store.sparql(
                 QueryJob(
-                    f"""SELECT ?s ?w ?o WHERE {{
-                        VALUES (?p ?w) {{ {values} }} ?s ?p ?o FILTER(isLiteral(?o)) }}""",
+                    INDEX_QUERY,
                     "SELECT",
                     "json",
                     max_rows=sys.maxsize - 1,

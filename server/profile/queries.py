@@ -1,4 +1,10 @@
-"""Named queries for pages, each returning plain data (text and local links)."""
+"""Named queries for pages, each returning plain data (text and local links).
+
+Every value a query is about (a resource, the page's language) is a binding
+(:func:`server.sparql.bind`), never text of the query: the queries are
+constants but for the vocabulary's ``PREFIX cgi:`` line, which comes from the
+configuration and is written by pyoxigraph.
+"""
 
 from __future__ import annotations
 
@@ -29,19 +35,24 @@ class Theme:
     goals: list[Goal] = field(default_factory=list)
 
 
-def themes_and_goals(store: Store, namespace: str, lang: str) -> list[Theme]:
-    """The Charta's themes and goals in source order, labels in ``lang`` (German fallback)."""
-    rows = store.select(f"""
+THEMES_AND_GOALS = f"""
         PREFIX skos: <{SKOS}>
         PREFIX schema: <http://schema.org/>
         SELECT ?t ?n ?tl ?ts ?tp ?g ?gl ?gp WHERE {{
-          <{namespace}id/charta> skos:hasTopConcept ?t .
+          ?charta skos:hasTopConcept ?t .
+          #BINDINGS ?charta ?lang
           ?t skos:notation ?n ; schema:position ?tp ;
              skos:prefLabel ?tl ; skos:definition ?ts .
-          FILTER(lang(?tl) = "{lang}" && lang(?ts) = "{lang}")
+          FILTER(lang(?tl) = ?lang && lang(?ts) = ?lang)
           OPTIONAL {{ ?g skos:broader ?t ; schema:position ?gp ; skos:prefLabel ?gl .
-                      FILTER(lang(?gl) = "{lang}") }}
-        }} ORDER BY ?tp ?gp""")
+                      FILTER(lang(?gl) = ?lang) }}
+        }} ORDER BY ?tp ?gp"""
+
+
+def themes_and_goals(store: Store, namespace: str, lang: str) -> list[Theme]:
+    """The Charta's themes and goals in source order, labels in ``lang`` (German fallback)."""
+    charta = ox.NamedNode(f"{namespace}id/charta")
+    rows = store.select(THEMES_AND_GOALS, bindings={"charta": charta, "lang": ox.Literal(lang)})
     themes: dict[str, Theme] = {}
     for r in rows:
         t = r["t"].value
@@ -63,14 +74,41 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
 
 
-def _label(var: str, lang: str) -> str:
-    """A SPARQL fragment binding ``?{var}L`` to the label in ``lang``, else German, else the IRI.
+def _vocabulary(vocab: str) -> str:
+    """:data:`PREFIXES` and ``cgi:`` for the profile's vocabulary (a configured namespace,
+    written as pyoxigraph writes an IRI it accepted)."""
+    return f"{PREFIXES}PREFIX cgi: {ox.NamedNode(vocab)}\n"
+
+
+def _params(lang: str, **iris: str | None) -> dict[str, Term]:
+    """A query's bindings: ``?lang`` the page's language, each IRI given (None: left out)."""
+    out: dict[str, Term] = {name: ox.NamedNode(iri) for name, iri in iris.items() if iri}
+    out["lang"] = ox.Literal(lang)
+    return out
+
+
+def _label(var: str, via: str = "") -> str:
+    """A SPARQL fragment binding ``?{var}L`` to the label in ``?lang``, else German, else the IRI.
+
+    It stands in the query's outermost group, after the ``#BINDINGS`` that binds
+    ``?lang``: the filter of an OPTIONAL sees the variables of the group it is in,
+    not of a group around that (and a binding inside an OPTIONAL made Oxigraph
+    evaluate that OPTIONAL for every resource, not for the row's: 100 times slower).
+    ``via``: for a resource an OPTIONAL binds, that OPTIONAL's pattern, repeated, so
+    a label is looked for only where the resource was found (where it was not,
+    ``?{var}`` is unbound, and a label pattern alone would match every label); the
+    German label is then found inside that OPTIONAL (:func:`_german`).
 
     The shapes require one German label per resource, so this never multiplies rows.
     """
-    return f"""OPTIONAL {{ ?{var} skos:prefLabel ?{var}L1 FILTER(lang(?{var}L1) = "{lang}") }}
-      OPTIONAL {{ ?{var} skos:prefLabel ?{var}L2 FILTER(lang(?{var}L2) = "de") }}
-      BIND(COALESCE(?{var}L1, ?{var}L2, STR(?{var})) AS ?{var}L)"""
+    german = "" if via else _german(var)
+    return f"""OPTIONAL {{ {via} ?{var} skos:prefLabel ?{var}L1 FILTER(lang(?{var}L1) = ?lang) }}
+      {german} BIND(COALESCE(?{var}L1, ?{var}L2, STR(?{var})) AS ?{var}L)"""
+
+
+def _german(var: str) -> str:
+    """``?{var}L2``, the German label: it needs no ``?lang``, so it may stand in any group."""
+    return f'OPTIONAL {{ ?{var} skos:prefLabel ?{var}L2 FILTER(lang(?{var}L2) = "de") }}'
 
 
 def _plain(rows: list[dict[str, Term]]) -> list[dict[str, str]]:
@@ -86,15 +124,19 @@ class Activity:
     kind: str | None
 
 
+ACTIVITIES = f"""{PREFIXES}
+        SELECT DISTINCT ?a ?aL ?date ?kL WHERE {{
+          ?a prov:wasAssociatedWith ?body .
+          #BINDINGS ?body ?lang
+          OPTIONAL {{ ?a dcterms:date ?date }}
+          OPTIONAL {{ ?a dcterms:type ?k . {_german("k")} }} {_label("k", "?a dcterms:type ?k .")}
+          {_label("a")}
+        }} ORDER BY ?date ?aL"""
+
+
 def activities_of(store: Store, iri: str, lang: str) -> list[Activity]:
     """What a body took part in (consultations, meetings, decisions, events), by date."""
-    rows = store.select(f"""{PREFIXES}
-        SELECT DISTINCT ?a ?aL ?date ?kL WHERE {{
-          ?a prov:wasAssociatedWith <{iri}> .
-          OPTIONAL {{ ?a dcterms:date ?date }}
-          OPTIONAL {{ ?a dcterms:type ?k . {_label("k", lang)} }}
-          {_label("a", lang)}
-        }} ORDER BY ?date ?aL""")
+    rows = store.select(ACTIVITIES, bindings=_params(lang, body=iri))
     out = []
     for r in rows:
         d = r.get("date")
@@ -124,18 +166,23 @@ class Step:
     planned: bool = False
 
 
+BERATUNGSFOLGE = f"""
+        SELECT ?c ?pos ?b ?bL ?date ?rL ?sL ?auth ?held WHERE {{
+          ?c cgi:drucksache ?paper ; schema:position ?pos ;
+             cgi:gremium ?b ; dcterms:date ?date ; cgi:beratungsrolle ?r ;
+             cgi:entscheidend ?auth .
+          #BINDINGS ?paper ?lang
+          OPTIONAL {{ ?c cgi:beratungsstatus ?s . {_german("s")} }}
+          {_label("s", "?c cgi:beratungsstatus ?s .")}
+          OPTIONAL {{ ?c cgi:sitzungsstatus/skos:notation ?held }}
+          {_label("b")}
+          {_label("r")}
+        }} ORDER BY ?pos"""
+
+
 def beratungsfolge(store: Store, paper: str, lang: str, vocab: str) -> list[Step]:
     """A paper's consultations in order: the timeline of the paper page."""
-    rows = store.select(f"""{PREFIXES}
-        SELECT ?c ?pos ?b ?bL ?date ?rL ?sL ?auth ?held WHERE {{
-          ?c <{vocab}drucksache> <{paper}> ; schema:position ?pos ;
-             <{vocab}gremium> ?b ; dcterms:date ?date ; <{vocab}beratungsrolle> ?r ;
-             <{vocab}entscheidend> ?auth .
-          OPTIONAL {{ ?c <{vocab}beratungsstatus> ?s . {_label("s", lang)} }}
-          OPTIONAL {{ ?c <{vocab}sitzungsstatus>/skos:notation ?held }}
-          {_label("b", lang)}
-          {_label("r", lang)}
-        }} ORDER BY ?pos""")
+    rows = store.select(_vocabulary(vocab) + BERATUNGSFOLGE, bindings=_params(lang, paper=paper))
     return [
         Step(
             r["c"].value,
@@ -160,16 +207,21 @@ class Part:
     parts: list[Part] = field(default_factory=list)
 
 
+PARTS = f"""
+        SELECT ?p ?pL ?pos ?n ?q ?qL WHERE {{
+          ?whole dcterms:hasPart ?p .
+          #BINDINGS ?whole ?lang
+          OPTIONAL {{ ?p schema:position ?pos }}
+          OPTIONAL {{ ?p cgi:anzahlEinzelmassnahmen ?n }}
+          OPTIONAL {{ ?p dcterms:hasPart ?q . {_german("q")} }}
+          {_label("q", "?p dcterms:hasPart ?q .")}
+          {_label("p")}
+        }} ORDER BY ?pos ?pL ?qL"""
+
+
 def parts_of(store: Store, iri: str, lang: str, vocab: str) -> list[Part]:
     """The parts of a programme (dcterms:hasPart), in source order, with their own parts."""
-    rows = store.select(f"""{PREFIXES}
-        SELECT ?p ?pL ?pos ?n ?q ?qL WHERE {{
-          <{iri}> dcterms:hasPart ?p .
-          OPTIONAL {{ ?p schema:position ?pos }}
-          OPTIONAL {{ ?p <{vocab}anzahlEinzelmassnahmen> ?n }}
-          OPTIONAL {{ ?p dcterms:hasPart ?q . {_label("q", lang)} }}
-          {_label("p", lang)}
-        }} ORDER BY ?pos ?pL ?qL""")
+    rows = store.select(_vocabulary(vocab) + PARTS, bindings=_params(lang, whole=iri))
     parts: dict[str, Part] = {}
     for r in rows:
         part = parts.setdefault(
@@ -180,16 +232,18 @@ def parts_of(store: Store, iri: str, lang: str, vocab: str) -> list[Part]:
     return list(parts.values())
 
 
+CITING = f"""
+        SELECT ?s ?sL ?cL WHERE {{
+          ?s dcterms:source ?source ; a ?c . FILTER(STRSTARTS(STR(?c), STR(cgi:)))
+          #BINDINGS ?source ?lang
+          ?c rdfs:label ?cL . FILTER(lang(?cL) = ?lang)
+          {_label("s")}
+        }} ORDER BY ?cL ?sL"""
+
+
 def citing(store: Store, source: str, lang: str, vocab: str) -> list[dict[str, str]]:
     """Resources that name ``source`` as their source, with the label of their class."""
-    return _plain(
-        store.select(f"""{PREFIXES}
-        SELECT ?s ?sL ?cL WHERE {{
-          ?s dcterms:source <{source}> ; a ?c . FILTER(STRSTARTS(STR(?c), "{vocab}"))
-          ?c rdfs:label ?cL . FILTER(lang(?cL) = "{lang}")
-          {_label("s", lang)}
-        }} ORDER BY ?cL ?sL""")
-    )
+    return _plain(store.select(_vocabulary(vocab) + CITING, bindings=_params(lang, source=source)))
 
 
 @dataclass
@@ -199,15 +253,19 @@ class OrgNode:
     children: list[OrgNode] = field(default_factory=list)
 
 
-def organisation_tree(store: Store, lang: str) -> list[OrgNode]:
-    """Organisations nested by org:subOrganizationOf, org:unitOf and org:linkedTo."""
-    rows = store.select(f"""{PREFIXES}
+ORGANISATIONS = f"""{PREFIXES}
         SELECT ?o ?oL ?parent WHERE {{
           ?o a org:Organization .
+          #BINDINGS ?lang
           OPTIONAL {{ ?o org:subOrganizationOf|org:unitOf|org:linkedTo ?parent .
                       ?parent a org:Organization }}
-          {_label("o", lang)}
-        }} ORDER BY ?oL""")
+          {_label("o")}
+        }} ORDER BY ?oL"""
+
+
+def organisation_tree(store: Store, lang: str) -> list[OrgNode]:
+    """Organisations nested by org:subOrganizationOf, org:unitOf and org:linkedTo."""
+    rows = store.select(ORGANISATIONS, bindings=_params(lang))
     nodes: dict[str, OrgNode] = {}
     parents: dict[str, str] = {}
     for r in rows:
@@ -235,9 +293,9 @@ class Link:
     lang: str | None = None
 
 
-def _tagged(var: str, lang: str) -> str:
+def _tagged(var: str, via: str = "") -> str:
     """:func:`_label`, and ``?{var}G`` the label's language tag ("" for an IRI)."""
-    return f"{_label(var, lang)} BIND(LANG(?{var}L) AS ?{var}G)"
+    return f"{_label(var, via)} BIND(LANG(?{var}L) AS ?{var}G)"
 
 
 def _link(v: dict[str, str], var: str, lang: str) -> Link | None:
@@ -279,35 +337,41 @@ class Joining:
     status_position: int = 0
 
 
+#: ``?i``, one institution, is bound where the register of one institution is asked for.
+JOININGS = f"""
+        SELECT ?b ?bL ?bG ?i ?iL ?iG ?k ?kL ?kG ?kn ?g ?gL ?gG ?date ?s ?sL ?sG ?sn
+               ?p ?pL ?pG ?pn ?pu ?pt ?q ?qL ?qG ?stand ?ok ?d ?dL ?dG ?note ?sp WHERE {{
+          ?b a cgi:Beitritt ; cgi:institution ?i ; cgi:beitrittsstatus ?s .
+          ?s skos:notation ?sn .
+          #BINDINGS
+          OPTIONAL {{ ?i cgi:organisationsart ?k . ?k skos:notation ?kn . {_german("k")} }}
+          {_tagged("k", "?i cgi:organisationsart ?k . ?k skos:notation ?kn .")}
+          OPTIONAL {{ ?b cgi:gremium ?g . {_german("g")} }} {_tagged("g", "?b cgi:gremium ?g .")}
+          OPTIONAL {{ ?b dcterms:date ?date }}
+          OPTIONAL {{ ?b cgi:vorlage ?p . {_german("p")}
+                      OPTIONAL {{ ?p dcterms:identifier ?pn }}
+                      OPTIONAL {{ ?p <http://xmlns.com/foaf/0.1/page> ?pu }}
+                      OPTIONAL {{ ?p dcterms:title ?pt }} }}
+          {_tagged("p", "?b cgi:vorlage ?p .")}
+          OPTIONAL {{ ?b dcterms:source ?q . {_german("q")} }}
+          {_tagged("q", "?b dcterms:source ?q .")}
+          OPTIONAL {{ ?b cgi:stand ?stand }}
+          OPTIONAL {{ ?b cgi:bestaetigt ?ok }}
+          OPTIONAL {{ ?b skos:note ?note }}
+          OPTIONAL {{ ?s schema:position ?sp }}
+          OPTIONAL {{ ?i cgi:kreisangehoerigIn ?d . {_german("d")} }}
+          {_tagged("d", "?i cgi:kreisangehoerigIn ?d .")}
+          {_tagged("b")} {_tagged("i")} {_tagged("s")}
+        }} ORDER BY ?iL ?date ?b ?q"""
+
+
 def joinings(store: Store, vocab: str, lang: str, institution: str | None = None) -> list[Joining]:
     """Every joining of the register (or of one institution), by institution and date.
 
     One row per joining and source; the sources are gathered here rather than
     with GROUP_CONCAT, so every store answers alike.
     """
-    only = f"VALUES ?i {{ <{institution}> }}" if institution else ""
-    rows = store.select(f"""{PREFIXES}
-        SELECT ?b ?bL ?bG ?i ?iL ?iG ?k ?kL ?kG ?kn ?g ?gL ?gG ?date ?s ?sL ?sG ?sn
-               ?p ?pL ?pG ?pn ?pu ?pt ?q ?qL ?qG ?stand ?ok ?d ?dL ?dG ?note ?sp WHERE {{
-          {only}
-          ?b a <{vocab}Beitritt> ; <{vocab}institution> ?i ; <{vocab}beitrittsstatus> ?s .
-          ?s skos:notation ?sn .
-          OPTIONAL {{ ?i <{vocab}organisationsart> ?k . ?k skos:notation ?kn .
-                      {_tagged("k", lang)} }}
-          OPTIONAL {{ ?b <{vocab}gremium> ?g . {_tagged("g", lang)} }}
-          OPTIONAL {{ ?b dcterms:date ?date }}
-          OPTIONAL {{ ?b <{vocab}vorlage> ?p . {_tagged("p", lang)}
-                      OPTIONAL {{ ?p dcterms:identifier ?pn }}
-                      OPTIONAL {{ ?p <http://xmlns.com/foaf/0.1/page> ?pu }}
-                      OPTIONAL {{ ?p dcterms:title ?pt }} }}
-          OPTIONAL {{ ?b dcterms:source ?q . {_tagged("q", lang)} }}
-          OPTIONAL {{ ?b <{vocab}stand> ?stand }}
-          OPTIONAL {{ ?b <{vocab}bestaetigt> ?ok }}
-          OPTIONAL {{ ?b skos:note ?note }}
-          OPTIONAL {{ ?s schema:position ?sp }}
-          OPTIONAL {{ ?i <{vocab}kreisangehoerigIn> ?d . {_tagged("d", lang)} }}
-          {_tagged("b", lang)} {_tagged("i", lang)} {_tagged("s", lang)}
-        }} ORDER BY ?iL ?date ?b ?q""")
+    rows = store.select(_vocabulary(vocab) + JOININGS, bindings=_params(lang, i=institution))
     found: dict[str, Joining] = {}
     for r in rows:
         v = {k: t.value for k, t in r.items()}
@@ -359,22 +423,28 @@ class JoiningStep:
     planned: bool = False
 
 
+JOINING_STEPS = f"""
+        PREFIX eli: <http://data.europa.eu/eli/eli-draft-legislation-ontology#>
+        SELECT DISTINCT ?c ?b ?date ?g ?gL ?gG ?r ?rL ?rG ?rn ?o ?oL ?oG ?held WHERE {{
+          ?b a cgi:Beitritt .
+          {{ ?c cgi:beitritt ?b }}
+          UNION {{ ?b cgi:vorlage ?p . ?c a <https://schema.oparl.org/1.1/Consultation> ;
+                   cgi:drucksache ?p }}
+          OPTIONAL {{ ?c cgi:sitzungsstatus/skos:notation ?held }}
+          ?c dcterms:date ?date .
+          #BINDINGS ?lang
+          OPTIONAL {{ ?c cgi:gremium ?g . {_german("g")} }} {_tagged("g", "?c cgi:gremium ?g .")}
+          OPTIONAL {{ ?c dcterms:type ?r . ?r skos:notation ?rn . {_german("r")} }}
+          {_tagged("r", "?c dcterms:type ?r . ?r skos:notation ?rn .")}
+          OPTIONAL {{ ?c eli:decision_outcome ?o . {_german("o")} }}
+          {_tagged("o", "?c eli:decision_outcome ?o .")}
+        }} ORDER BY ?date ?c"""
+
+
 def joining_steps(store: Store, vocab: str, lang: str) -> list[JoiningStep]:
     """Every dated consultation of a joining, by date: linked to the joining (the register's
     tables) or to the joining's resolution paper (the seed's Beratungsfolge)."""
-    eli = "http://data.europa.eu/eli/eli-draft-legislation-ontology#"
-    rows = store.select(f"""{PREFIXES}
-        SELECT DISTINCT ?c ?b ?date ?g ?gL ?gG ?r ?rL ?rG ?rn ?o ?oL ?oG ?held WHERE {{
-          ?b a <{vocab}Beitritt> .
-          {{ ?c <{vocab}beitritt> ?b }}
-          UNION {{ ?b <{vocab}vorlage> ?p . ?c a <https://schema.oparl.org/1.1/Consultation> ;
-                   <{vocab}drucksache> ?p }}
-          OPTIONAL {{ ?c <{vocab}sitzungsstatus>/skos:notation ?held }}
-          ?c dcterms:date ?date .
-          OPTIONAL {{ ?c <{vocab}gremium> ?g . {_tagged("g", lang)} }}
-          OPTIONAL {{ ?c dcterms:type ?r . ?r skos:notation ?rn . {_tagged("r", lang)} }}
-          OPTIONAL {{ ?c <{eli}decision_outcome> ?o . {_tagged("o", lang)} }}
-        }} ORDER BY ?date ?c""")
+    rows = store.select(_vocabulary(vocab) + JOINING_STEPS, bindings=_params(lang))
     found: dict[str, JoiningStep] = {}
     for r in rows:
         v = {k: t.value for k, t in r.items()}
@@ -403,14 +473,18 @@ class Concept:
     label: str
 
 
+VALUE_SET = f"""{PREFIXES}
+        SELECT ?c ?cL ?n ?pos WHERE {{
+          ?c skos:inScheme ?scheme ; skos:notation ?n .
+          #BINDINGS ?scheme ?lang
+          OPTIONAL {{ ?c schema:position ?pos }}
+          {_label("c")}
+        }} ORDER BY ?pos ?n"""
+
+
 def value_set(store: Store, scheme: str, lang: str) -> list[Concept]:
     """The concepts of a value set (``id/werteliste/…``) in their order (schema:position)."""
-    rows = store.select(f"""{PREFIXES}
-        SELECT ?c ?cL ?n ?pos WHERE {{
-          ?c skos:inScheme <{scheme}> ; skos:notation ?n .
-          OPTIONAL {{ ?c schema:position ?pos }}
-          {_label("c", lang)}
-        }} ORDER BY ?pos ?n""")
+    rows = store.select(VALUE_SET, bindings=_params(lang, scheme=scheme))
     return [Concept(r["n"].value, r["c"].value, r["cL"].value) for r in rows]
 
 
@@ -424,18 +498,29 @@ class Measure:
     lead: Link | None
 
 
+def _measures(by: str) -> str:
+    """The measures query, picking measures by ``by`` (a pattern on ``?m`` and ``?of``)."""
+    return f"""
+        SELECT ?m ?mL ?mG ?sL ?t ?tL ?tG WHERE {{
+          ?m a cgi:Massnahme ; {by} ?of .
+          #BINDINGS ?of ?lang
+          OPTIONAL {{ ?m cgi:massnahmenstatus ?s . {_german("s")} }}
+          {_label("s", "?m cgi:massnahmenstatus ?s .")}
+          OPTIONAL {{ ?m cgi:traeger ?t . {_german("t")} }} {_tagged("t", "?m cgi:traeger ?t .")}
+          {_tagged("m")}
+        }} ORDER BY ?mL ?m"""
+
+
+MEASURES_BY_LEAD = _measures("cgi:traeger")
+MEASURES_BY_GOAL = _measures("cgi:oberziel")
+
+
 def measures(
     store: Store, vocab: str, lang: str, *, lead: str | None = None, goal: str | None = None
 ) -> list[Measure]:
     """Measures (cgi:Massnahme) of one lead organisation or towards one Oberziel, by title."""
-    where = f"?m <{vocab}traeger> <{lead}> ." if lead else f"?m <{vocab}oberziel> <{goal}> ."
-    rows = store.select(f"""{PREFIXES}
-        SELECT ?m ?mL ?mG ?sL ?t ?tL ?tG WHERE {{
-          ?m a <{vocab}Massnahme> . {where}
-          OPTIONAL {{ ?m <{vocab}massnahmenstatus> ?s . {_label("s", lang)} }}
-          OPTIONAL {{ ?m <{vocab}traeger> ?t . {_tagged("t", lang)} }}
-          {_tagged("m", lang)}
-        }} ORDER BY ?mL ?m""")
+    query = MEASURES_BY_LEAD if lead else MEASURES_BY_GOAL
+    rows = store.select(_vocabulary(vocab) + query, bindings=_params(lang, of=lead or goal))
     out: dict[str, Measure] = {}
     for r in rows:
         v = {k: t.value for k, t in r.items()}

@@ -6,7 +6,8 @@ store and a remote SPARQL server differ in transport, not in behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -96,6 +97,66 @@ class DataSource(Protocol):
 #: A bound term of a SELECT row (the store holds no quoted triples).
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
+#: Where a query of ours takes its parameters: a line holding only this marker, then
+#: optionally the variables bound there (``#BINDINGS ?iri ?lang``; none named: all).
+#: :func:`bind` replaces the line with a ``VALUES`` block. The marker is a comment,
+#: so it can be written in the query's text wherever a ``VALUES`` clause may stand
+#: (at the start of a group, inside a subquery), once or at several places.
+BINDINGS = "#BINDINGS"
+_MARKER = re.compile(
+    r"^([ \t]*)#BINDINGS((?:[ \t]+\?[A-Za-z_][A-Za-z0-9_]*)*)[ \t]*$", re.MULTILINE
+)
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def bind(query: str, bindings: Mapping[str, Term] | None) -> str:
+    """``query`` with its parameters: each :data:`BINDINGS` line becomes ``VALUES ?a
+    { <iri> } VALUES ?b { "text"@de }`` for the variables it names (every binding where
+    it names none).
+
+    No query is built from a value's text: each term is written by pyoxigraph as in
+    N-Triples (an IRI it accepted holds no ``>`` or space, a literal's quotes and
+    backslashes are escaped), and the markers are found in ``query`` before any
+    value is put in, so a value that holds a marker or braces stays a value. Refused
+    (ValueError): a blank node (it would name a new node, not the one meant), a
+    variable name that is not one, a marker naming a variable that is not bound, a
+    binding no marker places, and a query with markers but no bindings (its
+    parameters would be left open, matching everything).
+    """
+    if bindings is None:
+        if _MARKER.search(query):
+            raise ValueError(f"the query takes bindings ({BINDINGS}) and none were given")
+        return query
+    rendered: dict[str, str] = {}
+    for name, term in bindings.items():
+        if not _VARIABLE.fullmatch(name):
+            raise ValueError(f"not a variable name: {name!r}")
+        if isinstance(term, ox.BlankNode):
+            raise ValueError(f"?{name}: a blank node cannot be a parameter")
+        if not isinstance(term, ox.NamedNode | ox.Literal):
+            raise ValueError(f"?{name}: not an IRI or a literal: {term!r}")
+        rendered[name] = str(term)
+    placed: set[str] = set()
+
+    def block(marker: re.Match[str]) -> str:
+        names = [n.lstrip("?") for n in marker.group(2).split()] or list(rendered)
+        missing = [n for n in names if n not in rendered]
+        if missing:
+            raise ValueError(f"the query binds ?{missing[0]} and no value was given")
+        placed.update(names)
+        if not names:
+            return ""
+        # One VALUES per variable, the same solution as one row of all: Virtuoso 7.2
+        # failed to compile a row of two ("no SPART_VARR_FIXED") in a page's query.
+        blocks = " ".join(f"VALUES ?{n} {{ {rendered[n]} }}" for n in names)
+        return f"{marker.group(1)}{blocks}"
+
+    out = _MARKER.sub(block, query)
+    unused = [n for n in rendered if n not in placed]
+    if unused:
+        raise ValueError(f"?{unused[0]} is bound, and the query has no {BINDINGS} for it")
+    return out
+
 
 class Store(Protocol):
     """A read-only view of the knowledge graph."""
@@ -110,19 +171,39 @@ class Store(Protocol):
         """When the data last changed; used for Last-Modified."""
         ...
 
-    def construct(self, query: str, graph: str | None = None) -> list[ox.Triple]:
+    def construct(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> list[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE query and return its triples.
 
         ``graph``: a release's graph (``Urls.release``) as the default graph, so
         the same page queries read a past state; None reads the current data.
+        ``bindings``: the query's parameters, put where its :data:`BINDINGS` lines
+        stand (:func:`bind`); a value never becomes part of the query's text otherwise.
         """
         ...
 
-    def select(self, query: str, graph: str | None = None) -> list[dict[str, Term]]:
+    def select(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> list[dict[str, Term]]:
         """Run a SELECT query; each row maps variable names to bound terms."""
         ...
 
-    def ask(self, query: str, graph: str | None = None) -> bool:
+    def ask(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> bool:
         """Run an ASK query."""
         ...
 

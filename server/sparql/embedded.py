@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import pyoxigraph as ox
 
 from server.config import Config
-from server.sparql import DataSource, QueryAnswer, QueryJob
+from server.sparql import DataSource, QueryAnswer, QueryJob, Term, bind
 from server.sparql.persisted import check_fresh, open_read_only, read_meta
 from server.sparql.policy import check
 from server.sparql.sandbox import QueryPool
@@ -44,25 +44,41 @@ class EmbeddedStore:
     def __len__(self) -> int:
         return len(self._store)
 
-    def _query(self, query: str, graph: str | None) -> Any:
+    def _query(self, query: str, graph: str | None, bindings: Mapping[str, Term] | None) -> Any:
         """Our own queries (pages, catalog) in process; a release's graph as default graph."""
+        text = bind(query, bindings)
         if graph is None:
-            return self._store.query(query)
-        return self._store.query(query, default_graph=ox.NamedNode(graph))
+            return self._store.query(text)
+        return self._store.query(text, default_graph=ox.NamedNode(graph))
 
-    def construct(self, query: str, graph: str | None = None) -> list[ox.Triple]:
-        result = self._query(query, graph)
-        return list(result)
+    def construct(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> list[ox.Triple]:
+        return list(self._query(query, graph, bindings))
 
     def select(
-        self, query: str, graph: str | None = None
-    ) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-        result = self._query(query, graph)
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> list[dict[str, Term]]:
+        result = self._query(query, graph, bindings)
         names = [v.value for v in result.variables]
         return [{n: row[n] for n in names if row[n] is not None} for row in result]
 
-    def ask(self, query: str, graph: str | None = None) -> bool:
-        return bool(self._query(query, graph))
+    def ask(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> bool:
+        return bool(self._query(query, graph, bindings))
 
     def warm_up(self) -> None:
         """Spawn the query workers now, so the first /sparql query does not wait 0.3 s."""

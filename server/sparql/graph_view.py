@@ -9,7 +9,7 @@ store-specific here (each backend applies ``graph=`` in its own way).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import pyoxigraph as ox
@@ -32,14 +32,32 @@ class GraphView:
     def modified(self) -> datetime:
         return self._store.modified
 
-    def construct(self, query: str, graph: str | None = None) -> list[ox.Triple]:
-        return self._store.construct(query, graph or self.graph)
+    def construct(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> list[ox.Triple]:
+        return self._store.construct(query, graph or self.graph, bindings=bindings)
 
-    def select(self, query: str, graph: str | None = None) -> list[dict[str, Term]]:
-        return self._store.select(query, graph or self.graph)
+    def select(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> list[dict[str, Term]]:
+        return self._store.select(query, graph or self.graph, bindings=bindings)
 
-    def ask(self, query: str, graph: str | None = None) -> bool:
-        return self._store.ask(query, graph or self.graph)
+    def ask(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> bool:
+        return self._store.ask(query, graph or self.graph, bindings=bindings)
 
     def triples(self) -> Iterable[ox.Triple]:
         return self.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")

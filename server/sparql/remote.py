@@ -8,13 +8,10 @@ version, which stateless web workers read (cached briefly) for their ETags.
 
 from __future__ import annotations
 
-import http.client
-import io
 import logging
 import threading
 import time
-import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import IO, cast
 
@@ -25,78 +22,22 @@ from server.rdf.namespaces import all_prefixes
 from server.sparql import (
     QueryAnswer,
     QueryJob,
-    QuerySyntaxError,
-    QueryTimeoutError,
     StoreUnavailableError,
+    Term,
+    bind,
     results,
 )
+from server.sparql.client import NTRIPLES, RESULTS_JSON, Body, SparqlClient
 from server.sparql.evaluate import answer
 from server.sparql.policy import check
 from server.urls import Urls
 
-RESULTS_JSON = "application/sparql-results+json"
-NTRIPLES = "application/n-triples"
 VERSION_TTL_S = 5.0
-CHUNK = 65536
 _log = logging.getLogger(__name__)
-
-
-class _Body(io.RawIOBase):
-    """The server's answer, read as the parser asks, within a deadline and a byte cap.
-
-    Each read waits at most until ``deadline`` (a server that trickles bytes
-    cannot stretch the timeout), and reading stops after ``cap`` bytes (the
-    answer is then cut, never held whole in the web worker's memory). An
-    answer that ends before its announced length, or whose connection breaks,
-    is an error: only ``cut`` (our own stop at the cap) ends an answer early.
-    """
-
-    def __init__(
-        self,
-        conn: http.client.HTTPConnection,
-        resp: http.client.HTTPResponse,
-        deadline: float,
-        timeout: float,
-        cap: int | None,
-    ) -> None:
-        self._conn, self._resp = conn, resp
-        self._deadline, self._timeout, self._cap = deadline, timeout, cap
-        self.read_bytes = 0
-        self.cut = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._cap is not None and self.read_bytes >= self._cap:
-            self.cut = True
-            return 0
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise QueryTimeoutError(f"the store did not answer within {self._timeout:g} s")
-        if self._conn.sock is not None:
-            self._conn.sock.settimeout(left)
-        want = len(buffer)
-        if self._cap is not None:
-            want = min(want, self._cap - self.read_bytes)
-        try:
-            data = self._resp.read1(want)
-        except TimeoutError as exc:
-            raise QueryTimeoutError(f"the store did not answer within {self._timeout:g} s") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise StoreUnavailableError(f"the store's answer broke off: {exc}") from exc
-        if not data and want > 0 and self._resp.length:
-            # http.client ends a body that stops short of its Content-Length quietly.
-            raise StoreUnavailableError(
-                f"the store's answer broke off {self._resp.length} bytes before its end"
-            )
-        buffer[: len(data)] = data
-        self.read_bytes += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        self._conn.close()
-        super().close()
+#: The version a loaded store records (``charta load`` writes it into the meta graph).
+VERSION_QUERY = """SELECT ?v ?m WHERE {
+#BINDINGS
+  GRAPH ?meta { ?data ?version ?v ; <http://purl.org/dc/terms/modified> ?m } }"""
 
 
 def _boolean(parsed: ox.QueryBoolean | ox.QuerySolutions) -> bool:
@@ -118,13 +59,8 @@ def meta_graph(namespace: str) -> str:
 
 
 class RemoteStore:
-    """Talks the SPARQL 1.1 Protocol to an existing server.
-
-    The transport is http.client rather than SPARQLWrapper: SPARQLWrapper's
-    timeout applies to each socket read, so a slow server stretched a 5 s
-    limit to 9 s, and it reads a whole answer into memory. Here every request
-    has one deadline and answers are parsed as they stream in.
-    """
+    """Talks the SPARQL 1.1 Protocol to an existing server, through :class:`SparqlClient`
+    (one deadline per request, answers parsed as they stream in)."""
 
     def __init__(self, config: Config) -> None:
         """Queries go to ``config.store_url``; our own (pages) wait ``config.remote_timeout_s``."""
@@ -138,10 +74,7 @@ class RemoteStore:
         self._version: tuple[float, str, datetime] | None = None
         self._releases: tuple[str, frozenset[str]] | None = None
         self._lock = threading.Lock()
-        url = urllib.parse.urlsplit(query_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ValueError(f"not an http(s) SPARQL endpoint URL: {query_url!r}")
-        self._url = url
+        self._client = SparqlClient(query_url)
 
     # -- transport ----------------------------------------------------------------------
 
@@ -153,55 +86,9 @@ class RemoteStore:
         default_graphs: Iterable[str] = (),
         named_graphs: Iterable[str] = (),
         cap: int | None = None,
-    ) -> tuple[_Body, str]:
+    ) -> tuple[Body, str]:
         """POST one query; the body streams from the reader returned. Failures: store errors."""
-        deadline = time.monotonic() + timeout
-        fields = [("query", query)]
-        fields += [("default-graph-uri", g) for g in default_graphs]
-        fields += [("named-graph-uri", g) for g in named_graphs]
-        data = urllib.parse.urlencode(fields).encode()
-        kind = (
-            http.client.HTTPSConnection
-            if self._url.scheme == "https"
-            else http.client.HTTPConnection
-        )
-        conn = kind(self._url.hostname, self._url.port, timeout=timeout)  # type: ignore[arg-type]
-        path = self._url.path or "/"
-        if self._url.query:
-            path += "?" + self._url.query
-        try:
-            conn.request(
-                "POST",
-                path,
-                body=data,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": accept,
-                    "User-Agent": "charta",
-                },
-            )
-            if conn.sock is not None:
-                conn.sock.settimeout(max(deadline - time.monotonic(), 0.01))
-            resp = conn.getresponse()
-        except TimeoutError as exc:
-            conn.close()
-            raise QueryTimeoutError(f"the store did not answer within {timeout:g} s") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            reason = getattr(exc, "strerror", None) or exc
-            _log.warning("cannot reach the store %s: %s", self.query_url, reason)
-            raise StoreUnavailableError(f"cannot reach the store: {reason}") from exc
-        body = _Body(conn, resp, deadline, timeout, cap)
-        if resp.status >= 400:
-            text = body.read(4000).decode("utf-8", "replace").strip()
-            body.close()
-            if resp.status == 400:
-                raise QuerySyntaxError(text[:2000])
-            # The store's own words go to the log, where they may name its address.
-            _log.warning("the store %s answered %s: %s", self.query_url, resp.status, text[:500])
-            raise StoreUnavailableError(f"the store answered {resp.status}")
-        ctype = (resp.getheader("Content-Type") or accept).split(";")[0].strip()
-        return body, ctype
+        return self._client.open(query, accept, timeout, default_graphs, named_graphs, cap)
 
     def _request(
         self,
@@ -224,8 +111,15 @@ class RemoteStore:
 
     # -- Store protocol -------------------------------------------------------------------
 
-    def construct(self, query: str, graph: str | None = None) -> list[ox.Triple]:
-        body, ctype = self._request(query, NTRIPLES, self.timeout_s, self._ours(graph))
+    def construct(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> list[ox.Triple]:
+        text = bind(query, bindings)
+        body, ctype = self._request(text, NTRIPLES, self.timeout_s, self._ours(graph))
         fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
         try:
             return [q.triple for q in ox.parse(body, format=fmt)]
@@ -233,9 +127,14 @@ class RemoteStore:
             raise StoreUnavailableError(f"the store sent an unreadable answer: {exc}") from exc
 
     def select(
-        self, query: str, graph: str | None = None
-    ) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-        body, _ = self._request(query, RESULTS_JSON, self.timeout_s, self._ours(graph))
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> list[dict[str, Term]]:
+        text = bind(query, bindings)
+        body, _ = self._request(text, RESULTS_JSON, self.timeout_s, self._ours(graph))
         try:
             parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
             names = [v.value for v in parsed.variables]  # type: ignore[union-attr]
@@ -243,8 +142,15 @@ class RemoteStore:
         except (SyntaxError, ValueError) as exc:
             raise StoreUnavailableError(f"the store sent an unreadable answer: {exc}") from exc
 
-    def ask(self, query: str, graph: str | None = None) -> bool:
-        body, _ = self._request(query, RESULTS_JSON, self.timeout_s, self._ours(graph))
+    def ask(
+        self,
+        query: str,
+        graph: str | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> bool:
+        text = bind(query, bindings)
+        body, _ = self._request(text, RESULTS_JSON, self.timeout_s, self._ours(graph))
         try:
             return _boolean(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
         except (SyntaxError, ValueError) as exc:
@@ -258,13 +164,12 @@ class RemoteStore:
         with self._lock:
             if self._version and now - self._version[0] < VERSION_TTL_S:
                 return self._version[1], self._version[2]
-        body, _ = self._request(
-            f"""SELECT ?v ?m WHERE {{ GRAPH <{meta_graph(self.namespace)}> {{
-                <{self._graph}> <{self.namespace}ontology#version> ?v ;
-                <http://purl.org/dc/terms/modified> ?m }} }}""",
-            RESULTS_JSON,
-            self.timeout_s,
-        )
+        params = {
+            "meta": ox.NamedNode(meta_graph(self.namespace)),
+            "data": ox.NamedNode(self._graph),
+            "version": ox.NamedNode(f"{self.namespace}ontology#version"),
+        }
+        body, _ = self._request(bind(VERSION_QUERY, params), RESULTS_JSON, self.timeout_s)
         rows = list(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))  # type: ignore[arg-type]
         if not rows:
             _log.warning(
