@@ -33,7 +33,7 @@ def project_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def config() -> Config:
-    return Config(root=ROOT, testing=True, query_timeout_s=3.0).validated()
+    return make_config()
 
 
 def free_port() -> int:
@@ -43,6 +43,10 @@ def free_port() -> int:
 
 
 BACKENDS = ["embedded", "oxigraph", "virtuoso"]
+#: The backends that are a real SPARQL server process, started once per session.
+SERVER_BACKENDS = frozenset(BACKENDS) - {"embedded"}
+#: The fixtures whose param names a backend: a test on a server backend is ``remote``.
+BACKEND_FIXTURES = ("backend", "live_server")
 
 
 @pytest.fixture(scope="session")
@@ -94,21 +98,61 @@ def start_virtuoso(workdir: Path) -> Any:
     return server
 
 
-def backend_config(request: pytest.FixtureRequest, **overrides: object) -> Config:
-    """A test config for the backend named by ``request.param``."""
+def make_config(store_url: str | None = None, **overrides: object) -> Config:
+    """The test config (on the remote store at ``store_url``, if given) with ``overrides``."""
     values: dict[str, object] = {"root": ROOT, "testing": True, "query_timeout_s": 3.0}
+    values["store_url"] = store_url
     values.update(overrides)
-    if request.param != "embedded":
-        values["store_url"] = request.getfixturevalue(f"{request.param}_server")
     return Config(**values).validated()  # type: ignore[arg-type]
 
 
+def server_url(request: pytest.FixtureRequest, backend: str) -> str | None:
+    """The query URL of ``backend``'s session server, started on first use; None: embedded."""
+    if backend not in SERVER_BACKENDS:
+        return None
+    return request.getfixturevalue(f"{backend}_server")  # type: ignore[no-any-return]
+
+
+def backend_config(request: pytest.FixtureRequest, **overrides: object) -> Config:
+    """A test config for the backend named by ``request.param``."""
+    return make_config(server_url(request, request.param), **overrides)
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def app(request: pytest.FixtureRequest) -> Flask:
-    """The app on each backend, one per test module (a module may define its own)."""
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store behind this module's app: embedded (pyoxigraph in query workers), the
+    session's Oxigraph server or its Virtuoso. A module that cannot run on every backend
+    overrides this fixture with fewer params and says why."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def app_config() -> dict[str, object]:
+    """Settings a test module needs besides the test config (row limits, a project
+    copy's root): the module overrides this fixture, never ``app`` itself."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def make_app(
+    request: pytest.FixtureRequest, backend: str, app_config: dict[str, object]
+) -> Callable[..., Flask]:
+    """``make_app(**overrides)``: an app on this module's backend with the module's
+    ``app_config`` and ``overrides`` (a test's own limit, say max_answer_mb)."""
     from server.web.app import create_app
 
-    return create_app(backend_config(request))
+    store_url = server_url(request, backend)
+
+    def make(**overrides: object) -> Flask:
+        return create_app(make_config(store_url, **{**app_config, **overrides}))
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The app every HTTP test uses, one per test module and backend."""
+    return make_app()
 
 
 @pytest.fixture
@@ -127,7 +171,7 @@ def on_socket(make_app: Callable[[str], Callable[..., Any]]) -> Iterator[str]:
 
     server = make_server("127.0.0.1", 0, lambda environ, start: [], threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    server.web.app = make_app(url)
+    server.app = make_app(url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -181,6 +225,22 @@ TREE_AT_START: dict[str, str] | None = None
 def pytest_sessionstart(session: pytest.Session) -> None:
     global TREE_AT_START
     TREE_AT_START = tree_state()
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Markers that follow from the fixtures a test uses, so that '-m "not remote"' and
+    '-m "not live"' leave out every test that needs a server process or a socket: a
+    backend param naming Oxigraph server or Virtuoso, or a server fixture, is ``remote``;
+    the app on a socket (``live_server``) is ``live``."""
+    names = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    if names & {f"{b}_server" for b in SERVER_BACKENDS} or any(
+        params.get(name) in SERVER_BACKENDS for name in BACKEND_FIXTURES
+    ):
+        item.add_marker(pytest.mark.remote)
+    if "live_server" in names:
+        item.add_marker(pytest.mark.live)
 
 
 @pytest.hookimpl(trylast=True)

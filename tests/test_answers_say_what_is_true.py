@@ -11,22 +11,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from server.config import Config
 from server.web.app import create_app
 from tests.conftest import ROOT, free_port
-
-
-@pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app(Config(root=ROOT, testing=True).validated())
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_a_redirect_does_not_reflect_the_host_header(client: FlaskClient) -> None:

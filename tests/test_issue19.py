@@ -11,27 +11,16 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Callable
 
 import pyoxigraph as ox
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.config import Config
-from server.web.app import create_app
-from tests.conftest import NS, ROOT
+from tests.conftest import NS
 
 GZIP = {"Accept-Encoding": "gzip"}
-
-
-@pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app(Config(root=ROOT, testing=True, query_timeout_s=3.0).validated())
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _page(client: FlaskClient, path: str) -> str:
@@ -167,11 +156,11 @@ def test_sparql_keeps_its_own_cors_headers(client: FlaskClient) -> None:
     assert "X-Charta-Truncated" in r.headers["Access-Control-Expose-Headers"]
 
 
-def test_catalog_download_and_endpoint_urls_follow_the_public_url() -> None:
+def test_catalog_download_and_endpoint_urls_follow_the_public_url(
+    make_app: Callable[..., Flask],
+) -> None:
     public = "http://localhost:8080/"
-    app = create_app(
-        Config(root=ROOT, testing=True, query_timeout_s=3.0, public_url=public).validated()
-    )
+    app = make_app(public_url=public)
     nt = app.test_client().get("/id/katalog.nt").get_data(as_text=True)
     dcat = "http://www.w3.org/ns/dcat#"
     for prop in ("downloadURL", "accessURL", "endpointURL"):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from flask import Flask
 from flask.testing import FlaskClient
 
 from server.config import Config
@@ -33,16 +32,6 @@ KREISE = {
     "Kreis Unna": 10,
     "Kreis Wesel": 13,
 }
-
-
-@pytest.fixture(scope="module")
-def app(config: Config) -> Flask:
-    return create_app(config)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def page(client: FlaskClient, query: str = "", lang: str = "de") -> BeautifulSoup:

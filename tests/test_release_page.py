@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from flask import Flask
 from flask.testing import FlaskClient
 
 from server.config import Config
@@ -39,16 +38,18 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     make_release(config, "1.0", "Erste Veröffentlichung", now=FIRST)
     joining = _decide_to_sign(root)
     make_release(config, "2.0", "Ein Beitritt unterzeichnet", now=SECOND)
-    return {"config": config, "joining": joining}
+    return {"root": root, "config": config, "joining": joining}
+
+
+@pytest.fixture(scope="module", params=["embedded"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The embedded store on the project copy (the session's servers hold the checkout's data)."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
-def app(project: dict[str, object]) -> Flask:
-    from server.web.app import create_app
-
-    config = project["config"]
-    assert isinstance(config, Config)
-    return create_app(config)
+def app_config(project: dict[str, object]) -> dict[str, object]:
+    return {"root": project["root"], "query_timeout_s": 5.0}
 
 
 def release_page(client: FlaskClient, lang: str) -> BeautifulSoup:

@@ -10,10 +10,10 @@ official DCAT-AP shapes.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,18 +68,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return two_releases(tmp_path_factory.mktemp("releases"))
 
 
+@pytest.fixture(scope="module", params=["embedded"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The embedded store on the project copy; tests/store/test_remote_releases.py loads
+    such a copy into Oxigraph server and Virtuoso (the session's servers hold the
+    checkout's data)."""
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture(scope="module")
-def app(project: dict[str, object]) -> Flask:
-    from server.web.app import create_app
-
-    config = project["config"]
-    assert isinstance(config, Config)
-    return create_app(config)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def app_config(project: dict[str, object]) -> dict[str, object]:
+    return {"root": project["root"], "query_timeout_s": 5.0}
 
 
 # -- the release files --------------------------------------------------------------------
@@ -340,15 +339,10 @@ def test_time_travel_stays_on_this_server(client: FlaskClient) -> None:
     assert CHARTA in turtle  # the namespace's IRIs stay in the data
 
 
-def test_with_a_public_url_the_headers_name_it(project: dict[str, object]) -> None:
+def test_with_a_public_url_the_headers_name_it(make_app: Callable[..., Flask]) -> None:
     """--base-url (a deployment behind a proxy): absolute URLs on the public origin."""
-    from server.web.app import create_app
-
-    config = dataclasses.replace(
-        project["config"],
-        public_url="https://charta.example/",  # type: ignore[type-var]
-    )
-    resp = create_app(config).test_client().get("/timegate/id/charta")
+    app = make_app(public_url="https://charta.example/")
+    resp = app.test_client().get("/timegate/id/charta")
     assert resp.headers["Location"] == "https://charta.example/version/2.0/id/charta"
     assert "<https://charta.example/timemap/id/charta>" in resp.headers["Link"]
 

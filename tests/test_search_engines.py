@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server.i18n import DEFAULT_LANG, LANGS
-from tests.conftest import NS, ROOT
+from tests.conftest import NS, SERVER_BACKENDS
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -44,15 +44,6 @@ EXPECTED = (
 )
 
 
-@pytest.fixture(scope="module")
-def app() -> Flask:
-    """The embedded store only: the same templates answer on every backend."""
-    from server.config import Config
-    from server.web.app import create_app
-
-    return create_app(Config(root=ROOT, testing=True).validated())
-
-
 def sitemap_urls(client: FlaskClient) -> list[ET.Element]:
     root = ET.fromstring(client.get("/sitemap.xml").data)
     assert root.tag == f"{SITEMAP}urlset"
@@ -64,13 +55,32 @@ def path_of(url: str) -> str:
     return "/" + url[len(NS) :]
 
 
+#: Pages test_the_dataset_follows_the_dataset_conventions reads, on every backend.
+DATASET_PAGES = {"/id/datensatz/charta", "/id/katalog", "/id/distribution/turtle"}
+
+
+def one_of_each_kind(paths: list[str]) -> set[str]:
+    """The first page of each kind (an EXPECTED prefix, else the page's folder), and
+    DATASET_PAGES."""
+    first: dict[str, str] = {}
+    for path in paths:
+        kind = next((prefix for prefix, _ in EXPECTED if path.startswith(prefix)), None)
+        first.setdefault(kind or path.rsplit("/", 1)[0], path)
+    return set(first.values()) | DATASET_PAGES
+
+
 @pytest.fixture(scope="module")
-def walked(app: Flask) -> dict[str, BeautifulSoup]:
-    """Every URL of the sitemap (each page in each language), as the page answers it."""
+def walked(app: Flask, backend: str) -> dict[str, BeautifulSoup]:
+    """Every URL of the sitemap (each page in each language), as the page answers it; on
+    a server backend one page of each kind in each language: the same templates make
+    the markup, and all 650 URLs took 80 s on Oxigraph server and 220 s on Virtuoso."""
     client = app.test_client()
+    locs = [url.findtext(f"{SITEMAP}loc") or "" for url in sitemap_urls(client)]
+    if backend in SERVER_BACKENDS:
+        kept = one_of_each_kind([path_of(loc).split("?")[0] for loc in locs])
+        locs = [loc for loc in locs if path_of(loc).split("?")[0] in kept]
     pages = {}
-    for url in sitemap_urls(client):
-        loc = url.findtext(f"{SITEMAP}loc")
+    for loc in locs:
         assert loc
         r = client.get(path_of(loc), headers={"Accept": "text/html"})
         assert r.status_code == 200, loc
@@ -102,7 +112,7 @@ def links(data: object, key: str = "") -> Iterator[tuple[str, str]]:
 
 
 def test_every_page_has_json_ld_of_its_kind_with_absolute_urls(
-    walked: dict[str, BeautifulSoup],
+    walked: dict[str, BeautifulSoup], backend: str
 ) -> None:
     typed: dict[str, str] = {}
     relative = []
@@ -123,7 +133,7 @@ def test_every_page_has_json_ld_of_its_kind_with_absolute_urls(
         if expected is not None:
             assert found == expected, (loc, found)
             checked += 1
-    assert checked > 100
+    assert checked > (len(EXPECTED) if backend in SERVER_BACKENDS else 100)
 
 
 def test_the_dataset_follows_the_dataset_conventions(walked: dict[str, BeautifulSoup]) -> None:

@@ -5,15 +5,6 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from server.config import Config
-from server.web.app import create_app
-from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="module")
-def client() -> FlaskClient:
-    return create_app(Config(root=ROOT, testing=True).validated()).test_client()
-
 
 @pytest.mark.parametrize(
     ("path", "accept"),

@@ -7,6 +7,7 @@ import io
 import json
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 import rdflib
@@ -16,18 +17,15 @@ from flask.testing import FlaskClient
 from server.config import Config
 from server.profile.examples import EXAMPLES
 from server.web.app import create_app
-from tests.conftest import BACKENDS, ROOT, backend_config
+from tests.conftest import ROOT
 
 Q = "SELECT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> } ORDER BY ?s"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def app(request: pytest.FixtureRequest) -> Flask:
-    return create_app(
-        backend_config(
-            request, max_rows=50, max_query_bytes=2000, query_workers=1, query_timeout_s=5
-        )
-    )
+@pytest.fixture(scope="module")
+def app_config() -> dict[str, object]:
+    """Small limits, so that the tests reach them."""
+    return {"max_rows": 50, "max_query_bytes": 2000, "query_workers": 1, "query_timeout_s": 5}
 
 
 def bindings(r) -> list[dict]:
@@ -143,6 +141,27 @@ def test_row_limit_is_signalled(client: FlaskClient) -> None:
     assert "truncated" in r.headers["Warning"]
     small = client.get("/sparql", query_string={"query": Q})
     assert "X-Charta-Truncated" not in small.headers
+
+
+def test_an_answer_is_cut_at_the_byte_cap_and_says_so(make_app: Callable[..., Flask]) -> None:
+    """A short query can ask for a huge answer (a 10 KB one built 134 MB in a web worker);
+    the web worker reads at most CHARTA_MAX_ANSWER_MB of it and says the answer was cut."""
+    client = make_app(max_answer_mb=1, max_rows=1000).test_client()
+    binds = ['BIND("0123456789abcdef" AS ?a0)'] + [
+        f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(12)
+    ]
+    big = "SELECT ?s ?a12 WHERE { ?s ?p ?o . " + " ".join(binds) + " } LIMIT 500"
+    r = client.get(
+        "/sparql",
+        query_string={"query": big},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert r.status_code == 200
+    assert len(r.data) <= 2**20
+    assert r.headers["X-Charta-Truncated"] == "true"
+    assert "answer size limit" in r.headers["Warning"]
+    doc = r.get_json()
+    assert doc["truncated"] is True and 0 < len(doc["results"]["bindings"]) < 500
 
 
 def test_malformed_query_names_the_position(client: FlaskClient) -> None:

@@ -19,9 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server import i18n
-from server.config import Config
 from server.rdf.labels import format_literal
-from server.web.app import create_app
 
 TEMPLATES = Path(i18n.__file__).parent / "templates"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -96,16 +94,6 @@ def test_values_read_as_each_language_writes_them(
 ) -> None:
     lit = ox.Literal(value, datatype=ox.NamedNode(XSD + datatype))
     assert (format_literal(lit, "de"), format_literal(lit, "en")) == (de, en)
-
-
-@pytest.fixture(scope="module")
-def app(config: Config) -> Flask:
-    return create_app(config)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def soup_of(client: FlaskClient, path: str, **headers: str) -> BeautifulSoup:

@@ -18,11 +18,9 @@ import re
 from collections import Counter
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from server.web.app import create_app
-from tests.conftest import FIXTURES, backend_config
+from tests.conftest import FIXTURES
 
 W3C = FIXTURES / "w3c"
 
@@ -87,11 +85,17 @@ def _index() -> list[tuple[str, bool]]:
 INDEX = _index()
 
 
-@pytest.fixture(scope="module", params=["embedded", pytest.param("oxigraph")])
-def app(request: pytest.FixtureRequest) -> Flask:
-    made = create_app(backend_config(request, query_timeout_s=10, answer_cache_mb=0))
-    made.config["W3C_BACKEND"] = request.param
-    return made
+@pytest.fixture(scope="module", params=["embedded", "oxigraph"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The embedded store and Oxigraph server, not Virtuoso 7.2: its SPARQL is not the
+    standard's, and 59 of the 876 queries fail this test there (valid ones its SPARQL-BI
+    grammar or missing built-ins refuse, invalid ones it answers, its 500s as 503s)."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def app_config() -> dict[str, object]:
+    return {"query_timeout_s": 10, "answer_cache_mb": 0}
 
 
 def test_the_fixture_is_the_whole_suite() -> None:
@@ -102,9 +106,9 @@ def test_the_fixture_is_the_whole_suite() -> None:
 
 
 def test_every_w3c_query_is_answered_or_refused_for_a_reason(
-    app: Flask, client: FlaskClient
+    backend: str, client: FlaskClient
 ) -> None:
-    embedded = app.config["W3C_BACKEND"] == "embedded"
+    embedded = backend == "embedded"
     problems: list[str] = []
     counts: Counter[str] = Counter()
     for path, valid in INDEX:

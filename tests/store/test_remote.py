@@ -289,30 +289,6 @@ def test_a_trickling_store_cannot_stretch_the_timeout(trickling_store: str, path
     assert took < 2 + 1, took
 
 
-def test_answers_are_cut_at_the_byte_cap_and_say_so(own_oxigraph: servers.ServerProcess) -> None:
-    """A short query can ask for a huge answer (134 MB from 10 KB was seen); the web worker
-    reads at most CHARTA_MAX_ANSWER_MB of it and says the answer was cut."""
-    config = Config(
-        root=ROOT, testing=True, store_url=own_oxigraph.query_url, max_answer_mb=1
-    ).validated()
-    client = create_app(config).test_client()
-    binds = ['BIND("0123456789abcdef" AS ?a0)'] + [
-        f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(12)
-    ]
-    big = "SELECT ?s ?a12 WHERE { ?s ?p ?o . " + " ".join(binds) + " } LIMIT 500"
-    r = client.get(
-        "/sparql",
-        query_string={"query": big},
-        headers={"Accept": "application/sparql-results+json"},
-    )
-    assert r.status_code == 200
-    assert len(r.data) <= 2**20
-    assert r.headers["X-Charta-Truncated"] == "true"
-    assert "answer size limit" in r.headers["Warning"]
-    doc = r.get_json()
-    assert doc["truncated"] is True and 0 < len(doc["results"]["bindings"]) < 500
-
-
 def test_nothing_is_evaluated_in_the_web_process(own_oxigraph: servers.ServerProcess) -> None:
     """To check syntax, the remote store ran each query on an empty pyoxigraph store in
     the web worker, with no limit: a data-free ASK over three VALUES ran there for
