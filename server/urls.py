@@ -14,11 +14,6 @@ from urllib.parse import quote
 
 from server.rdf.formats import BY_SUFFIX, RDF_FORMATS
 
-#: IRIs that were renamed: they answer 301 with the new one, so old links keep working
-#: (IRIs are forever) while the data names only the new. The data service's IRI ended
-#: in /sparql, which link-traversal clients (Comunica) take for an endpoint and POST to.
-MOVED: dict[str, str] = {"id/dienst/sparql": "id/dienst/sparql-endpunkt"}
-
 
 @dataclass(frozen=True)
 class Urls:
@@ -34,11 +29,6 @@ class Urls:
     def vocabulary(self) -> str:
         """The namespace of our own terms (``cgi:``)."""
         return self.namespace + "ontology#"
-
-    @property
-    def series(self) -> str:
-        """The dataset series every release belongs to (the data as a dataset)."""
-        return self.namespace + "id/datensatz/charta"
 
     @property
     def ontology(self) -> str:

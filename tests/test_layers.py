@@ -116,3 +116,79 @@ def test_no_circles_between_modules() -> None:
 def test_at_most_twelve_modules_at_the_top() -> None:
     top = sorted(p.name for p in (ROOT / "server").glob("*.py"))
     assert len(top) <= 12, top
+
+
+def _charta_terms() -> set[str]:
+    """The profile's words: our vocabulary's local names, the data's resource paths
+    (``id/…``) and the register's table files."""
+    import re
+
+    import pyoxigraph as ox
+
+    from tests.conftest import NS
+
+    store = ox.Store()
+    for path in (ROOT / "ontology").glob("*.ttl"):
+        store.load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=NS)
+    terms = {
+        term.value.split("#", 1)[1]
+        for quad in store.quads_for_pattern(None, None, None)
+        for term in (quad.subject, quad.predicate, quad.object)
+        if isinstance(term, ox.NamedNode) and term.value.startswith(NS + "ontology#")
+    }
+    for path in (ROOT / "data").rglob("*.ttl"):
+        terms |= set(re.findall(r"<(id/[^>]+)>", path.read_text(encoding="utf-8")))
+    terms |= {p.name for p in (ROOT / "data" / "register").glob("*.csv")}
+    return terms
+
+
+def _code_strings(tree: ast.Module) -> list[tuple[int, str, bool]]:
+    """(line, text, follows an interpolation) of every string in code, docstrings left out."""
+    docs = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            after = False
+            for part in node.values:
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    found.append((node.lineno, part.value, after))
+                    docs.add(id(part))
+                after = isinstance(part, ast.FormattedValue)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            found.append((node.lineno, node.value, False))
+    return found
+
+
+def test_the_engine_names_no_charta_term() -> None:
+    """No class, property, resource or table of the Charta is written in the engine's
+    code (its docstrings may give them as examples): they reach it from the profile
+    record or from the data."""
+    import re
+
+    terms = _charta_terms()
+    words = {t for t in terms if "/" not in t and "." not in t}
+    paths = terms - words
+    named = []
+    for path in sorted((ROOT / "server").rglob("*.py")):
+        if not _module(path).startswith(ENGINE):
+            continue
+        for line, text, after in _code_strings(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(ROOT)}:{line}"
+            named += [
+                f"{where}: {p}" for p in paths if re.search(rf"(?<![\w/-]){re.escape(p)}\b", text)
+            ]
+            head = re.match(r"[A-Za-z]+", text)
+            if text in words or (after and head and head.group() in words):
+                named.append(f"{where}: {text!r}")
+            named += [f"{where}: {w}" for w in re.findall(r"[#/]([A-Za-z]+)\b", text) if w in words]
+            if re.search(r"(?<!X-)\bCharta\b", text):
+                named.append(f"{where}: Charta")
+    assert named == []

@@ -63,7 +63,9 @@ def state_of(app: Flask) -> state.State:
 
 def resource_paths(app: Flask) -> list[str]:
     st = state_of(app)
-    found = [warm.resource_path(st.urls, iri) for iri in subjects(st.store.select, NS)]
+    found = [
+        warm.resource_path(st.urls, iri, st.profile.moved) for iri in subjects(st.store.select, NS)
+    ]
     return [p for p in found if p is not None]
 
 

@@ -137,7 +137,7 @@ class Builder:
 
 
 def resource_jsonld(
-    page: Page, triples: list[ox.Triple], store: Store, urls: Urls, lang: str
+    page: Page, triples: list[ox.Triple], store: Store, urls: Urls, lang: str, site: SiteTexts
 ) -> dict[str, object]:
     """The page's resource as schema.org JSON-LD (absolute URLs throughout)."""
     b = Builder(triples, urls, lang)
@@ -174,7 +174,9 @@ def resource_jsonld(
         if date:
             data["startDate"] = date
         data["eventAttendanceMode"] = SCHEMA_ORG + "OfflineEventAttendanceMode"
-        organiser = page.first(str(SCHEMA.organizer)) or page.first(urls.vocabulary + "gremium")
+        organiser = page.first(str(SCHEMA.organizer)) or (
+            page.first(urls.vocabulary + site.organiser) if site.organiser else None
+        )
         if organiser:
             data["organizer"] = b.agent(organiser)
     if kind in ("Legislation", "DigitalDocument", "CreativeWork"):
@@ -199,7 +201,7 @@ def resource_jsonld(
         if homepage:
             data["sameAs"] = homepage
     if kind == "Dataset":
-        data.update(dataset(b, iri, store, urls))
+        data.update(dataset(b, iri, store, urls, site))
     if kind == "DataCatalog":
         data.update(catalog(b, iri))
     if kind == "DataDownload":
@@ -217,7 +219,7 @@ def _licence(b: Builder, iri: str) -> str | None:
     return value_of(lic[0]) if lic else None
 
 
-def dataset(b: Builder, iri: str, store: Store, urls: Urls) -> dict[str, object]:
+def dataset(b: Builder, iri: str, store: Store, urls: Urls, site: SiteTexts) -> dict[str, object]:
     """Google's Dataset properties: the downloads are asked from the store, since a
     dataset's description names its distributions but not their files."""
     out: dict[str, object] = {}
@@ -247,7 +249,7 @@ def dataset(b: Builder, iri: str, store: Store, urls: Urls) -> dict[str, object]
         out["temporalCoverage"] = period
     places = [value_of(o) for o in b.objects(iri, str(DCTERMS.spatial))]
     if places:
-        out["spatialCoverage"] = [_place(store, urls, p, b.lang) for p in places]
+        out["spatialCoverage"] = [_place(store, urls, p, b.lang, site.territory) for p in places]
     downloads = _downloads(store, urls, iri, b.lang)
     if downloads:
         out["distribution"] = downloads
@@ -259,19 +261,31 @@ def dataset(b: Builder, iri: str, store: Store, urls: Urls) -> dict[str, object]
     out["isAccessibleForFree"] = True
     out["includedInDataCatalog"] = {
         "@type": "DataCatalog",
-        "@id": urls.iri("id/katalog"),
-        "url": urls.absolute("id/katalog"),
+        "@id": urls.iri(site.catalog),
+        "url": urls.absolute(site.catalog),
     }
     return out
 
 
-def _place(store: Store, urls: Urls, iri: str, lang: str) -> dict[str, object]:
+def _place(
+    store: Store, urls: Urls, iri: str, lang: str, territory: str | None
+) -> dict[str, object]:
     """An area of the official list (DCAT-AP.de political geocoding) as a schema.org Place,
-    named by the body of ours that states it as its territory ("Kreis Unna")."""
+    named by the body of ours that states it as its ``territory`` ("Kreis Unna")."""
     place: dict[str, object] = {"@type": "Place", "@id": iri, "sameAs": iri}
-    rows = store.select(
-        f"SELECT ?l WHERE {{ ?x <{urls.vocabulary}gebiet> <{iri}> ; <{SKOS.prefLabel}> ?l "
-        f'FILTER(LANGMATCHES(LANG(?l), "{lang}") || LANG(?l) = "de") }} ORDER BY DESC(LANG(?l))'
+    rows = (
+        store.select(
+            "SELECT ?l WHERE {\n  #BINDINGS\n  ?x ?territory ?area ; "
+            f"<{SKOS.prefLabel}> ?l "
+            'FILTER(LANGMATCHES(LANG(?l), ?lang) || LANG(?l) = "de") } ORDER BY DESC(LANG(?l))',
+            bindings={
+                "territory": ox.NamedNode(urls.vocabulary + territory),
+                "area": ox.NamedNode(iri),
+                "lang": ox.Literal(lang),
+            },
+        )
+        if territory
+        else []
     )
     names = [r["l"].value for r in rows if r.get("l") is not None]
     place["name"] = names[0] if names else (value_label(iri, lang) or iri)
@@ -357,7 +371,15 @@ class SiteTexts:
     description: str
     publisher: str
     catalog: str
+    #: The dataset series whose versions the releases are.
+    series: str
+    #: How a citation names the data and its publisher (English message ids).
+    title: str
+    publisher_name: str
     register_dataset: str | None = None
+    #: Our properties (local names) that name an event's organiser and a body's territory.
+    organiser: str | None = None
+    territory: str | None = None
 
 
 def site_jsonld(
@@ -429,7 +451,7 @@ def site_jsonld(
         }
         if description := b.text(iri, str(DCTERMS.description)):
             data["description"] = description
-        return data | dataset(b, iri, store, urls)
+        return data | dataset(b, iri, store, urls, site)
     return None
 
 

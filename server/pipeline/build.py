@@ -23,6 +23,7 @@ import pyoxigraph as ox
 
 from server.config import Config
 from server.i18n import DEFAULT_LANG, LANGS
+from server.pages.catalog import publication
 from server.pages.materialised import SIDECAR, write_sidecar
 from server.pages.releases import releases
 from server.pipeline.backends import PERSISTED, checkout_store
@@ -213,7 +214,9 @@ def robots_txt(store: Store, namespace: str, site: str) -> bytes:
     """
     urls = Urls(namespace)
     lines = ["User-agent: *", "Disallow: /sparql"]
-    lines += [f"Disallow: {urls.release_endpoint(r.version)}" for r in releases(store, urls.series)]
+    series = publication(store).series
+    found = releases(store, series) if series else []
+    lines += [f"Disallow: {urls.release_endpoint(r.version)}" for r in found]
     lines.append(f"Sitemap: {site}sitemap.xml")
     return ("\n".join(lines) + "\n").encode()
 

@@ -35,6 +35,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from server.config import Config
+from server.pages.catalog import name_of, publication
 from server.pipeline.backends import checkout_store
 from server.pipeline.build import (
     SPDX,
@@ -64,8 +65,6 @@ RELEASES_DIR = "releases"
 #: A version names a folder and a path segment: digits and dots, an optional suffix.
 VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+){0,3}(?:-[0-9A-Za-z][0-9A-Za-z.-]{0,31})?$")
 #: The series every release belongs to (data/katalog.ttl) and the catalog listing it.
-SERIES = "id/datensatz/charta"
-CATALOG = "id/katalog"
 PATCH_FILE = "aenderungen.rdfp"
 CHANGES_FILE = "aenderungen.trig"
 
@@ -322,6 +321,32 @@ def _description(
     return _turtle(out, namespace)
 
 
+#: Per language: the word for a release, and the sentence describing one.
+RELEASE_TEXTS = {
+    "de": (
+        "Version",
+        "Der Wissensgraph im Stand vom {day} (Version {version}), unveränderlich: "
+        "Abzüge, SPARQL-Endpunkt und Seiten dieses Stands bleiben unter ihren Adressen.",
+    ),
+    "en": (
+        "release",
+        "The knowledge graph as of {day} (release {version}), immutable: dumps, "
+        "SPARQL endpoint and pages of this state stay at their addresses.",
+    ),
+}
+
+
+def _publisher_name(store: Store, series: str, lang: str) -> str:
+    """The series' publisher by its short name (skos:altLabel) in ``lang``, as a citation
+    names its author."""
+    rows = store.select(
+        "SELECT ?p WHERE {\n  #BINDINGS\n  ?s <http://purl.org/dc/terms/publisher> ?p }",
+        bindings={"s": ox.NamedNode(series)},
+    )
+    names = [name_of(store, r["p"].value, lang, short=True) for r in rows]
+    return next((n for n in names if n), "")
+
+
 def _stamp(issued: datetime) -> ox.Literal:
     return literal(issued.strftime("%Y-%m-%dT%H:%M:%SZ"), "dateTime")
 
@@ -338,10 +363,13 @@ def _dataset(
     """The release as a dcat:Dataset in the series; what the series states of itself
     (publisher, coverage, languages, …) it states too, read from the data."""
     nn = ox.NamedNode
-    series = nn(namespace + SERIES)
+    found = publication(store)
+    if found.catalog is None or found.series is None:
+        raise ReleaseError("the data states no catalog with a dataset series (dcat:DatasetSeries)")
+    series = nn(found.series)
     day = issued.date().isoformat()
     out = [
-        ox.Triple(nn(namespace + CATALOG), nn(DCAT + "dataset"), rel),
+        ox.Triple(nn(found.catalog), nn(DCAT + "dataset"), rel),
         ox.Triple(series, nn(DCAT + "hasVersion"), rel),
         ox.Triple(rel, nn(RDF + "type"), nn(DCAT + "Dataset")),
         ox.Triple(rel, nn(DCAT + "inSeries"), series),
@@ -350,23 +378,17 @@ def _dataset(
         ox.Triple(rel, nn(DCTERMS + "issued"), _stamp(issued)),
         ox.Triple(rel, nn(DCAT + "landingPage"), rel),
     ]
-    texts = {
-        "de": (
-            f"Wissensgraph Charta Grüne Infrastruktur Metropole Ruhr, Version {version}",
-            f"Der Wissensgraph im Stand vom {day} (Version {version}), unveränderlich: "
-            "Abzüge, SPARQL-Endpunkt und Seiten dieses Stands bleiben unter ihren Adressen.",
-            f"charta-Projekt ({issued.year}): Wissensgraph Charta Grüne Infrastruktur "
-            f"Metropole Ruhr, Version {version}, {day}. {rel.value}",
-        ),
-        "en": (
-            "Knowledge graph Green Infrastructure Charter for the Metropole Ruhr, "
-            f"release {version}",
-            f"The knowledge graph as of {day} (release {version}), immutable: dumps, "
-            "SPARQL endpoint and pages of this state stay at their addresses.",
-            f"charta project ({issued.year}): Knowledge graph Green Infrastructure Charter "
-            f"for the Metropole Ruhr, release {version}, {day}. {rel.value}",
-        ),
-    }
+    texts = {}
+    for lang, (release, described) in RELEASE_TEXTS.items():
+        name = name_of(store, found.series, lang)
+        if name is None:
+            continue  # a language the data does not name the series in
+        by = _publisher_name(store, found.series, lang)
+        texts[lang] = (
+            f"{name}, {release} {version}",
+            described.format(day=day, version=version),
+            f"{by} ({issued.year}): {name}, {release} {version}, {day}. {rel.value}",
+        )
     for lang, (title, desc, cite) in texts.items():
         for p, text in (
             (SKOS + "prefLabel", title),

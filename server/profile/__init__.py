@@ -103,12 +103,20 @@ PROFILE = Profile(
         ),
         publisher="id/organisation/charta-projekt",
         catalog="id/katalog",
+        series="id/datensatz/charta",
+        organiser="gremium",
+        territory="gebiet",
+        title=N_("Knowledge graph Green Infrastructure Charter for the Metropole Ruhr"),
+        publisher_name=N_("charta project"),
         register_dataset="id/datensatz/register",
     ),
     kinds=KINDS,
     examples=EXAMPLES,
     landing=_landing,
     blueprints=(register_bp,),
+    # The data service's IRI ended in /sparql, which link-traversal clients (Comunica)
+    # take for an endpoint and POST to.
+    moved={"id/dienst/sparql": "id/dienst/sparql-endpunkt"},
     inverse_labels=labels.INVERSE_LABELS,
     technical=labels.TECHNICAL,
 )

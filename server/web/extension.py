@@ -50,6 +50,9 @@ class Profile:
     #: (local name -> message id), and which of them are keys for machines.
     inverse_labels: Mapping[str, str] = field(default_factory=dict)
     technical: frozenset[str] = frozenset()
+    #: Paths of IRIs that were renamed -> their new paths: they answer 301 with the new
+    #: one, so old links keep working (IRIs are forever) while the data names the new.
+    moved: Mapping[str, str] = field(default_factory=dict)
     #: A folder of templates asked before the engine's (its kinds' templates, say).
     templates: str | None = None
 

@@ -184,7 +184,8 @@ def super_properties() -> dict[str, set[str]]:
 def releases() -> list[ReleaseInfo]:
     """The data's releases, oldest first, read once per data version."""
     state = current()
-    return _per_version(state.releases, lambda: release_list(state.store, state.urls.series))
+    series = state.urls.iri(state.profile.site.series)
+    return _per_version(state.releases, lambda: release_list(state.store, series))
 
 
 def find_release(version: str) -> ReleaseInfo | None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 
 from flask import Flask
 
 from server.i18n import LANGS
 from server.pages.materialised import subjects
 from server.rdf.formats import HTML, RDF_FORMATS
-from server.urls import MOVED, Urls
+from server.urls import Urls
 from server.web.state import State, answer_lang, data_version
 from server.web.views.representation import described, mementos, render
 
@@ -57,13 +58,13 @@ def prepare(app: Flask, state: State) -> None:
     )
 
 
-def resource_path(known: Urls, iri: str) -> str | None:
+def resource_path(known: Urls, iri: str, moved: Mapping[str, str] | None = None) -> str | None:
     """The path the resource view answers ``iri`` at (``id/…``), or None where it answers
-    no description there (outside ``id/``, a moved IRI, a name ending like a suffix)."""
+    no description there (outside ``id/``, a ``moved`` IRI, a name ending like a suffix)."""
     if not iri.startswith(known.namespace + "id/"):
         return None
     path = iri[len(known.namespace) :]
-    if path in MOVED or known.split_suffix(path)[0] != path:
+    if path in (moved or {}) or known.split_suffix(path)[0] != path:
         return None
     return path
 
@@ -76,7 +77,7 @@ def warm(app: Flask, state: State, iris: list[str]) -> None:
     t0 = time.perf_counter()
     kept = 0
     budget = state.cache.max_bytes * 9 // 10
-    paths = [resource_path(state.urls, iri) for iri in iris]
+    paths = [resource_path(state.urls, iri, state.profile.moved) for iri in iris]
     has_past: dict[str, bool] = {}
     for fmt in [*RDF_FORMATS, HTML]:
         for iri, path in zip(iris, paths, strict=True):

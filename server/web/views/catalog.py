@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, request, send_file
 from server.pipeline.build import Build, sums_text
 from server.web.negotiation import byte_ranges, choose_format, finish, finish_data
 from server.web.state import config as cfg
-from server.web.state import data_version, site, store, urls
+from server.web.state import data_version, profile, site, store, urls
 from server.web.views.representation import described, represent
 
 bp = Blueprint("catalog", __name__)
@@ -43,7 +43,7 @@ def dump(filename: str) -> Response:
 @bp.route("/.well-known/void.<ext>")
 def void(ext: str | None = None) -> Response:
     """The dataset's VoID (and DCAT) description, in any RDF format."""
-    iri = urls().series
+    iri = urls().iri(profile().site.series)
     triples = described(store(), iri)
     if not triples:
         abort(404, "No dataset is described.")

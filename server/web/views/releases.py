@@ -34,7 +34,15 @@ from server.rdf.labels import date_text
 from server.sparql import StoreError
 from server.sparql.graph_view import GraphView
 from server.web.negotiation import best_match, byte_ranges, choose_format, choose_lang, finish
-from server.web.state import answer_cache, data_version, find_release, releases, store, urls
+from server.web.state import (
+    answer_cache,
+    data_version,
+    find_release,
+    profile,
+    releases,
+    store,
+    urls,
+)
 from server.web.state import config as cfg
 from server.web.views.representation import (
     MAX_PATH,
@@ -263,8 +271,6 @@ def timemap(rest: str) -> Response:
 
 # -- what every page shows: the citation, and the way to a resource's past -----------------
 
-TITLE = N_("Knowledge graph Green Infrastructure Charter for the Metropole Ruhr")
-PUBLISHER = N_("charta project")
 RELEASE = N_("release %(version)s")
 AS_OF = N_("as of %(date)s")
 
@@ -279,19 +285,22 @@ def citation(memento: ReleaseInfo | None, lang: str) -> Citation:
     """How to cite what a page shows: its release (a memento's, else the latest), or,
     before the first release, the data as of its last change."""
     t = translations(lang).gettext
+    site = profile().site
+    series = urls().iri(site.series)
+    publisher, title = t(site.publisher_name), t(site.title)
     try:
         found = releases()
         modified = data_version()[1]
     except StoreError:  # an error page while the store is down still renders
-        return Citation(f"{t(PUBLISHER)}: {t(TITLE)}.", urls().series)
+        return Citation(f"{publisher}: {title}.", series)
     r = memento or (found[-1] if found else None)
     if r is not None:
         date = date_text(r.issued[:10], XSD_DATE, lang)
         version = t(RELEASE) % {"version": r.version}
-        return Citation(f"{t(PUBLISHER)} ({r.issued[:4]}): {t(TITLE)}, {version}, {date}.", r.iri)
+        return Citation(f"{publisher} ({r.issued[:4]}): {title}, {version}, {date}.", r.iri)
     date = date_text(modified.date().isoformat(), XSD_DATE, lang)
     as_of = t(AS_OF) % {"date": date}
-    return Citation(f"{t(PUBLISHER)} ({modified.year}): {t(TITLE)}, {as_of}.", urls().series)
+    return Citation(f"{publisher} ({modified.year}): {title}, {as_of}.", series)
 
 
 @bp.app_context_processor
@@ -299,7 +308,7 @@ def page_helpers() -> dict[str, object]:
     return {
         "citation": citation,
         "timemap_path": lambda iri: urls().timemap(urls().local(iri)),
-        "series_path": urls().local(urls().series).lstrip("/"),
+        "series_path": profile().site.series,
     }
 
 

@@ -30,7 +30,7 @@ from server.sparql import Store
 from server.web import state
 from server.web.negotiation import choose_format, choose_lang, finish_data
 from server.web.state import config as cfg
-from server.web.state import site, store, super_properties, terms, urls
+from server.web.state import profile, site, store, super_properties, terms, urls
 
 #: Longest path below /id/ a resource may have (a longer one is a 400).
 MAX_PATH = 1024
@@ -147,7 +147,7 @@ def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
     and a VoID partition's classes, which the description itself does not label.
 
     An area of the official list (``…/politicalGeocoding/districtKey/05978``) is named
-    after the body whose territory the data says it is (``cgi:gebiet``): "Kreis Unna".
+    after the body whose territory the data says it is (the profile's ``territory``): "Kreis Unna".
     """
     refs = []
     for iri in iris[:MAX_LOOKUPS]:
@@ -160,13 +160,17 @@ def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
     pref = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
     values = f"VALUES ?x {{ {' '.join(refs)} }}"
     # Two queries, not a UNION with BIND: Virtuoso 7.2 answered that form with nothing.
-    return st.construct(
+    found = st.construct(
         f"CONSTRUCT {{ ?x ?p ?l }} WHERE {{ {values} ?x ?p ?l "
         f"FILTER(?p IN ({description.LABEL_LIST})) }}"
-    ) + st.construct(
-        f"CONSTRUCT {{ ?x {pref} ?l }} WHERE {{ {values} "
-        f"?b <{urls().vocabulary}gebiet> ?x ; {pref} ?l }}"
     )
+    territory = profile().site.territory
+    if territory:
+        found += st.construct(
+            f"CONSTRUCT {{ ?x {pref} ?l }} WHERE {{ {values} "
+            f"?b <{urls().vocabulary}{territory}> ?x ; {pref} ?l }}"
+        )
+    return found
 
 
 def timemap_page(iri: str, path: str, found: list[ReleaseInfo]) -> Response:
@@ -227,7 +231,7 @@ def render(
         kind = terms().kinds.by_name[page.kind]
         names: list[str | Template] = [kind.template_name, "resource/generic.html"]
         extra = kind_context(st, kind, iri, lang)
-        jsonld = resource_jsonld(page, triples, st, urls(), lang)
+        jsonld = resource_jsonld(page, triples, st, urls(), lang, profile().site)
         more = extra.pop("jsonld", None)  # what the kind adds (a goal's key as termCode)
         if isinstance(more, dict):
             jsonld |= more

@@ -15,9 +15,8 @@ from werkzeug.exceptions import Gone
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-from server.urls import MOVED
 from server.web.negotiation import choose_format, choose_lang
-from server.web.state import answer_cache, answer_lang, data_version, store, urls
+from server.web.state import answer_cache, answer_lang, data_version, profile, store, urls
 from server.web.views.representation import (
     MAX_PATH,
     described,
@@ -48,8 +47,9 @@ def resource(rest: str) -> ResponseReturnValue:
     if len(rest) > MAX_PATH:
         abort(400, f"Path longer than {MAX_PATH} characters.")
     path, suffix = urls().split_suffix("id/" + rest)
-    if path in MOVED:
-        new = "/" + MOVED[path] + (f".{suffix}" if suffix else "")
+    moved = profile().moved
+    if path in moved:
+        new = "/" + moved[path] + (f".{suffix}" if suffix else "")
         return redirect(new, code=301)
     iri = urls().iri(path)
     fmt = format_asked(suffix)

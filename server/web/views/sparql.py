@@ -327,6 +327,13 @@ def service_description(endpoint: str, graph: str | None = None) -> list[ox.Trip
 
     triples = store().select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", graph=graph)
     count = triples[0]["n"].value if triples else "0"
+    # Its title is the data service's, as the catalog states it (data/katalog.ttl).
+    titled = store().select(
+        "SELECT ?t WHERE {\n  #BINDINGS\n  ?s <http://www.w3.org/ns/dcat#endpointURL> ?e ;"
+        " <http://purl.org/dc/terms/title> ?t }",
+        bindings={"e": ox.NamedNode(urls().iri("sparql"))},
+    )
+    titles = " , ".join(sorted(str(r["t"]) for r in titled if isinstance(r["t"], ox.Literal)))
     names = (
         "SPARQL_Results_JSON",
         "SPARQL_Results_XML",
@@ -345,8 +352,7 @@ def service_description(endpoint: str, graph: str | None = None) -> list[ox.Trip
   sd:supportedLanguage sd:SPARQL11Query ;
   sd:feature sd:EmptyGraphs ;
   sd:resultFormat {formats} ;
-  dcterms:title "SPARQL-Endpunkt der Charta Grüne Infrastruktur Metropole Ruhr"@de ,
-                "SPARQL endpoint of the Green Infrastructure Charter for the Metropole Ruhr"@en ;
+  {f"dcterms:title {titles} ;" if titles else ""}
   rdfs:comment "Read-only. Each query is stopped after {cfg().query_timeout_s:g} s; answers \
 hold at most {cfg().max_rows} rows (header X-Charta-Truncated). SERVICE is refused; FROM and \
 FROM NAMED name graphs of this store only, nothing is fetched."@en ;
