@@ -45,7 +45,7 @@ def test_every_resource_in_every_format_parses_and_matches_the_store(
     for iri in resources:
         expected = {
             (t.subject.value, t.predicate.value)
-            for t in describe(store, iri, app.extensions["charta"].site.parts().stats)
+            for t in describe(store, iri, app.extensions["charta"].site.build_parts().stats)
             if isinstance(t.subject, ox.NamedNode)
         }
         path = iri[len(NS) - 1 :]

@@ -31,7 +31,7 @@ from flask.blueprints import BlueprintSetupState
 from server.profile import queries
 from server.profile.queries import Concept, Joining, JoiningStep
 from server.web.negotiation import choose_lang, finish_data
-from server.web.state import answer_cache, data_version, store, urls
+from server.web.state import answer_cache, data_version, per_version, store, urls
 
 bp = Blueprint("register", __name__)
 
@@ -90,19 +90,17 @@ class Register:
 
 
 def _register(lang: str) -> Register:
-    key = ("register", data_version()[0], lang)
-    cached = answer_cache().get(key)
-    if cached is not None:
-        return cached[1]  # type: ignore[return-value]
+    """The register of this data version in ``lang``, computed once in its snapshot."""
     st = store()
-    found = Register(
-        queries.joinings(st, urls().vocabulary, lang),
-        queries.value_set(st, urls().iri("id/werteliste/beitrittsstatus"), lang),
-        queries.value_set(st, urls().iri("id/werteliste/organisationsart"), lang),
-        queries.joining_steps(st, urls().vocabulary, lang),
+    return per_version(
+        ("register", lang),
+        lambda: Register(
+            queries.joinings(st, urls().vocabulary, lang),
+            queries.value_set(st, urls().iri("id/werteliste/beitrittsstatus"), lang),
+            queries.value_set(st, urls().iri("id/werteliste/organisationsart"), lang),
+            queries.joining_steps(st, urls().vocabulary, lang),
+        ),
     )
-    answer_cache().put(key, (b"", found))
-    return found
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,12 @@
 """The built site (dumps, catalog statistics, sitemap) for the store's current data version.
 
-Built on first use and again whenever the store reports a new version, so a
+Built on first use in each data version's snapshot (server/web/snapshot.py), so a
 web worker can start while its remote store is down and catch up with a
-'charta load' without a restart.
+'charta load' without a restart; or read once from ``charta build --out``.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,22 +45,15 @@ class Site:
             search = SearchIndex(store, namespace, saved if saved.is_file() else None)
             self._fixed = SiteParts(built, Statistics(built.metadata), search)
             self._fixed.search.warm_up()
-        self._current: tuple[str, SiteParts] | None = None
-        self._lock = threading.Lock()
 
-    def parts(self) -> SiteParts:
-        """The build for the current version (raises the store's errors if it is down)."""
-        if self._fixed is not None:
-            return self._fixed
-        version = self._store.version
-        current = self._current
-        if current is not None and current[0] == version:
-            return current[1]
-        with self._lock:
-            if self._current is None or self._current[0] != version:
-                built = build(self._store, self._namespace, self._base_url, self._root)
-                parts = SiteParts(
-                    built, Statistics(built.metadata), SearchIndex(self._store, self._namespace)
-                )
-                self._current = (version, parts)
-            return self._current[1]
+    @property
+    def fixed(self) -> SiteParts | None:
+        """The build read from ``dist_dir`` (the same for every version), if there is one."""
+        return self._fixed
+
+    def build_parts(self) -> SiteParts:
+        """The build of the store's current data (raises the store's errors if it is down)."""
+        built = build(self._store, self._namespace, self._base_url, self._root)
+        return SiteParts(
+            built, Statistics(built.metadata), SearchIndex(self._store, self._namespace)
+        )

@@ -10,7 +10,7 @@ must agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -32,6 +32,7 @@ from server.web.admission import Admission
 from server.web.cache import AnswerCache
 from server.web.extension import Profile
 from server.web.site import Site, SiteParts
+from server.web.snapshot import Snapshot, Snapshots
 
 T = TypeVar("T")
 
@@ -46,13 +47,10 @@ class State:
     urls: Urls
     #: What the engine reads of the data (server/web/extension.py), and what pages know of
     #: its vocabulary: its page kinds followed by the engine's own, its inverse names.
-    #: followed by the engine's own.
     profile: Profile
     terms: PageTerms
-    #: rdfs:subPropertyOf per data version (pages use it to show inherited labels).
-    supers: dict[str, dict[str, set[str]]] = field(default_factory=dict)
-    #: The releases per data version (Memento links on every resource answer).
-    releases: dict[str, list[ReleaseInfo]] = field(default_factory=dict)
+    #: What is computed once per data version (server/web/snapshot.py).
+    snapshots: Snapshots = field(default_factory=Snapshots)
     #: Every resource's description, materialised for the store's one data version
     #: (server/pages/materialised.py); None for a remote store, whose data may change.
     descriptions: Descriptions | None = None
@@ -143,7 +141,8 @@ def admission() -> Admission:
 
 def site() -> SiteParts:
     """Dumps and catalog statistics for the store's current data version."""
-    return current().site.parts()
+    held = current().site
+    return held.fixed or per_version("site", held.build_parts)
 
 
 def data_version() -> tuple[str, datetime]:
@@ -156,15 +155,17 @@ def data_version() -> tuple[str, datetime]:
     return seen  # type: ignore[no-any-return]
 
 
-def _per_version(held: dict[str, T], compute: Callable[[], T]) -> T:
-    """``compute()`` once per data version, kept in ``held`` (only the current version's)."""
-    version = data_version()[0]
-    found = held.get(version)
-    if found is None:
-        found = compute()
-        held.clear()
-        held[version] = found
-    return found
+def snapshot() -> Snapshot:
+    """This request's data version's snapshot: everything computed once per version."""
+    seen = g.get("charta_snapshot")
+    if seen is None:
+        seen = g.charta_snapshot = current().snapshots.of(*data_version())
+    return seen  # type: ignore[no-any-return]
+
+
+def per_version(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per data version (a profile's tables, say)."""
+    return snapshot().get(key, compute)
 
 
 def super_properties() -> dict[str, set[str]]:
@@ -178,14 +179,14 @@ def super_properties() -> dict[str, set[str]]:
             found.setdefault(r["sub"].value, set()).add(r["sup"].value)
         return found
 
-    return _per_version(state.supers, compute)
+    return per_version("supers", compute)
 
 
 def releases() -> list[ReleaseInfo]:
     """The data's releases, oldest first, read once per data version."""
     state = current()
     series = state.urls.iri(state.profile.site.series)
-    return _per_version(state.releases, lambda: release_list(state.store, series))
+    return per_version("releases", lambda: release_list(state.store, series))
 
 
 def find_release(version: str) -> ReleaseInfo | None:
