@@ -13,6 +13,7 @@ from server.pages.kinds import KindQuery, PageKind
 from server.pages.structured import SiteTexts
 from server.profile import labels, queries
 from server.profile.examples import EXAMPLES
+from server.profile.page_kinds import DESIGNED_KINDS
 from server.profile.register_view import bp as register_bp
 from server.rdf.namespaces import ORG
 from server.sparql import Store
@@ -110,7 +111,7 @@ PROFILE = Profile(
         publisher_name=N_("charta project"),
         register_dataset="id/datensatz/register",
     ),
-    kinds=KINDS,
+    kinds=(*DESIGNED_KINDS, *KINDS),
     examples=EXAMPLES,
     landing=_landing,
     blueprints=(register_bp,),

@@ -530,3 +530,263 @@ def measures(
             v["m"], Measure(v["m"], title.label, title.lang, v.get("sL"), _link(v, "t", lang))
         )
     return list(out.values())
+
+
+# The designed pages (server/profile/page_kinds.py): one resource's facts, each query
+# bound to that resource (``?r``) and the page's language.
+
+
+def _linked(var: str, pattern: str, more: str = "") -> str:
+    """A linked resource ``?{var}`` found by ``pattern`` (on ``?r``), with its label (in
+    ``?lang``, else German, else the IRI) and the label's language; ``more``: optional
+    patterns on it (its notation, its number) inside the same OPTIONAL."""
+    return f"OPTIONAL {{ {pattern} {_german(var)} {more} }} {_tagged(var, pattern)}"
+
+
+def joining(store: Store, vocab: str, lang: str, iri: str) -> Joining | None:
+    """One joining (cgi:Beitritt) as its row of the register, None where there is none."""
+    rows = store.select(_vocabulary(vocab) + JOININGS, bindings=_params(lang, b=iri))
+    found: dict[str, Joining] = {}
+    for r in rows:
+        v = {k: t.value for k, t in r.items()}
+        j = found.get(v["b"])
+        if j is None:
+            institution_link = _link(v, "i", lang)
+            status_link = _link(v, "s", lang)
+            assert institution_link is not None and status_link is not None
+            j = found[v["b"]] = Joining(
+                iri=v["b"],
+                label=v["bL"],
+                institution=institution_link,
+                kind=_link(v, "k", lang),
+                kind_key=v.get("kn"),
+                body=_link(v, "g", lang),
+                date=v.get("date"),
+                status=status_link,
+                status_key=v["sn"],
+                paper=_link(v, "p", lang),
+                paper_number=v.get("pn"),
+                paper_url=v.get("pu"),
+                paper_title=v.get("pt"),
+                checked=v.get("stand"),
+                confirmed=v.get("ok", "true") in ("true", "1"),
+                district=_link(v, "d", lang),
+                note=v.get("note"),
+                status_position=int(v["sp"]) if v.get("sp", "").isdigit() else 0,
+            )
+        source = _link(v, "q", lang)
+        if source is not None and all(s.iri != source.iri for s in j.sources):
+            j.sources.append(source)
+    return found.get(iri)
+
+
+#: The steps of one joining: :data:`JOINING_STEPS` with ``?b`` bound where it is first named.
+JOINING_STEPS_OF = JOINING_STEPS.replace(
+    "?b a cgi:Beitritt .", "?b a cgi:Beitritt .\n          #BINDINGS ?b", 1
+)
+
+
+def joining_steps_of(store: Store, vocab: str, lang: str, iri: str) -> list[JoiningStep]:
+    """The dated consultations of one joining, by date (see :func:`joining_steps`)."""
+    rows = store.select(_vocabulary(vocab) + JOINING_STEPS_OF, bindings=_params(lang, b=iri))
+    found: dict[str, JoiningStep] = {}
+    for r in rows:
+        v = {k: t.value for k, t in r.items()}
+        found.setdefault(
+            v["c"],
+            JoiningStep(
+                iri=v["c"],
+                joining=v["b"],
+                date=v["date"],
+                body=_link(v, "g", lang),
+                role=_link(v, "r", lang),
+                role_key=v.get("rn"),
+                outcome=_link(v, "o", lang),
+                planned=v.get("held") == "geplant",
+            ),
+        )
+    return list(found.values())
+
+
+@dataclass
+class Consultation:
+    """One consultation of a paper (cgi:Beratung, oparl:Consultation) as its page shows it."""
+
+    iri: str
+    date: str | None
+    paper: Link | None
+    paper_number: str | None
+    body: Link | None
+    meeting: Link | None
+    role: Link | None
+    outcome: Link | None
+    #: The meeting's state (cgi:sitzungsstatus) and its notation.
+    status: Link | None
+    status_key: str | None
+    #: Public or not (cgi:beratungsstatus).
+    access: Link | None
+    joining: Link | None
+    #: Whether this body decides (cgi:entscheidend); None where the source does not say.
+    authoritative: bool | None
+
+    @property
+    def planned(self) -> bool:
+        """Scheduled, not recorded as held: a plan, no record of what happened."""
+        return self.status_key == "geplant"
+
+
+CONSULTATION = f"""
+        PREFIX eli: <http://data.europa.eu/eli/eli-draft-legislation-ontology#>
+        SELECT ?date ?p ?pL ?pG ?pn ?g ?gL ?gG ?m ?mL ?mG ?ro ?roL ?roG ?o ?oL ?oG
+               ?s ?sL ?sG ?sn ?a ?aL ?aG ?j ?jL ?jG ?auth WHERE {{
+          #BINDINGS ?r ?lang
+          OPTIONAL {{ ?r dcterms:date ?date }}
+          OPTIONAL {{ ?r cgi:entscheidend ?auth }}
+          {
+    _linked(
+        "p",
+        "?r cgi:drucksache|prov:used|cgi:beitritt/cgi:vorlage ?p .",
+        "OPTIONAL { ?p dcterms:identifier ?pn }",
+    )
+}
+          {_linked("g", "?r cgi:gremium ?g .")}
+          {_linked("m", "?r cgi:sitzung ?m .")}
+          {_linked("ro", "?r cgi:beratungsrolle|dcterms:type ?ro .")}
+          {_linked("o", "?r eli:decision_outcome ?o .")}
+          {_linked("s", "?r cgi:sitzungsstatus ?s .", "OPTIONAL { ?s skos:notation ?sn }")}
+          {_linked("a", "?r cgi:beratungsstatus ?a .")}
+          {_linked("j", "?r cgi:beitritt ?j .")}
+        }} ORDER BY ?p ?ro"""
+
+
+def consultation(store: Store, vocab: str, lang: str, iri: str) -> Consultation:
+    """The facts of one consultation: paper, body, meeting, date, role, result, state."""
+    rows = store.select(_vocabulary(vocab) + CONSULTATION, bindings=_params(lang, r=iri))
+    v = {k: t.value for k, t in rows[0].items()} if rows else {}
+    auth = v.get("auth")
+    return Consultation(
+        iri=iri,
+        date=v.get("date"),
+        paper=_link(v, "p", lang),
+        paper_number=v.get("pn"),
+        body=_link(v, "g", lang),
+        meeting=_link(v, "m", lang),
+        role=_link(v, "ro", lang),
+        outcome=_link(v, "o", lang),
+        status=_link(v, "s", lang),
+        status_key=v.get("sn"),
+        access=_link(v, "a", lang),
+        joining=_link(v, "j", lang),
+        authoritative=None if auth is None else auth in ("true", "1"),
+    )
+
+
+@dataclass
+class MeasureFacts:
+    """One measure (cgi:Massnahme) as its page shows it."""
+
+    iri: str
+    lead: Link | None
+    programme: Link | None
+    status: Link | None
+    status_key: str | None
+    #: The date the state holds for (cgi:stand).
+    checked: str | None
+    #: How it is funded, in the source's words (cgi:foerderweg), and that text's language.
+    funding: str | None
+    funding_lang: str | None
+    start: str | None
+    end: str | None
+    place: str | None
+    goals: list[Link] = field(default_factory=list)
+
+
+MEASURE = f"""
+        SELECT ?t ?tL ?tG ?p ?pL ?pG ?s ?sL ?sG ?sn ?stand ?fw ?start ?end ?loc
+               ?g ?gL ?gG WHERE {{
+          #BINDINGS ?r ?lang
+          OPTIONAL {{ ?r cgi:stand ?stand }}
+          OPTIONAL {{ ?r cgi:foerderweg ?fw }}
+          OPTIONAL {{ ?r schema:startDate ?start }}
+          OPTIONAL {{ ?r schema:endDate ?end }}
+          OPTIONAL {{ ?r schema:location ?loc }}
+          {_linked("t", "?r cgi:traeger ?t .")}
+          {_linked("p", "?r cgi:programm ?p .")}
+          {_linked("s", "?r cgi:massnahmenstatus ?s .", "OPTIONAL { ?s skos:notation ?sn }")}
+          {_linked("g", "?r cgi:oberziel ?g .")}
+        }} ORDER BY ?gL"""
+
+
+def measure(store: Store, vocab: str, lang: str, iri: str) -> MeasureFacts:
+    """The facts of one measure: goals, state, lead, programme, funding, time and place."""
+    rows = store.select(_vocabulary(vocab) + MEASURE, bindings=_params(lang, r=iri))
+    first = {k: t.value for k, t in rows[0].items()} if rows else {}
+    # The funding text in the page's language where the data gives one, else any.
+    texts = [t for r in rows if isinstance(t := r.get("fw"), ox.Literal)]
+    fw = next((t for t in texts if t.language == lang), texts[0] if texts else None)
+    out = MeasureFacts(
+        iri=iri,
+        lead=_link(first, "t", lang),
+        programme=_link(first, "p", lang),
+        status=_link(first, "s", lang),
+        status_key=first.get("sn"),
+        checked=first.get("stand"),
+        funding=fw.value if fw is not None else None,
+        funding_lang=fw.language if fw is not None and fw.language != lang else None,
+        start=first.get("start"),
+        end=first.get("end"),
+        place=first.get("loc"),
+    )
+    for r in rows:
+        goal = _link({k: t.value for k, t in r.items()}, "g", lang)
+        if goal is not None and all(g.iri != goal.iri for g in out.goals):
+            out.goals.append(goal)
+    return out
+
+
+@dataclass
+class DefinedConcept:
+    """A concept of a value set with its definition (in the page's language, else German)."""
+
+    iri: str
+    label: str
+    lang: str | None
+    key: str | None
+    definition: str | None
+    definition_lang: str | None
+
+
+CONCEPTS = f"""{PREFIXES}
+        SELECT ?c ?cL ?cG ?n ?pos ?d ?dG WHERE {{
+          ?c skos:inScheme ?r .
+          #BINDINGS ?r ?lang
+          OPTIONAL {{ ?c skos:notation ?n }}
+          OPTIONAL {{ ?c schema:position ?pos }}
+          OPTIONAL {{ ?c skos:definition ?d1 FILTER(lang(?d1) = ?lang) }}
+          OPTIONAL {{ ?c skos:definition ?d2 FILTER(lang(?d2) = "de") }}
+          BIND(COALESCE(?d1, ?d2) AS ?d) BIND(LANG(?d) AS ?dG)
+          {_tagged("c")}
+        }} ORDER BY ?pos ?n ?cL"""
+
+
+def concepts(store: Store, scheme: str, lang: str) -> list[DefinedConcept]:
+    """The concepts of a value set in their order, each with its definition."""
+    rows = store.select(CONCEPTS, bindings=_params(lang, r=scheme))
+    out: dict[str, DefinedConcept] = {}
+    for r in rows:
+        v = {k: t.value for k, t in r.items()}
+        label = _link(v, "c", lang)
+        assert label is not None
+        d_lang = v.get("dG") or None
+        out.setdefault(
+            v["c"],
+            DefinedConcept(
+                v["c"],
+                label.label,
+                label.lang,
+                v.get("n"),
+                v.get("d"),
+                d_lang if d_lang != lang else None,
+            ),
+        )
+    return list(out.values())
