@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from server.config import Config
 from server.pipeline.sources import SourceError
+
+if TYPE_CHECKING:
+    from server.pipeline.register import RegisterRules
 
 
 def fail(message: str) -> NoReturn:
@@ -35,6 +38,17 @@ def cli() -> None:
     """Publish the Charta Grüne Infrastruktur Metropole Ruhr as linked open data."""
 
 
+def _register_rules(config: Config) -> RegisterRules:
+    """The rules of the register tables, from the profile the config names (exit 2 if it
+    cannot be loaded)."""
+    from server.web.extension import ProfileError, load_profile
+
+    try:
+        return load_profile(config.profile).register_rules
+    except ProfileError as exc:
+        fail(f"configuration: {exc}")
+
+
 def _require_conforming(config: Config, refusal: str, code: int) -> None:
     """Validate the checkout; on violations print each as ``file:line: what`` and exit ``code``.
 
@@ -43,8 +57,9 @@ def _require_conforming(config: Config, refusal: str, code: int) -> None:
     """
     from server.pipeline.validate import validate as run
 
+    rules = _register_rules(config)
     try:
-        report = run(config.root, config.namespace)
+        report = run(config.root, config.namespace, rules)
     except SourceError as exc:
         fail(str(exc))
     if report.conforms:
@@ -101,8 +116,9 @@ def validate(directory: Path | None, namespace: str | None, quiet: bool) -> None
     from server.pipeline.validate import validate as run
 
     config = _config(namespace=namespace, root=directory)
+    rules = _register_rules(config)
     try:
-        report = run(config.root, config.namespace)
+        report = run(config.root, config.namespace, rules)
     except SourceError as exc:
         fail(str(exc))
     if not quiet:

@@ -13,16 +13,25 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from server.config import Config
 from server.pipeline.load import LoadResult
 from server.pipeline.load import load as load_remote
+from server.pipeline.register import RegisterRules
 from server.pipeline.sources import Checkout
 from server.sparql import Store
 from server.sparql.embedded import EmbeddedStore
 from server.sparql.persisted import StoreDirError, check_fresh, read_meta
 from server.sparql.remote import RemoteStore
 from server.sparql.sandbox import probe_isolation, probe_memory_cap
+
+
+class Opener(Protocol):
+    """Opens a backend's store on the config's data, the register tables under ``tables``
+    (the profile's rules; None: those of the profile the config names)."""
+
+    def __call__(self, config: Config, tables: RegisterRules | None = None) -> Store: ...
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,7 @@ class Backend:
     #: Whether a configuration asks for this backend (the first record that says so wins).
     chosen: Callable[[Config], bool]
     #: The store on the checkout's data (or on what the remote server holds).
-    open: Callable[[Config], Store]
+    open: Opener
     #: Why it cannot serve (None if it can), and whether the checkout must be validated
     #: first (only when the checkout is what it will serve).
     refusal: Callable[[Config], tuple[str | None, bool]]
@@ -68,8 +77,10 @@ def _persisted_refusal(config: Config) -> tuple[str | None, bool]:
         return refused, False
     assert config.store_dir is not None
     try:  # built from the checkout's data (validated when it was built)
-        check_fresh(
-            config.store_dir, read_meta(config.store_dir, config.namespace), Checkout.of(config)
+        check_fresh(  # the data version alone: no rules needed to read it
+            config.store_dir,
+            read_meta(config.store_dir, config.namespace),
+            Checkout(config.root, config.namespace),
         )
     except StoreDirError as exc:
         return str(exc), False
@@ -104,14 +115,18 @@ def _load_remote(config: Config, query_url: str) -> LoadResult:
     return load_remote(config.root, config.namespace, query_url, config.store_update_url)
 
 
-def _open_embedded(config: Config) -> Store:
-    return EmbeddedStore(config, Checkout.of(config))
+def _open_embedded(config: Config, tables: RegisterRules | None = None) -> Store:
+    return EmbeddedStore(config, Checkout.of(config, tables))
+
+
+def _open_remote(config: Config, tables: RegisterRules | None = None) -> Store:
+    return RemoteStore(config)  # 'charta load' converted the tables
 
 
 REMOTE = Backend(
     "remote",
     chosen=lambda config: bool(config.store_url),
-    open=RemoteStore,
+    open=_open_remote,
     # Validated by 'charta load'; may be down at start-up (pages answer 503 until it is back).
     refusal=lambda config: (None, False),
     describe=lambda config: str(config.store_url),
@@ -147,15 +162,18 @@ def backend_for(config: Config) -> Backend:
     return next(b for b in BACKENDS if b.chosen(config))
 
 
-def open_store(config: Config) -> Store:
-    """The store a configuration chooses, opened."""
-    return backend_for(config).open(config)
+def open_store(config: Config, tables: RegisterRules | None = None) -> Store:
+    """The store a configuration chooses, opened; ``tables``: the profile's rules for the
+    register tables (None: those of the profile the config names)."""
+    return backend_for(config).open(config, tables)
 
 
-def checkout_store(config: Config, workers: int | None = None) -> EmbeddedStore:
+def checkout_store(
+    config: Config, workers: int | None = None, tables: RegisterRules | None = None
+) -> EmbeddedStore:
     """An in-process store of the checkout's sources as they are now (never a persisted
     store, which may be older, nor a remote one): what a build or a release is made from."""
     config = dataclasses.replace(
         config, store_dir=None, query_workers=workers or config.query_workers
     )
-    return EmbeddedStore(config, Checkout.of(config))
+    return EmbeddedStore(config, Checkout.of(config, tables))

@@ -12,57 +12,51 @@ Who does what:
   ``aboutUrl propertyUrl (valueUrl | literal)``, a null cell giving none, a
   separator giving one triple per item, virtual columns giving their valueUrl.
 
-Beyond csv2rdf, and declared where it applies (docs/editing.md):
+Beyond csv2rdf, always:
 
 - relative URLs in templates resolve against the base namespace, as the
   relative IRIs of the Turtle files do (not against the table's file location);
-- a virtual column annotated ``…ontology#nurMit: [columns]`` applies only to rows
-  where those cells have a value, one annotated ``…ontology#nurWenn: {column: value}``
-  only to rows where those cells hold those values, one annotated
-  ``…ontology#nurMitVorlage`` only to consultations whose joining has a paper
-  (``vorlage`` in beitritte.csv) (CSVW would emit it for every row);
-- rules across the columns of a row (:func:`_check_rows`): a joining without a
-  decision date needs ``stand``; a consultation has an ``ergebnis`` only when
-  its meeting was held (``sitzungsstatus`` ``durchgefuehrt``);
-- a column annotated ``…ontology#oberzielNummer`` holds Oberziele as
-  "theme numeral.position" (``I.1``), resolved to the Oberziel's IRI from the
-  Turtle data (the goals carry no notation of their own, docs/model.md);
-- the standard super-terms of our classes and properties (rdfs:subClassOf,
-  rdfs:subPropertyOf in ontology/) are stated too, as for the Turtle data;
-- joinings and consultations, which have no name column, get a skos:prefLabel
-  built from their row (:func:`_derived_labels`), so pages name them.
+- the standard super-terms of the data's classes and properties (rdfs:subClassOf,
+  rdfs:subPropertyOf in the Turtle sources) are stated too, as for the Turtle data;
+- a year in a date cell outside :data:`PLAUSIBLE_YEARS` is a warning.
+
+What one body of data adds is a :class:`RegisterRules` record its profile gives
+(the engine names no table, column or term of it): per table a
+:class:`TableRules` (rules across the cells of a row, triples a row gives beyond
+its cells, such as a label made of them), :class:`Condition` annotations of
+virtual columns (apply only to some rows: :func:`only_with`, :func:`only_when`
+or the profile's own), and :class:`KeyColumn` annotations whose cells are keys the
+Turtle data defines, resolved to IRIs. The record travels with the data source
+(``server.pipeline.sources.Checkout``) into the query workers, so it holds
+module-level functions only (it pickles).
 """
 
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from server.config import Config
 from server.pipeline.files import SOURCE_DIRS, load_turtle, read_utf8, source_files
 from server.rdf import namespaces as ns
 
 #: File name of the metadata; ``sources.source_files`` finds it below ``data/``.
 METADATA = "csv-metadata.json"
-#: The metadata file's own keys (csv-metadata.json names them by this fixed IRI, whatever
-#: namespace the data is served under): not data, so not derived from the namespace.
-_EXT = "https://w3id.org/charta-ruhr/ontology#"
-ONLY_WITH = _EXT + "nurMit"
-ONLY_WHEN = _EXT + "nurWenn"
-ONLY_WITH_PAPER = _EXT + "nurMitVorlage"
-GOAL_NUMBER = _EXT + "oberzielNummer"
 
-RDF, RDFS, XSD, SKOS, SCHEMA = (str(n) for n in (ns.RDF, ns.RDFS, ns.XSD, ns.SKOS, ns.SCHEMA))
+RDF, RDFS, XSD = (str(n) for n in (ns.RDF, ns.RDFS, ns.XSD))
 RDF_TYPE = ox.NamedNode(RDF + "type")
 _XSD_OF_BASE = {
     "date": "date",
@@ -231,31 +225,157 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     return data[:offset].count(b"\n") + 1, column
 
 
+@dataclass(frozen=True)
+class Row:
+    """One row whose every cell read by its column: its line in the file (the header
+    being line 1), its cells as the columns read them, and their text."""
+
+    line: int
+    values: dict[str, Any]
+    raw: dict[str, str]
+
+
+@dataclass
+class Table:
+    """One table as the rules see it: its name in the metadata, its file, its
+    description, and its rows that read (a second row with the same id left out)."""
+
+    url: str
+    path: Path
+    #: Its description in the metadata (a ``csvw.Table``).
+    csvw: Any
+    rows: list[Row]
+
+
+T = TypeVar("T")
+
+
+class Tables:
+    """All the tables of one conversion, for the rules: a rule on one table may read
+    another (the names a label is made of, say)."""
+
+    def __init__(self, namespace: str, tables: list[Table]) -> None:
+        self.namespace = namespace
+        self.by_url = {t.url: t for t in tables}
+        self._made: dict[object, Any] = {}
+
+    def rows(self, url: str) -> list[Row]:
+        """The rows of table ``url`` (none where the metadata has no such table)."""
+        table = self.by_url.get(url)
+        return table.rows if table is not None else []
+
+    def once(self, make: Callable[[Tables], T]) -> T:
+        """``make(self)``, computed once per conversion (a lookup over a whole table)."""
+        if make not in self._made:
+            self._made[make] = make(self)
+        result: T = self._made[make]
+        return result
+
+
+#: A triple a row gives beyond its cells, about the row's subject: (predicate IRI,
+#: object, the column it is made from, where a finding on it is placed).
+Derived = tuple[str, ox.NamedNode | ox.Literal, str]
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """What a profile adds to one table (``url`` as the metadata names it)."""
+
+    url: str
+    #: Rules across the cells of a row: (the table, all tables) -> problems
+    #: (``Problem(table.path, line, column, de, en)``); a Violation leaves its row out
+    #: of the RDF, a Warning keeps it.
+    check_rows: Callable[[Table, Tables], Iterable[Problem]] | None = None
+    #: Triples a row gives beyond its cells (a label made of them, where the row names
+    #: none), about the row's subject (its ``aboutUrl`` on the row's text).
+    derived: Callable[[Row, Tables], Iterable[Derived]] | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A virtual column annotated with ``annotation`` (a key of the column in the
+    metadata) applies only to the rows where ``applies(annotation's value, row, tables)``
+    (CSVW would emit it for every row)."""
+
+    annotation: str
+    applies: Callable[[Any, Row, Tables], bool]
+
+
+@dataclass(frozen=True)
+class KeyColumn:
+    """A column annotated with ``annotation`` holds keys the Turtle data defines, each
+    resolved to the IRI it stands for (the triple's object).
+
+    ``keys(store, namespace)`` reads key -> IRI from a store of the Turtle sources, once
+    per conversion; a key it does not know is a problem in the words of ``unknown(key)``
+    (German, English), and its row gives no triples.
+    """
+
+    annotation: str
+    keys: Callable[[ox.Store, str], dict[str, str]]
+    unknown: Callable[[str], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class RegisterRules:
+    """A profile's rules for its register tables; without any (:data:`PLAIN`) the
+    tables are converted as CSVW says, with the cell checks of the metadata alone."""
+
+    tables: tuple[TableRules, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    key_columns: tuple[KeyColumn, ...] = ()
+
+    def table(self, url: str) -> TableRules | None:
+        return next((t for t in self.tables if t.url == url), None)
+
+    def key_column(self, col: Any) -> KeyColumn | None:
+        """The key annotation a column carries, if any."""
+        return next((k for k in self.key_columns if col.common_props.get(k.annotation)), None)
+
+
+PLAIN = RegisterRules()
+
+
+def only_with(columns: list[str], row: Row, tables: Tables) -> bool:
+    """A :class:`Condition`: the row has a value in each of ``columns``."""
+    return not any(_empty(row.values.get(n)) for n in columns)
+
+
+def only_when(cells: dict[str, str], row: Row, tables: Tables) -> bool:
+    """A :class:`Condition`: each of the row's cells named in ``cells`` holds that text."""
+    return all(row.raw.get(n, "").strip() == v for n, v in cells.items())
+
+
+def profile_rules(profile: str | None = None) -> RegisterRules:
+    """The register rules of the profile module ``profile`` (its ``PROFILE`` record's
+    ``register_rules``), found by name as the web tier finds the profile; ``None``: the
+    configured one (``CHARTA_PROFILE``). What a caller that holds no rules converts with."""
+    return _rules_of(profile or Config.from_env().profile)
+
+
+@lru_cache(maxsize=8)
+def _rules_of(name: str) -> RegisterRules:
+    record = getattr(importlib.import_module(name), "PROFILE", None)
+    rules = getattr(record, "register_rules", PLAIN)
+    return rules if isinstance(rules, RegisterRules) else PLAIN
+
+
 @dataclass
 class _Context:
     """What the tables refer to outside themselves, read from the Turtle data."""
 
-    goals: dict[str, str]
+    #: annotation of a :class:`KeyColumn` -> its keys -> the IRIs they stand for.
+    keys: dict[str, dict[str, str]]
     super_classes: dict[str, set[str]]
     super_properties: dict[str, set[str]]
-    #: ids of beitritte.csv rows that name a paper (``vorlage``), for ``nurMitVorlage``.
-    with_paper: set[str] = field(default_factory=set)
 
 
-def _context(root: Path, namespace: str) -> _Context:
+def _context(root: Path, namespace: str, rules: RegisterRules) -> _Context:
     store = ox.Store()
     for src in source_files(root, SOURCE_DIRS):
         if src.path.suffix == ".ttl":
             load_turtle(store, src.path, read_utf8(src.path), namespace)
-    goals: dict[str, str] = {}
-    rows = store.query(
-        f"""SELECT ?g ?n ?p WHERE {{
-          ?t <{SKOS}topConceptOf> <{namespace}id/charta> ; <{SKOS}notation> ?n .
-          ?g <{SKOS}broader> ?t ; <{SCHEMA}position> ?p .
-          ?g a <{namespace}ontology#Oberziel> }}"""
-    )
-    for row in rows:  # type: ignore[union-attr]
-        goals[f"{row['n'].value}.{row['p'].value}"] = row["g"].value
+    keys = {k.annotation: k.keys(store, namespace) for k in rules.key_columns}
 
     def closure(relation: str) -> dict[str, set[str]]:
         edges: dict[str, set[str]] = {}
@@ -274,7 +394,7 @@ def _context(root: Path, namespace: str) -> _Context:
             out[term] = {s for s in seen if not s.startswith(namespace)} - {term}
         return out
 
-    return _Context(goals, closure("subClassOf"), closure("subPropertyOf"))
+    return _Context(keys, closure("subClassOf"), closure("subPropertyOf"))
 
 
 def _read_lines(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
@@ -376,41 +496,45 @@ class _Expander:
         return urljoin(self.namespace, expanded)
 
 
-def convert(metadata: Path, namespace: str, root: Path | None = None) -> Conversion:
-    """Check the tables against the metadata and map their rows to RDF.
+def convert(
+    metadata: Path, namespace: str, root: Path | None = None, rules: RegisterRules | None = None
+) -> Conversion:
+    """Check the tables against the metadata and ``rules`` and map their rows to RDF.
 
+    ``rules``: the profile's (None: the configured profile's, :func:`profile_rules`).
     Raises :class:`RegisterError` when the metadata or a table is unreadable;
     everything else (a wrong value, a missing column, a key that does not
-    exist) is a :class:`Problem`, and the row it is in gives no triples.
+    exist, a broken rule) is a :class:`Problem`, and the row it is in gives no triples.
     """
     metadata = Path(metadata)
     root = root or _root_of(metadata)
+    rules = profile_rules() if rules is None else rules
     group = _load_metadata(metadata, root)
-    ctx = _context(root, namespace)
+    ctx = _context(root, namespace, rules)
     out = Conversion()
     expander = _Expander(namespace)
     dialect = group.dialect
     delimiter = (dialect.delimiter if dialect else None) or ","
     keys: dict[str, set[str]] = {}  # table url -> its primary-key values
-    rows_of: list[tuple[Any, Path, list[tuple[int, dict[str, Any], dict[str, str]]]]] = []
+    read: list[Table] = []
     for table in group.tables:
         path = metadata.parent / table.url.string
         out.tables.append(path)
         _check_file(path, delimiter, root)
         good = _read_table(table, path, delimiter, out)
-        rows_of.append((table, path, good))
+        read.append(Table(table.url.string, path, table, good))
         pk = table.tableSchema.primaryKey or []
         if len(pk) == 1:
             first: dict[str, int] = {}
             twice: set[int] = set()
-            for line, _, raw in good:
-                value = raw.get(pk[0], "")
+            for row in good:
+                value = row.raw.get(pk[0], "")
                 if value in first:
-                    twice.add(line)
+                    twice.add(row.line)
                     out.problems.append(
                         Problem(
                             path,
-                            line,
+                            row.line,
                             pk[0],
                             f"„{value}“ kommt zweimal vor (zuerst in Zeile {first[value]}); "
                             "diese Zeile bleibt weg, bis sie eine eigene id hat",
@@ -420,37 +544,19 @@ def convert(metadata: Path, namespace: str, root: Path | None = None) -> Convers
                         )
                     )
                 else:
-                    first[value] = line
-            good[:] = [g for g in good if g[0] not in twice]
+                    first[value] = row.line
+            good[:] = [g for g in good if g.line not in twice]
             keys[table.url.string] = set(first)
-    # id -> name of institutionen.csv, for the labels of joinings and consultations
-    names = {
-        raw.get("id", ""): raw.get("name", "")
-        for table, _, good in rows_of
-        if table.url.string == INSTITUTIONS
-        for _, _, raw in good
-    }
-    # id -> teil_von of institutionen.csv: whose body a deciding body is
-    parents = {
-        raw.get("id", ""): raw.get("teil_von", "").strip()
-        for table, _, good in rows_of
-        if table.url.string == INSTITUTIONS
-        for _, _, raw in good
-    }
-    ctx.with_paper = {
-        raw.get("id", "")
-        for table, _, good in rows_of
-        if table.url.string == JOININGS
-        for _, _, raw in good
-        if raw.get("vorlage", "").strip()
-    }
-    for table, path, good in rows_of:
-        bad = _check_references(table, path, good, keys, ctx, out)
-        bad |= _check_rows(table, path, good, parents, out)
-        for line, values, raw in good:
-            if line not in bad:
-                _row_triples(table, path, line, values, raw, expander, ctx, out)
-                _derived_labels(table, path, line, values, raw, names, expander, out)
+    tables = Tables(namespace, read)
+    for table in read:
+        own = rules.table(table.url)
+        bad = _check_references(table, keys, ctx, rules, out)
+        bad |= _check_rows(table, tables, own, out)
+        for row in table.rows:
+            if row.line not in bad:
+                _row_triples(table, row, expander, ctx, rules, tables, out)
+                if own is not None and own.derived is not None:
+                    _derived(table, row, own.derived(row, tables), expander, out)
     out.triples = _with_super_terms(out.triples, ctx)
     return out
 
@@ -470,9 +576,7 @@ def _columns(table: Any) -> list[Any]:
     return [c for c in table.tableSchema.columns if not c.virtual]
 
 
-def _read_table(
-    table: Any, path: Path, delimiter: str, out: Conversion
-) -> list[tuple[int, dict[str, Any], dict[str, str]]]:
+def _read_table(table: Any, path: Path, delimiter: str, out: Conversion) -> list[Row]:
     """The rows whose every cell reads by its column; a Problem for each cell that does not."""
     columns = _columns(table)
     lines = _read_lines(path, delimiter)
@@ -512,7 +616,7 @@ def _read_table(
                 )
             )
     by_name = {c.name: c for c in columns}
-    good = []
+    good: list[Row] = []
     for line, cells in lines:
         if not any(c.strip() for c in cells):
             continue  # an empty line, as spreadsheets leave at the end
@@ -541,7 +645,7 @@ def _read_table(
                 ok = False
                 out.problems.append(_cell_problem(path, line, col, text, exc))
         if ok:
-            good.append((line, values, raw))
+            good.append(Row(line, values, raw))
     return good
 
 
@@ -571,49 +675,44 @@ def _cell_problem(path: Path, line: int, col: Any, text: str, exc: ValueError) -
 
 
 def _check_references(
-    table: Any,
-    path: Path,
-    good: list[tuple[int, dict[str, Any], dict[str, str]]],
+    table: Table,
     keys: dict[str, set[str]],
     ctx: _Context,
+    rules: RegisterRules,
     out: Conversion,
 ) -> set[int]:
-    """Foreign keys of the metadata and Oberziel numbers; returns the lines that fail."""
+    """Foreign keys of the metadata and the keys of :class:`KeyColumn` columns; returns
+    the lines that fail."""
     bad: set[int] = set()
-    for fk in table.tableSchema.foreignKeys:
+    path = table.path
+    for fk in table.csvw.tableSchema.foreignKeys:
         target = fk.reference.resource.string
         (column,) = fk.columnReference
         known = keys.get(target, set())
-        for line, values, _ in good:
-            value = values.get(column)
+        for row in table.rows:
+            value = row.values.get(column)
             if value is not None and value not in known:
-                bad.add(line)
+                bad.add(row.line)
                 out.problems.append(
                     _problem(
                         path,
-                        line,
+                        row.line,
                         column,
                         f"„{value}“ gibt es nicht in {target} (Spalte id)",
                         f"'{value}' does not exist in {target} (column id)",
                     )
                 )
-    for col in _columns(table):
-        if not col.common_props.get(GOAL_NUMBER):
+    for col in _columns(table.csvw):
+        key = rules.key_column(col)
+        if key is None:
             continue
-        for line, values, _ in good:
-            for number in values.get(col.name) or []:
-                if number not in ctx.goals:
-                    bad.add(line)
-                    out.problems.append(
-                        _problem(
-                            path,
-                            line,
-                            col.name,
-                            f"Oberziel „{number}“ gibt es nicht "
-                            "(Leitthema I–V, Oberziel 1–4, etwa II.3)",
-                            f"there is no goal '{number}' (theme I–V, goal 1–4, e.g. II.3)",
-                        )
-                    )
+        for row in table.rows:
+            cell = row.values.get(col.name)
+            for item in (cell if isinstance(cell, list) else [cell]) if cell else []:
+                if item not in ctx.keys[key.annotation]:
+                    bad.add(row.line)
+                    de, en = key.unknown(item)
+                    out.problems.append(_problem(path, row.line, col.name, de, en))
     return bad
 
 
@@ -621,111 +720,33 @@ def _check_references(
 PLAUSIBLE_YEARS = (1990, date.today().year + 5)
 
 
-def _check_rows(
-    table: Any,
-    path: Path,
-    good: list[tuple[int, dict[str, Any], dict[str, str]]],
-    parents: dict[str, str],
-    out: Conversion,
-) -> set[int]:
-    """Rules across the cells of one row (docs/editing.md); returns the lines that break one.
-
-    A joining without a decision date (``datum``) says as of when its state holds
-    (``stand``): otherwise "in Beratung" or "kein Nachweis" would read as today's state.
-    Its deciding body (``gremium``) is a body of the joining institution (``teil_von``
-    in institutionen.csv). A paper's title or address needs the paper (``vorlage``).
-    Each institution has at most one confirmed row. A consultation's outcome
-    (``ergebnis``) is known only from a meeting that was held: a Beratungsfolge is a
-    plan, and a plan has no outcome. A year outside :data:`PLAUSIBLE_YEARS` is a
-    warning (the row is kept).
-    """
-    bad: set[int] = set()
-    url = table.url.string
-
-    def error(line: int, column: str, de: str, en: str) -> None:
-        bad.add(line)
-        out.problems.append(_problem(path, line, column, de, en))
-
-    confirmed: dict[str, int] = {}
-    dates = [c.name for c in _columns(table) if _is_date(table.tableSchema, c.name)]
-    for line, values, _ in good:
+def _check_rows(table: Table, tables: Tables, own: TableRules | None, out: Conversion) -> set[int]:
+    """The profile's rules across the cells of a row (``own.check_rows``), and a year
+    outside :data:`PLAUSIBLE_YEARS` as a warning (the row is kept); returns the lines
+    that break a rule. Reported line by line, a line's year warnings first."""
+    found: list[tuple[int, int, int, Problem]] = []
+    dates = [c.name for c in _columns(table.csvw) if _is_date(table.csvw.tableSchema, c.name)]
+    for row in table.rows:
         for name in dates:
-            day = values.get(name)
+            day = row.values.get(name)
             if isinstance(day, (date, datetime)) and not (
                 PLAUSIBLE_YEARS[0] <= day.year <= PLAUSIBLE_YEARS[1]
             ):
-                out.problems.append(
-                    Problem(
-                        path,
-                        line,
-                        name,
-                        f"das Jahr {day.year} ist unwahrscheinlich (erwartet "
-                        f"{PLAUSIBLE_YEARS[0]}–{PLAUSIBLE_YEARS[1]}); Tippfehler?",
-                        f"the year {day.year} is implausible (expected "
-                        f"{PLAUSIBLE_YEARS[0]}–{PLAUSIBLE_YEARS[1]}); a typing error?",
-                        severity="Warning",
-                    )
+                warning = Problem(
+                    table.path,
+                    row.line,
+                    name,
+                    f"das Jahr {day.year} ist unwahrscheinlich (erwartet "
+                    f"{PLAUSIBLE_YEARS[0]}–{PLAUSIBLE_YEARS[1]}); Tippfehler?",
+                    f"the year {day.year} is implausible (expected "
+                    f"{PLAUSIBLE_YEARS[0]}–{PLAUSIBLE_YEARS[1]}); a typing error?",
+                    severity="Warning",
                 )
-        if url == JOININGS:
-            institution = values.get("institution")
-            if values.get("datum") is None and values.get("stand") is None:
-                error(
-                    line,
-                    "stand",
-                    "Ohne Beschlussdatum (datum) braucht die Zeile ein Prüfdatum (stand): "
-                    "wann der Stand zuletzt geprüft wurde, JJJJ-MM-TT",
-                    "Without a decision date (datum) the row needs the date its state was "
-                    "last checked (stand), YYYY-MM-DD",
-                )
-            body = values.get("gremium")
-            if body is not None and body in parents and parents[body] != institution:
-                owner = parents[body]
-                error(
-                    line,
-                    "gremium",
-                    f"„{body}“ ist ein Gremium von „{owner or 'keiner Institution'}“, nicht von "
-                    f"„{institution}“ (Spalte teil_von in institutionen.csv): das beschließende "
-                    "Gremium gehört zur beitretenden Institution",
-                    f"'{body}' is a body of '{owner or 'no institution'}', not of "
-                    f"'{institution}' (column teil_von in institutionen.csv): the deciding body "
-                    "belongs to the joining institution",
-                )
-            for column in ("vorlage_titel", "vorlage_url"):
-                if values.get(column) is not None and values.get("vorlage") is None:
-                    error(
-                        line,
-                        column,
-                        f"„{column}“ beschreibt eine Vorlage: die Vorlagennummer (vorlage) fehlt",
-                        f"'{column}' describes a paper: its number (vorlage) is missing",
-                    )
-            if values.get("bestaetigt") is True and isinstance(institution, str):
-                if institution in confirmed:
-                    error(
-                        line,
-                        "bestaetigt",
-                        f"„{institution}“ hat schon eine bestätigte Zeile (Zeile "
-                        f"{confirmed[institution]}): je Mitglied genau eine; eine weitere als "
-                        "Kandidat mit bestaetigt nein eintragen",
-                        f"'{institution}' already has a confirmed row (line "
-                        f"{confirmed[institution]}): exactly one per member; enter another as a "
-                        "candidate with bestaetigt nein",
-                    )
-                else:
-                    confirmed[institution] = line
-        if (
-            url == CONSULTATIONS
-            and values.get("ergebnis") is not None
-            and values.get("sitzungsstatus") != "durchgefuehrt"
-        ):
-            error(
-                line,
-                "ergebnis",
-                "Ein Ergebnis gibt es nur für eine durchgeführte Sitzung "
-                "(sitzungsstatus durchgefuehrt, mit einer Quelle, die das Ergebnis nennt)",
-                "Only a meeting that was held has an outcome "
-                "(sitzungsstatus durchgefuehrt, with a source that records the outcome)",
-            )
-    return bad
+                found.append((row.line, 0, len(found), warning))
+    broken = list(own.check_rows(table, tables)) if own and own.check_rows else []
+    found += [(p.line, 1, i, p) for i, p in enumerate(broken)]
+    out.problems += [p for *_, p in sorted(found, key=lambda f: f[:3])]
+    return {p.line for p in broken if p.severity == "Violation"}
 
 
 def _literal(value: Any, col: Any) -> ox.Literal:
@@ -749,16 +770,16 @@ def _explicit(iri: str, col: Any) -> str:
 
 
 def _row_triples(
-    table: Any,
-    path: Path,
-    line: int,
-    values: dict[str, Any],
-    raw: dict[str, str],
+    table: Table,
+    row: Row,
     expander: _Expander,
     ctx: _Context,
+    rules: RegisterRules,
+    tables: Tables,
     out: Conversion,
 ) -> None:
-    schema = table.tableSchema
+    schema = table.csvw.tableSchema
+    path, line, values = table.path, row.line, row.values
     template_values = {
         k: _canonical(v.date() if isinstance(v, datetime) and _is_date(schema, k) else v)
         for k, v in values.items()
@@ -781,13 +802,11 @@ def _row_triples(
             continue
         prop = expander.iri(col.inherit("propertyUrl"), template_values)
         if col.virtual:
-            needed = col.common_props.get(ONLY_WITH) or []
-            if any(_empty(values.get(n)) for n in needed):
-                continue
-            when = col.common_props.get(ONLY_WHEN) or {}
-            if any(raw.get(n, "").strip() != v for n, v in when.items()):
-                continue
-            if col.common_props.get(ONLY_WITH_PAPER) and raw.get("beitritt") not in ctx.with_paper:
+            if not all(
+                c.applies(col.common_props[c.annotation], row, tables)
+                for c in rules.conditions
+                if col.common_props.get(c.annotation) is not None
+            ):
                 continue
             emit(subject, prop, ox.NamedNode(expander.iri(col.valueUrl, template_values)), "")
             continue
@@ -796,11 +815,12 @@ def _row_triples(
             continue
         items = value if isinstance(value, list) else [value]
         value_url = col.inherit("valueUrl")
+        key = rules.key_column(col)
         for item in items:
             if item is None:
                 continue
-            if col.common_props.get(GOAL_NUMBER):
-                emit(subject, prop, ox.NamedNode(ctx.goals[item]), col.name)
+            if key is not None:
+                emit(subject, prop, ox.NamedNode(ctx.keys[key.annotation][item]), col.name)
             elif value_url is not None:
                 cell = dict(template_values)
                 cell[col.name] = _canonical(item)
@@ -809,59 +829,18 @@ def _row_triples(
                 emit(subject, prop, _literal(item, col), col.name)
 
 
-#: The tables whose rows the labels below are made from (docs/editing.md).
-INSTITUTIONS = "institutionen.csv"
-JOININGS = "beitritte.csv"
-CONSULTATIONS = "beratungen.csv"
-
-
-def _derived_labels(
-    table: Any,
-    path: Path,
-    line: int,
-    values: dict[str, Any],
-    raw: dict[str, str],
-    names: dict[str, str],
-    expander: _Expander,
-    out: Conversion,
+def _derived(
+    table: Table, row: Row, derived: Iterable[Derived], expander: _Expander, out: Conversion
 ) -> None:
-    """A skos:prefLabel (de, en) for a joining or a consultation, whose rows name none.
-
-    Derived from the row alone, nothing invented: the institution's (or the
-    body's) name as institutionen.csv spells it (German; the English label keeps
-    it, as the tables hold no English names), and for a consultation its date.
-    "Beitritt: Regionalverband Ruhr"@de / "Joining: Regionalverband Ruhr"@en;
-    "Beratung: Rat der Stadt Herne, 13.06.2023"@de / "Consultation: Rat der
-    Stadt Herne, 13 June 2023"@en; a scheduled one "Geplante Beratung: …" /
-    "Scheduled consultation: …". Measures have their title (titel).
-    """
-    from babel.dates import format_date
-
-    url = table.url.string
-    cells = {k: v for k, v in raw.items() if v}  # the row's subject, as _row_triples makes it
-    subject = expander.iri(table.tableSchema.aboutUrl, cells)
-    if url == JOININGS:
-        column, name = "institution", names.get(raw.get("institution", ""))
-        de, en = f"Beitritt: {name}", f"Joining: {name}"
-    elif url == CONSULTATIONS:
-        column, name = "gremium", names.get(raw.get("gremium", ""))
-        day = values.get("datum")
-        if not isinstance(day, date):
-            return
-        day = day.date() if isinstance(day, datetime) else day
-        planned = raw.get("sitzungsstatus", "").strip() == "geplant"
-        de = f"{'Geplante Beratung' if planned else 'Beratung'}: {name}, "
-        de += format_date(day, "dd.MM.y", locale="de")
-        en = f"{'Scheduled consultation' if planned else 'Consultation'}: {name}, "
-        en += format_date(day, "d MMMM y", locale="en")
-    else:
+    """The triples a table's rules derive from a row, about the row's subject."""
+    triples = list(derived)
+    if not triples:
         return
-    if not name:
-        return
-    label = ox.NamedNode(SKOS + "prefLabel")
-    for text, lang in ((de, "de"), (en, "en")):
-        out.triples.append(ox.Triple(ox.NamedNode(subject), label, ox.Literal(text, language=lang)))
-    out.origin.setdefault((subject, label.value), (path, line, column))
+    cells = {k: v for k, v in row.raw.items() if v}  # the row's subject, as _row_triples makes it
+    subject = expander.iri(table.csvw.tableSchema.aboutUrl, cells)
+    for predicate, obj, column in triples:
+        out.triples.append(ox.Triple(ox.NamedNode(subject), ox.NamedNode(predicate), obj))
+        out.origin.setdefault((subject, predicate), (table.path, row.line, column))
 
 
 def _is_date(schema: Any, name: str) -> bool:

@@ -2,8 +2,9 @@
 
 Below ``data/`` the register's CSV tables count as a source too: their CSVW
 metadata file (``csv-metadata.json``) is listed after the Turtle files, and
-parsing it converts the tables (``server.pipeline.register``), so every loader (embedded
-store, query workers, build, load, validate) sees the same RDF.
+parsing it converts the tables (``server.pipeline.register``) under the profile's
+rules (a ``RegisterRules`` record, handed down; None: the configured profile's), so
+every loader (embedded store, query workers, build, load, validate) sees the same RDF.
 
 pyoxigraph parses first because it reports the line and column of a syntax
 error (rdflib does not); rdflib then builds the graphs pyshacl needs.
@@ -33,7 +34,13 @@ from server.pipeline.files import (
     source_files,
     turtle_error,
 )
-from server.pipeline.register import RegisterError, convert, table_paths
+from server.pipeline.register import (
+    RegisterError,
+    RegisterRules,
+    convert,
+    profile_rules,
+    table_paths,
+)
 from server.rdf.serialize import rdflib_term
 from server.urls import Urls
 
@@ -52,32 +59,41 @@ __all__ = [
 ]
 
 
-def register_triples(path: Path, base: str) -> list[ox.Triple]:
+def register_triples(path: Path, base: str, rules: RegisterRules | None = None) -> list[ox.Triple]:
     """The RDF of the register tables described by ``path``; rows with problems give none."""
     try:
-        return convert(path, base).triples
+        return convert(path, base, rules=rules).triples
     except RegisterError as exc:
         raise SourceError(exc.path, exc.line, exc.message, str(exc)) from exc
 
 
-def parse_into(store: ox.Store, path: Path, base: str, graph: ox.NamedNode | None = None) -> None:
+def parse_into(
+    store: ox.Store,
+    path: Path,
+    base: str,
+    graph: ox.NamedNode | None = None,
+    rules: RegisterRules | None = None,
+) -> None:
     """Parse one Turtle file (or the register tables) into a pyoxigraph store, raising
     :class:`SourceError`."""
     if is_register(path):
         target = graph or ox.DefaultGraph()
         store.extend(
-            ox.Quad(t.subject, t.predicate, t.object, target) for t in register_triples(path, base)
+            ox.Quad(t.subject, t.predicate, t.object, target)
+            for t in register_triples(path, base, rules)
         )
         return
     load_turtle(store, path, read_utf8(path), base, graph)
 
 
-def _parse(path: Path, base: str) -> tuple[list[ox.Quad], dict[str, str]]:
+def _parse(
+    path: Path, base: str, rules: RegisterRules | None = None
+) -> tuple[list[ox.Quad], dict[str, str]]:
     """Quads and prefixes of one Turtle file, or :class:`SourceError` with its line."""
     if is_register(path):
         return [
             ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-            for t in register_triples(path, base)
+            for t in register_triples(path, base, rules)
         ], {}
     data = read_utf8(path)
     try:
@@ -88,14 +104,19 @@ def _parse(path: Path, base: str) -> tuple[list[ox.Quad], dict[str, str]]:
     return quads, dict(parser.prefixes)
 
 
-def rdflib_graph(path: Path, base: str, into: rdflib.Graph | None = None) -> rdflib.Graph:
+def rdflib_graph(
+    path: Path,
+    base: str,
+    into: rdflib.Graph | None = None,
+    rules: RegisterRules | None = None,
+) -> rdflib.Graph:
     """Parse one file into an rdflib graph (``into``, or a new one) for pyshacl.
 
     Oxigraph parses (it reports the line of a syntax error and is some ten times
     faster than rdflib's Turtle parser); rdflib only receives the finished terms.
     Terms are converted once each: data repeats its IRIs on nearly every line.
     """
-    quads, prefixes = _parse(path, base)
+    quads, prefixes = _parse(path, base, rules)
     graph = rdflib.Graph() if into is None else into
     for prefix, ns in prefixes.items():
         graph.bind(prefix, ns, override=False)
@@ -133,7 +154,9 @@ def release_graphs(root: Path, namespace: str) -> list[tuple[ox.NamedNode, Path]
     ]
 
 
-def load_sources(store: ox.Store, root: Path, namespace: str) -> tuple[str, float]:
+def load_sources(
+    store: ox.Store, root: Path, namespace: str, rules: RegisterRules | None = None
+) -> tuple[str, float]:
     """Everything a store serves: the sources in the default graph, each release in its graph;
     returns the data's (version, newest mtime), as :func:`fingerprint` computes it.
 
@@ -144,7 +167,7 @@ def load_sources(store: ox.Store, root: Path, namespace: str) -> tuple[str, floa
     version = Fingerprint(namespace)
     for src in source_files(root, SOURCE_DIRS):
         if is_register(src.path):
-            parse_into(store, src.path, namespace)  # csvw reads the tables itself
+            parse_into(store, src.path, namespace, rules=rules)  # csvw reads the tables itself
             version.add_register(src.path)
         else:
             data = read_utf8(src.path)
@@ -192,17 +215,25 @@ class Fingerprint:
 @dataclass(frozen=True)
 class Checkout:
     """A checkout's ontology/, data/ and releases/ as a store's data source
-    (:class:`server.sparql.DataSource`): what every embedded store is filled from."""
+    (:class:`server.sparql.DataSource`): what every embedded store is filled from.
+
+    ``tables``: the profile's rules for the register tables, carried into the query
+    workers with the source (None: the configured profile's, looked up where loaded).
+    """
 
     root: Path
     namespace: str
+    tables: RegisterRules | None = None
 
     @classmethod
-    def of(cls, config: Config) -> Checkout:
-        return cls(Path(config.root), config.namespace)
+    def of(cls, config: Config, tables: RegisterRules | None = None) -> Checkout:
+        """The config's checkout, its tables under ``tables`` (None: the rules of the
+        profile the config names)."""
+        rules = tables if tables is not None else profile_rules(config.profile)
+        return cls(Path(config.root), config.namespace, rules)
 
     def load(self, store: ox.Store) -> tuple[str, float]:
-        return load_sources(store, self.root, self.namespace)
+        return load_sources(store, self.root, self.namespace, self.tables)
 
     def fingerprint(self) -> tuple[str, float]:
         """The data version; empty where the checkout has no data (a store folder

@@ -1,10 +1,11 @@
 """``charta validate``: SHACL conformance plus dangling links in our namespace.
 
 The register's CSV tables (data/register/, CSVW) are checked twice: against
-their metadata (a wrong date, a value not in the list, a missing column, an id
-or Oberziel that does not exist), and, as RDF, with the same shapes as the
-Turtle. Either kind of finding names the cell: ``data/register/x.csv:LINE:COLUMN``
-(LINE the line in the file, the header being line 1; COLUMN the header name).
+their metadata and the profile's rules (a wrong date, a value not in the list, a
+missing column, an id or a key that does not exist, a rule across a row's cells),
+and, as RDF, with the same shapes as the Turtle. Either kind of finding names the
+cell: ``data/register/x.csv:LINE:COLUMN`` (LINE the line in the file, the header
+being line 1; COLUMN the header name).
 
 A dangling link is an IRI we mint (``{ns}id/…``, ``{ns}ontology…``) that the
 data uses but never describes; it would 404 when dereferenced, so it counts as
@@ -23,7 +24,7 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from server.pipeline.register import Conversion
+from server.pipeline.register import Conversion, RegisterRules
 from server.pipeline.sources import (
     SHAPES_DIR,
     SOURCE_DIRS,
@@ -152,14 +153,17 @@ def _relative(file: str, root: Path) -> str:
         return file
 
 
-def load_graphs(root: Path, base: str) -> tuple[rdflib.Graph, rdflib.Graph, dict[URIRef, str]]:
-    """Data graph (ontology + data), shapes graph, and which file describes each subject."""
-    data, shapes, origin, _ = load_all(root, base)
+def load_graphs(
+    root: Path, base: str, rules: RegisterRules | None = None
+) -> tuple[rdflib.Graph, rdflib.Graph, dict[URIRef, str]]:
+    """Data graph (ontology + data), shapes graph, and which file describes each subject;
+    the register tables under ``rules`` (None: the configured profile's)."""
+    data, shapes, origin, _ = load_all(root, base, rules)
     return data, shapes, origin
 
 
 def load_all(
-    root: Path, base: str
+    root: Path, base: str, rules: RegisterRules | None = None
 ) -> tuple[rdflib.Graph, rdflib.Graph, dict[URIRef, str], list[Conversion]]:
     """As :func:`load_graphs`, plus the conversion of each set of register tables."""
     from server.pipeline.register import RegisterError, convert
@@ -174,7 +178,7 @@ def load_all(
             continue
         if is_register(src.path):
             try:
-                conv = convert(src.path, base, root=Path(root))
+                conv = convert(src.path, base, root=Path(root), rules=rules)
             except RegisterError as exc:
                 raise SourceError(exc.path, exc.line, exc.message, str(exc)) from exc
             conversions.append(conv)
@@ -233,9 +237,10 @@ def dangling_links(graph: rdflib.Graph, namespace: str) -> Iterable[tuple[URIRef
                 yield (s if isinstance(s, URIRef) else URIRef(""), term)
 
 
-def validate(root: Path, namespace: str) -> Report:
-    """Run SHACL and the dangling-link check; raises SourceError on unreadable input."""
-    data, shapes, origin, conversions = load_all(root, namespace)
+def validate(root: Path, namespace: str, rules: RegisterRules | None = None) -> Report:
+    """Run SHACL and the dangling-link check, the register tables read under ``rules``
+    (the profile's; None: the configured profile's); raises SourceError on unreadable input."""
+    data, shapes, origin, conversions = load_all(root, namespace, rules)
     report = Report(
         triples=len(data),
         files=len(source_files(root)) + sum(len(c.tables) for c in conversions),

@@ -14,6 +14,7 @@ from server.pages.structured import SiteTexts
 from server.profile import labels, queries
 from server.profile.examples import EXAMPLES
 from server.profile.page_kinds import DESIGNED_KINDS
+from server.profile.register_rules import RULES as REGISTER_RULES
 from server.profile.register_view import bp as register_bp
 from server.rdf.namespaces import ORG
 from server.sparql import Store
@@ -120,4 +121,5 @@ PROFILE = Profile(
     moved={"id/dienst/sparql": "id/dienst/sparql-endpunkt"},
     inverse_labels=labels.INVERSE_LABELS,
     technical=labels.TECHNICAL,
+    register_rules=REGISTER_RULES,
 )

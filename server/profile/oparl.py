@@ -1054,7 +1054,8 @@ class Importer:
         import shutil
         import tempfile
 
-        from server.pipeline.register import METADATA, RegisterError, convert
+        from server.pipeline.register import METADATA, RegisterError
+        from server.profile.register_rules import convert
 
         folder = self.root / REGISTER
         metadata = folder / METADATA

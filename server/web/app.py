@@ -41,7 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     if profile.templates is not None:
         engine: list[BaseLoader] = [app.jinja_loader] if app.jinja_loader else []
         app.jinja_loader = ChoiceLoader([FileSystemLoader(profile.templates), *engine])
-    store = open_store(config)
+    store = open_store(config, profile.register_rules)
     terms = PageTerms(
         Kinds(profile.kinds) + ENGINE_KINDS, profile.inverse_labels, profile.technical
     )

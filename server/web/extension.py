@@ -17,6 +17,7 @@ from flask import Blueprint
 
 from server.pages.kinds import PageKind
 from server.pages.structured import SiteTexts
+from server.pipeline.register import PLAIN, RegisterRules
 from server.rdf.formats import RdfFormat
 from server.sparql import Store
 
@@ -55,6 +56,8 @@ class Profile:
     moved: Mapping[str, str] = field(default_factory=dict)
     #: A folder of templates asked before the engine's (its kinds' templates, say).
     templates: str | None = None
+    #: Its register tables' rules (server/pipeline/register.py): tables, columns, terms.
+    register_rules: RegisterRules = PLAIN
 
 
 class ProfileError(Exception):
