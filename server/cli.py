@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from server.config import Config
+from server.i18n import LANGS, translations
 from server.pipeline.sources import SourceError
 
 if TYPE_CHECKING:
     from server.pipeline.register import RegisterRules
+    from server.web.extension import Profile
 
 
 def fail(message: str) -> NoReturn:
@@ -38,15 +40,19 @@ def cli() -> None:
     """Publish the Charta Grüne Infrastruktur Metropole Ruhr as linked open data."""
 
 
-def _register_rules(config: Config) -> RegisterRules:
-    """The rules of the register tables, from the profile the config names (exit 2 if it
-    cannot be loaded)."""
+def _profile(config: Config) -> Profile:
+    """The profile the config names (exit 2 if it cannot be loaded)."""
     from server.web.extension import ProfileError, load_profile
 
     try:
-        return load_profile(config.profile).register_rules
+        return load_profile(config.profile)
     except ProfileError as exc:
         fail(f"configuration: {exc}")
+
+
+def _register_rules(config: Config) -> RegisterRules:
+    """The rules of the register tables, from the profile the config names."""
+    return _profile(config).register_rules
 
 
 def _require_conforming(config: Config, refusal: str, code: int) -> None:
@@ -203,7 +209,9 @@ def release(version: str, notes: str, namespace: str | None) -> None:
     config = _config(namespace=namespace)
     _require_conforming(config, "no release made", 1)
     try:
-        made = make_release(config, version, notes)
+        site = _profile(config).site
+        by = {lang: translations(lang).gettext(site.publisher_name) for lang in LANGS}
+        made = make_release(config, version, notes, by=by)
     except (ReleaseError, SourceError) as exc:
         fail(str(exc))
     except OSError as exc:

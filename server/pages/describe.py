@@ -125,13 +125,9 @@ RDF_TYPE = ox.NamedNode(RDF.type)
 #: one answer. A UNION, not OPTIONAL { FILTER(isBlank(?o)) … }: Virtuoso 7.2 answered
 #: that form with no rows at all once the catalog listed a release.
 CATALOG = f"""CONSTRUCT {{ ?x ?p ?o . ?o ?p2 ?o2 . }} WHERE {{
-  {{
-#BINDINGS
-    ?r ({CATALOG_LINKS})* ?x . ?x ?p ?o }}
+  {{ $r ({CATALOG_LINKS})* ?x . ?x ?p ?o }}
   UNION
-  {{
-#BINDINGS
-    ?r ({CATALOG_LINKS})* ?x . ?x ?p ?o . FILTER(isBlank(?o)) ?o ?p2 ?o2 }}
+  {{ $r ({CATALOG_LINKS})* ?x . ?x ?p ?o . FILTER(isBlank(?o)) ?o ?p2 ?o2 }}
 }}"""
 
 

@@ -298,11 +298,13 @@ def _place(
 def _downloads(store: Store, urls: Urls, iri: str, lang: str) -> list[dict[str, object]]:
     rows = store.select(
         f"""SELECT ?d ?url ?media ?licence ?title WHERE {{
-          <{iri}> <{DCAT.distribution}> ?d . ?d <{DCAT.downloadURL}> ?url .
+          #BINDINGS
+          ?r <{DCAT.distribution}> ?d . ?d <{DCAT.downloadURL}> ?url .
           OPTIONAL {{ ?d <{DCAT.mediaType}> ?media }}
           OPTIONAL {{ ?d <{DCTERMS.license}> ?licence }}
           OPTIONAL {{ ?d <{DCTERMS.title}> ?title }}
-        }} ORDER BY ?url DESC(LANGMATCHES(LANG(?title), "{lang}"))"""
+        }} ORDER BY ?url DESC(LANGMATCHES(LANG(?title), ?lang))""",
+        bindings={"r": ox.NamedNode(iri), "lang": ox.Literal(lang)},
     )
     out: dict[str, dict[str, object]] = {}
     for r in rows:
@@ -418,9 +420,10 @@ def site_jsonld(
         }
     if path == "/ontology":
         rows = store.select(
-            f"SELECT ?l WHERE {{ <{urls.ontology}> ?p ?l "
+            "SELECT ?l WHERE {\n  #BINDINGS\n  ?o ?p ?l "
             f"FILTER(?p IN (<{SKOS.prefLabel}>, <http://www.w3.org/2000/01/rdf-schema#label>, "
-            f'<{DCTERMS.title}>) && LANGMATCHES(LANG(?l), "{lang}")) }} LIMIT 1'
+            f"<{DCTERMS.title}>) && LANGMATCHES(LANG(?l), ?lang)) }} LIMIT 1",
+            bindings={"o": ox.NamedNode(urls.ontology), "lang": ox.Literal(lang)},
         )
         name = rows[0]["l"].value if rows else _(VOCABULARY)
         return base | {

@@ -152,9 +152,14 @@ def ntriples(triples: Iterable[ox.Triple]) -> bytes:
     return b"".join(sorted(f"{t} .\n".encode() for t in triples))
 
 
+#: Distributions whose download URL starts with ``?prefix``, in URL order.
+DOWNLOADS = f"""SELECT ?d ?url WHERE {{
+  #BINDINGS
+  ?d <{DCAT}downloadURL> ?url FILTER(STRSTARTS(STR(?url), ?prefix)) }} ORDER BY ?url"""
+
+
 def _dump_targets(store: Store, namespace: str) -> list[tuple[str, str]]:
-    rows = store.select(f"""SELECT ?d ?url WHERE {{ ?d <{DCAT}downloadURL> ?url .
-        FILTER(STRSTARTS(STR(?url), "{namespace}dumps/")) }} ORDER BY ?url""")
+    rows = store.select(DOWNLOADS, bindings={"prefix": ox.Literal(f"{namespace}dumps/")})
     return [(r["d"].value, r["url"].value[len(namespace) + len("dumps/") :]) for r in rows]
 
 
@@ -253,8 +258,9 @@ def _metadata(
     datasets = [
         d
         for r in store.select(
-            f"SELECT ?d WHERE {{ ?d a <{DCAT}Dataset> . "
-            f'FILTER(STRSTARTS(STR(?d), "{namespace}")) }}'
+            f"SELECT ?d WHERE {{\n  #BINDINGS\n  ?d a <{DCAT}Dataset> "
+            "FILTER(STRSTARTS(STR(?d), ?prefix)) }",
+            bindings={"prefix": ox.Literal(namespace)},
         )
         if isinstance(d := r["d"], ox.NamedNode)
     ]
@@ -392,8 +398,7 @@ def _release_files(store: Store, namespace: str, root: Path) -> list[ox.Triple]:
     are in the release's ``SHA256SUMS`` already.
     """
     prefix = f"{namespace}releases/"
-    rows = store.select(f"""SELECT ?d ?url WHERE {{ ?d <{DCAT}downloadURL> ?url .
-        FILTER(STRSTARTS(STR(?url), "{prefix}")) }} ORDER BY ?url""")
+    rows = store.select(DOWNLOADS, bindings={"prefix": ox.Literal(prefix)})
     out: list[ox.Triple] = []
     nn = ox.NamedNode
     sums: dict[Path, dict[str, str]] = {}

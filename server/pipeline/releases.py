@@ -27,7 +27,7 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,9 +218,17 @@ def change_graphs(change: Change, release_iri: str) -> bytes:
 # -- making a release ---------------------------------------------------------------------
 
 
-def make_release(config: Config, version: str, notes: str, now: datetime | None = None) -> Release:
+def make_release(
+    config: Config,
+    version: str,
+    notes: str,
+    now: datetime | None = None,
+    by: Mapping[str, str] | None = None,
+) -> Release:
     """Freeze the checkout's current data as ``releases/<version>/`` (see the module doc).
 
+    ``by``: how its citation names the publisher, per language (the profile's short
+    name); else the publisher's name as the data states it.
     The caller has validated the data (``charta release`` refuses violations);
     this refuses a version that is malformed or exists. The folder is written
     under a temporary name and renamed into place, so an interrupted release
@@ -266,7 +274,7 @@ def make_release(config: Config, version: str, notes: str, now: datetime | None 
         (tmp / CHANGES_FILE).write_bytes(change_graphs(change, iri))
         triples = [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)]
         description = _description(
-            store, config.namespace, version, now, notes, previous, files, triples
+            store, config.namespace, version, now, notes, previous, files, triples, by
         )
         (tmp / RELEASE_DESCRIPTION).write_bytes(description)
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -312,10 +320,11 @@ def _description(
     previous: Release | None,
     files: dict[str, bytes],
     triples: list[ox.Triple],
+    by: Mapping[str, str] | None = None,
 ) -> bytes:
     """``release.ttl``: the release in the catalog, with its own distributions and VoID."""
     rel = ox.NamedNode(Urls(namespace).release(version))
-    out = _dataset(store, namespace, rel, version, issued, notes, previous)
+    out = _dataset(store, namespace, rel, version, issued, notes, previous, by)
     out += _distributions(rel, namespace, version, issued, files)
     out += _counts(rel, namespace, version, files, triples)
     return _turtle(out, namespace)
@@ -337,8 +346,8 @@ RELEASE_TEXTS = {
 
 
 def _publisher_name(store: Store, series: str, lang: str) -> str:
-    """The series' publisher by its short name (skos:altLabel) in ``lang``, as a citation
-    names its author."""
+    """The series' publisher by its name in ``lang`` as the data states it (its short
+    name, skos:altLabel, where it has one), as a citation names its author."""
     rows = store.select(
         "SELECT ?p WHERE {\n  #BINDINGS\n  ?s <http://purl.org/dc/terms/publisher> ?p }",
         bindings={"s": ox.NamedNode(series)},
@@ -359,6 +368,7 @@ def _dataset(
     issued: datetime,
     notes: str,
     previous: Release | None,
+    by: Mapping[str, str] | None = None,
 ) -> list[ox.Triple]:
     """The release as a dcat:Dataset in the series; what the series states of itself
     (publisher, coverage, languages, …) it states too, read from the data."""
@@ -383,11 +393,11 @@ def _dataset(
         name = name_of(store, found.series, lang)
         if name is None:
             continue  # a language the data does not name the series in
-        by = _publisher_name(store, found.series, lang)
+        author = (by or {}).get(lang) or _publisher_name(store, found.series, lang)
         texts[lang] = (
             f"{name}, {release} {version}",
             described.format(day=day, version=version),
-            f"{by} ({issued.year}): {name}, {release} {version}, {day}. {rel.value}",
+            f"{author} ({issued.year}): {name}, {release} {version}, {day}. {rel.value}",
         )
     for lang, (title, desc, cite) in texts.items():
         for p, text in (
@@ -404,7 +414,8 @@ def _dataset(
         out.append(ox.Triple(rel, nn(DCAT + "prev"), nn(previous.iri)))
     values = ", ".join(f"<{p}>" for p in INHERITED)
     for row in store.select(
-        f"SELECT ?p ?o WHERE {{ <{series.value}> ?p ?o FILTER(?p IN ({values})) }}"
+        f"SELECT ?p ?o WHERE {{\n  #BINDINGS\n  ?s ?p ?o FILTER(?p IN ({values})) }}",
+        bindings={"s": series},
     ):
         predicate = row["p"]
         assert isinstance(predicate, ox.NamedNode)

@@ -96,6 +96,8 @@ class DataSource(Protocol):
 
 #: A bound term of a SELECT row (the store holds no quoted triples).
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+#: A query's parameters: a variable's one term, or a tuple of the terms it takes in turn.
+Bindings = Mapping[str, Term | tuple[Term, ...]]
 
 #: Where a query of ours takes its parameters: a line holding only this marker, then
 #: optionally the variables bound there (``#BINDINGS ?iri ?lang``; none named: all).
@@ -107,9 +109,13 @@ _MARKER = re.compile(
     r"^([ \t]*)#BINDINGS((?:[ \t]+\?[A-Za-z_][A-Za-z0-9_]*)*)[ \t]*$", re.MULTILINE
 )
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Where values go: a marker line, or ``$name`` where an engine needs the term itself in
+#: the pattern (as Jena's ParameterizedSparqlString puts it): Virtuoso 7.2 lost rows of
+#: a property path (``?r (…)* ?x``) whose start a VALUES block bound.
+_PLACES = re.compile(_MARKER.pattern + r"|\$(?P<term>[A-Za-z_][A-Za-z0-9_]*)\b", re.MULTILINE)
 
 
-def bind(query: str, bindings: Mapping[str, Term] | None) -> str:
+def bind(query: str, bindings: Bindings | None) -> str:
     """``query`` with its parameters: each :data:`BINDINGS` line becomes ``VALUES ?a
     { <iri> } VALUES ?b { "text"@de }`` for the variables it names (every binding where
     it names none).
@@ -128,17 +134,28 @@ def bind(query: str, bindings: Mapping[str, Term] | None) -> str:
             raise ValueError(f"the query takes bindings ({BINDINGS}) and none were given")
         return query
     rendered: dict[str, str] = {}
-    for name, term in bindings.items():
+    for name, value in bindings.items():
         if not _VARIABLE.fullmatch(name):
             raise ValueError(f"not a variable name: {name!r}")
-        if isinstance(term, ox.BlankNode):
-            raise ValueError(f"?{name}: a blank node cannot be a parameter")
-        if not isinstance(term, ox.NamedNode | ox.Literal):
-            raise ValueError(f"?{name}: not an IRI or a literal: {term!r}")
-        rendered[name] = str(term)
+        for term in value if isinstance(value, tuple) else (value,):
+            if isinstance(term, ox.BlankNode):
+                raise ValueError(f"?{name}: a blank node cannot be a parameter")
+            if not isinstance(term, ox.NamedNode | ox.Literal):
+                raise ValueError(f"?{name}: not an IRI or a literal: {term!r}")
+        # A tuple binds the variable to each of its terms in turn (none: no solution).
+        terms = value if isinstance(value, tuple) else (value,)
+        rendered[name] = " ".join(str(term) for term in terms)
     placed: set[str] = set()
 
     def block(marker: re.Match[str]) -> str:
+        if marker.group("term") is not None:  # ``$r``: the term itself, where it stands
+            name = marker.group("term")
+            if name not in rendered:
+                return marker.group(0)  # an unbound variable spelled with ``$``
+            if isinstance(bindings[name], tuple):
+                raise ValueError(f"${name} stands for one term, and a tuple was given")
+            placed.add(name)
+            return rendered[name]
         names = [n.lstrip("?") for n in marker.group(2).split()] or list(rendered)
         missing = [n for n in names if n not in rendered]
         if missing:
@@ -151,7 +168,8 @@ def bind(query: str, bindings: Mapping[str, Term] | None) -> str:
         blocks = " ".join(f"VALUES ?{n} {{ {rendered[n]} }}" for n in names)
         return f"{marker.group(1)}{blocks}"
 
-    out = _MARKER.sub(block, query)
+    # One pass over the query as written: a value put in is never read again.
+    out = _PLACES.sub(block, query)
     unused = [n for n in rendered if n not in placed]
     if unused:
         raise ValueError(f"?{unused[0]} is bound, and the query has no {BINDINGS} for it")
@@ -176,7 +194,7 @@ class Store(Protocol):
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> list[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE query and return its triples.
 
@@ -192,7 +210,7 @@ class Store(Protocol):
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> list[dict[str, Term]]:
         """Run a SELECT query; each row maps variable names to bound terms."""
         ...
@@ -202,7 +220,7 @@ class Store(Protocol):
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> bool:
         """Run an ASK query."""
         ...

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import pyoxigraph as ox
 
 from server.config import Config
-from server.sparql import DataSource, QueryAnswer, QueryJob, Term, bind
+from server.sparql import Bindings, DataSource, QueryAnswer, QueryJob, Term, bind
 from server.sparql.persisted import check_fresh, open_read_only, read_meta
 from server.sparql.policy import check
 from server.sparql.sandbox import QueryPool
@@ -44,7 +44,7 @@ class EmbeddedStore:
     def __len__(self) -> int:
         return len(self._store)
 
-    def _query(self, query: str, graph: str | None, bindings: Mapping[str, Term] | None) -> Any:
+    def _query(self, query: str, graph: str | None, bindings: Bindings | None) -> Any:
         """Our own queries (pages, catalog) in process; a release's graph as default graph."""
         text = bind(query, bindings)
         if graph is None:
@@ -56,7 +56,7 @@ class EmbeddedStore:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> list[ox.Triple]:
         return list(self._query(query, graph, bindings))
 
@@ -65,7 +65,7 @@ class EmbeddedStore:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> list[dict[str, Term]]:
         result = self._query(query, graph, bindings)
         names = [v.value for v in result.variables]
@@ -76,7 +76,7 @@ class EmbeddedStore:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> bool:
         return bool(self._query(query, graph, bindings))
 

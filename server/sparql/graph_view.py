@@ -9,12 +9,12 @@ store-specific here (each backend applies ``graph=`` in its own way).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 
 import pyoxigraph as ox
 
-from server.sparql import QueryAnswer, QueryJob, Store, Term
+from server.sparql import Bindings, QueryAnswer, QueryJob, Store, Term
 
 
 class GraphView:
@@ -37,7 +37,7 @@ class GraphView:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> list[ox.Triple]:
         return self._store.construct(query, graph or self.graph, bindings=bindings)
 
@@ -46,7 +46,7 @@ class GraphView:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> list[dict[str, Term]]:
         return self._store.select(query, graph or self.graph, bindings=bindings)
 
@@ -55,7 +55,7 @@ class GraphView:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> bool:
         return self._store.ask(query, graph or self.graph, bindings=bindings)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, cast
 
@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from server.config import Config
 from server.rdf.namespaces import all_prefixes
 from server.sparql import (
+    Bindings,
     QueryAnswer,
     QueryJob,
     StoreUnavailableError,
@@ -116,7 +117,7 @@ class RemoteStore:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> list[ox.Triple]:
         text = bind(query, bindings)
         body, ctype = self._request(text, NTRIPLES, self.timeout_s, self._ours(graph))
@@ -131,7 +132,7 @@ class RemoteStore:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> list[dict[str, Term]]:
         text = bind(query, bindings)
         body, _ = self._request(text, RESULTS_JSON, self.timeout_s, self._ours(graph))
@@ -147,7 +148,7 @@ class RemoteStore:
         query: str,
         graph: str | None = None,
         *,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Bindings | None = None,
     ) -> bool:
         text = bind(query, bindings)
         body, _ = self._request(text, RESULTS_JSON, self.timeout_s, self._ours(graph))

@@ -15,7 +15,7 @@ from jinja2 import Template
 from werkzeug.exceptions import NotAcceptable, PreconditionFailed
 
 from server.pages import describe as description
-from server.pages.describe import describe, iri_ref
+from server.pages.describe import describe, node
 from server.pages.kinds import KindQuery, PageKind
 from server.pages.model import build_page, unlabelled
 from server.pages.releases import ReleaseInfo, states_of
@@ -62,7 +62,7 @@ def mementos(path: str) -> list[ReleaseInfo]:
     """The releases whose state says anything about the resource at ``path``, oldest first:
     its Mementos (RFC 7089). A path that is no IRI is a 400."""
     try:
-        iri = iri_ref(urls().iri(path))
+        iri = node(urls().iri(path))
     except ValueError as exc:
         abort(400, str(exc))
     return states_of(store(), iri, state.releases())
@@ -152,25 +152,29 @@ def labels_of(st: Store, iris: list[str]) -> list[ox.Triple]:
     refs = []
     for iri in iris[:MAX_LOOKUPS]:
         try:
-            refs.append(iri_ref(iri))
+            refs.append(node(iri))
         except ValueError:
             continue
     if not refs:
         return []
-    pref = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
-    values = f"VALUES ?x {{ {' '.join(refs)} }}"
     # Two queries, not a UNION with BIND: Virtuoso 7.2 answered that form with nothing.
-    found = st.construct(
-        f"CONSTRUCT {{ ?x ?p ?l }} WHERE {{ {values} ?x ?p ?l "
-        f"FILTER(?p IN ({description.LABEL_LIST})) }}"
-    )
+    found = st.construct(LABELS_OF, bindings={"x": tuple(refs)})
     territory = profile().site.territory
     if territory:
         found += st.construct(
-            f"CONSTRUCT {{ ?x {pref} ?l }} WHERE {{ {values} "
-            f"?b <{urls().vocabulary}{territory}> ?x ; {pref} ?l }}"
+            TERRITORY_LABELS,
+            bindings={"x": tuple(refs), "t": ox.NamedNode(urls().vocabulary + territory)},
         )
     return found
+
+
+LABELS_OF = f"""CONSTRUCT {{ ?x ?p ?l }} WHERE {{
+  #BINDINGS
+  ?x ?p ?l FILTER(?p IN ({description.LABEL_LIST})) }}"""
+#: An area's names: those of the bodies whose territory (``?t``) it is.
+TERRITORY_LABELS = """CONSTRUCT { ?x <http://www.w3.org/2004/02/skos/core#prefLabel> ?l } WHERE {
+  #BINDINGS
+  ?b ?t ?x ; <http://www.w3.org/2004/02/skos/core#prefLabel> ?l }"""
 
 
 def timemap_page(iri: str, path: str, found: list[ReleaseInfo]) -> Response:
@@ -180,7 +184,8 @@ def timemap_page(iri: str, path: str, found: list[ReleaseInfo]) -> Response:
 
     lang = choose_lang()
     rows = store().select(
-        f"SELECT ?l WHERE {{ {iri_ref(iri)} ?p ?l FILTER(?p IN ({LABEL_LIST})) }}"
+        f"SELECT ?l WHERE {{\n  #BINDINGS\n  ?r ?p ?l FILTER(?p IN ({LABEL_LIST})) }}",
+        bindings={"r": node(iri)},
     )
     labels: dict[str, str] = {}
     for r in rows:

@@ -167,8 +167,11 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
         version, ext = urls().split_suffix(version)
         known = (
             store().ask(
-                f"ASK {{ <{urls().ontology}> <{OWL.versionIRI}> "
-                f"<{urls().ontology_version(version)}> }}"
+                f"ASK {{\n  #BINDINGS\n  ?o <{OWL.versionIRI}> ?v }}",
+                bindings={
+                    "o": ox.NamedNode(urls().ontology),
+                    "v": ox.NamedNode(urls().ontology_version(version)),
+                },
             )
             if version.replace(".", "").isalnum()
             else False
