@@ -370,11 +370,17 @@ class _Context:
     super_properties: dict[str, set[str]]
 
 
-def _context(root: Path, namespace: str, rules: RegisterRules) -> _Context:
-    store = ox.Store()
-    for src in source_files(root, SOURCE_DIRS):
-        if src.path.suffix == ".ttl":
-            load_turtle(store, src.path, read_utf8(src.path), namespace)
+def _context(
+    root: Path, namespace: str, rules: RegisterRules, data: ox.Store | None = None
+) -> _Context:
+    """From ``data`` (the Turtle sources as the caller already parsed them), or, where
+    the caller has none, from the Turtle files read now."""
+    store = data
+    if store is None:
+        store = ox.Store()
+        for src in source_files(root, SOURCE_DIRS):
+            if src.path.suffix == ".ttl":
+                load_turtle(store, src.path, read_utf8(src.path), namespace)
     keys = {k.annotation: k.keys(store, namespace) for k in rules.key_columns}
 
     def closure(relation: str) -> dict[str, set[str]]:
@@ -497,11 +503,17 @@ class _Expander:
 
 
 def convert(
-    metadata: Path, namespace: str, root: Path | None = None, rules: RegisterRules | None = None
+    metadata: Path,
+    namespace: str,
+    root: Path | None = None,
+    rules: RegisterRules | None = None,
+    data: ox.Store | None = None,
 ) -> Conversion:
     """Check the tables against the metadata and ``rules`` and map their rows to RDF.
 
     ``rules``: the profile's (None: the configured profile's, :func:`profile_rules`).
+    ``data``: the checkout's Turtle sources already parsed (so they are read once);
+    None reads them.
     Raises :class:`RegisterError` when the metadata or a table is unreadable;
     everything else (a wrong value, a missing column, a key that does not
     exist, a broken rule) is a :class:`Problem`, and the row it is in gives no triples.
@@ -510,7 +522,7 @@ def convert(
     root = root or _root_of(metadata)
     rules = profile_rules() if rules is None else rules
     group = _load_metadata(metadata, root)
-    ctx = _context(root, namespace, rules)
+    ctx = _context(root, namespace, rules, data)
     out = Conversion()
     expander = _Expander(namespace)
     dialect = group.dialect

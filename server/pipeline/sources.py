@@ -59,10 +59,13 @@ __all__ = [
 ]
 
 
-def register_triples(path: Path, base: str, rules: RegisterRules | None = None) -> list[ox.Triple]:
-    """The RDF of the register tables described by ``path``; rows with problems give none."""
+def register_triples(
+    path: Path, base: str, rules: RegisterRules | None = None, data: ox.Store | None = None
+) -> list[ox.Triple]:
+    """The RDF of the register tables described by ``path``; rows with problems give none.
+    ``data``: the Turtle sources already parsed, which the tables refer to."""
     try:
-        return convert(path, base, rules=rules).triples
+        return convert(path, base, rules=rules, data=data).triples
     except RegisterError as exc:
         raise SourceError(exc.path, exc.line, exc.message, str(exc)) from exc
 
@@ -75,13 +78,12 @@ def parse_into(
     rules: RegisterRules | None = None,
 ) -> None:
     """Parse one Turtle file (or the register tables) into a pyoxigraph store, raising
-    :class:`SourceError`."""
+    :class:`SourceError`. The tables refer to the Turtle sources ``store`` already holds
+    (the sources list them after the Turtle), so those are not read again."""
     if is_register(path):
         target = graph or ox.DefaultGraph()
-        store.extend(
-            ox.Quad(t.subject, t.predicate, t.object, target)
-            for t in register_triples(path, base, rules)
-        )
+        triples = register_triples(path, base, rules, data=store if graph is None else None)
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
         return
     load_turtle(store, path, read_utf8(path), base, graph)
 
@@ -109,14 +111,18 @@ def rdflib_graph(
     base: str,
     into: rdflib.Graph | None = None,
     rules: RegisterRules | None = None,
+    collect: ox.Store | None = None,
 ) -> rdflib.Graph:
     """Parse one file into an rdflib graph (``into``, or a new one) for pyshacl.
 
     Oxigraph parses (it reports the line of a syntax error and is some ten times
     faster than rdflib's Turtle parser); rdflib only receives the finished terms.
     Terms are converted once each: data repeats its IRIs on nearly every line.
+    ``collect``: a store that keeps the parsed quads too (the register's context).
     """
     quads, prefixes = _parse(path, base, rules)
+    if collect is not None:
+        collect.extend(quads)
     graph = rdflib.Graph() if into is None else into
     for prefix, ns in prefixes.items():
         graph.bind(prefix, ns, override=False)

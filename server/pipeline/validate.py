@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pyoxigraph as ox
 import pyshacl
 import rdflib
 from rdflib import Literal, URIRef
@@ -172,13 +173,16 @@ def load_all(
     shapes = rdflib.Graph()
     origin: dict[URIRef, str] = {}
     conversions: list[Conversion] = []
+    # Each file is parsed once: the rdflib view and the register's context (what its
+    # tables refer to) are both made from the same quads.
+    parsed = ox.Store()
     for src in source_files(root, (*SOURCE_DIRS, SHAPES_DIR)):
         if src.role == SHAPES_DIR:
             rdflib_graph(src.path, base, into=shapes)
             continue
         if is_register(src.path):
             try:
-                conv = convert(src.path, base, root=Path(root), rules=rules)
+                conv = convert(src.path, base, root=Path(root), rules=rules, data=parsed)
             except RegisterError as exc:
                 raise SourceError(exc.path, exc.line, exc.message, str(exc)) from exc
             conversions.append(conv)
@@ -194,7 +198,7 @@ def load_all(
             for subject, (file, _) in conv.rows.items():
                 origin.setdefault(URIRef(subject), str(file))
             continue
-        g = rdflib_graph(src.path, base)
+        g = rdflib_graph(src.path, base, collect=parsed)
         for s in g.subjects(unique=True):
             if isinstance(s, URIRef):
                 origin.setdefault(s, str(src.path))
