@@ -2,6 +2,7 @@
 
     python benchmarks/profile.py --size 1e5 validate   # charta validate
     python benchmarks/profile.py --size 1e5 pages      # uncached Turtle and HTML pages
+    python benchmarks/profile.py --size 1e5 crawl      # every resource once as Turtle (first touch)
     python benchmarks/profile.py --size 1e5 sparql     # the query mix, uncached
     python benchmarks/profile.py --size 1e5 distinct   # the mix with a new LIMIT per request
 
@@ -30,9 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     from server.config import Config
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("validate", "pages", "sparql", "distinct"))
+    parser.add_argument("what", choices=("validate", "pages", "crawl", "sparql", "distinct"))
     parser.add_argument("--size", default="1e5", help="a size prepared by run.py")
     parser.add_argument("--work", type=Path, default=Path("/tmp/charta-bench"))
+    parser.add_argument("--limit", type=int, default=0, help="crawl: the first N resources only")
     args = parser.parse_args(argv)
     here = args.work / f"{float(args.size):.0e}".replace("+0", "")
     if not (here / "prepared.json").exists():
@@ -58,7 +60,15 @@ def main(argv: list[str] | None = None) -> int:
             query_workers=1,
         ).validated()
         client = create_app(config).test_client()
-        if args.what == "pages":
+        if args.what == "crawl":  # run.py's crawl: every resource once as Turtle, first touch
+            from run import all_resources
+
+            paths = ["/" + iri.removeprefix(NS) for iri in all_resources(here / "store")]
+            paths = paths[: args.limit] if args.limit else paths
+            accept = {"Accept": "text/turtle"}
+            # no answer cache (below), so every request is a first touch
+            calls = [lambda p=p: client.get(p, headers=accept) for p in paths]
+        elif args.what == "pages":
             paths = ["/" + iri.removeprefix(NS) for iri in sample_resources(here / "store")]
             requests = [(p, {"Accept": a}) for p in paths for a in ("text/turtle", "text/html")]
             calls = [lambda p=p, h=h: client.get(p, headers=h) for p, h in requests]
