@@ -25,7 +25,8 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from server.pipeline.register import Conversion, RegisterRules
+from server.pipeline.register import Conversion, RegisterError, RegisterRules, convert
+from server.pipeline.releases import check_releases
 from server.pipeline.sources import (
     SHAPES_DIR,
     SOURCE_DIRS,
@@ -167,7 +168,6 @@ def load_all(
     root: Path, base: str, rules: RegisterRules | None = None
 ) -> tuple[rdflib.Graph, rdflib.Graph, dict[URIRef, str], list[Conversion]]:
     """As :func:`load_graphs`, plus the conversion of each set of register tables."""
-    from server.pipeline.register import RegisterError, convert
 
     data = rdflib.Graph()
     shapes = rdflib.Graph()
@@ -249,7 +249,6 @@ def validate(root: Path, namespace: str, rules: RegisterRules | None = None) -> 
         triples=len(data),
         files=len(source_files(root)) + sum(len(c.tables) for c in conversions),
     )
-    from server.pipeline.releases import check_releases
 
     report.findings += [
         Finding.in_file(p.file, p.de, p.en, p.line, p.column, p.severity, p.rank)

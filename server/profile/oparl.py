@@ -53,6 +53,8 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qs, quote, urljoin, urlsplit
 
 from server.config import DEFAULT_NAMESPACE
+from server.pipeline.register import METADATA, RegisterError
+from server.profile.register_rules import convert
 
 USER_AGENT = (
     f"charta-oparl-import/0.1 (+{DEFAULT_NAMESPACE}; "
@@ -1053,9 +1055,6 @@ class Importer:
         the project has the metadata (``data/register/csv-metadata.json``)."""
         import shutil
         import tempfile
-
-        from server.pipeline.register import METADATA, RegisterError
-        from server.profile.register_rules import convert
 
         folder = self.root / REGISTER
         metadata = folder / METADATA

@@ -147,6 +147,8 @@ def _serve(conn: Connection, config: Config, source: DataSource) -> None:
         os.nice(5)  # pages first: a runaway query gets the CPU that is left over
     except OSError:
         pass
+    # Imported here, once the process has left the network: no module the worker loads
+    # for evaluating queries runs with network access, and the parent never loads them.
     import pyoxigraph as ox
 
     from server.rdf.namespaces import all_prefixes

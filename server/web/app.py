@@ -15,9 +15,10 @@ from server.pages.model import PageTerms
 from server.pipeline.backends import open_store
 from server.rdf import formats
 from server.rdf.labels import date_text, wraplines
-from server.web import state
+from server.web import errors, lean, security_headers, state, warm
 from server.web.extension import load_profile
 from server.web.negotiation import choose_lang
+from server.web.views import catalog, releases, resource, search, site, sparql
 from server.web.views.representation import ENGINE_KINDS
 
 
@@ -51,9 +52,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.jinja_env.filters["date_text"] = date_text
     app.jinja_env.filters["wraplines"] = wraplines
     _init_babel(app)
-
-    from server.web import errors, lean, security_headers, warm
-    from server.web.views import catalog, releases, resource, search, site, sparql
 
     errors.init_app(app)
     security_headers.init_app(app)

@@ -24,10 +24,10 @@ from server.sparql import (
     QueryTimeoutError,
     StoreError,
 )
+from server.web.negotiation import best_match  # parsed once per header, and cut
 
 
 def _negotiated() -> str | None:
-    from server.web.negotiation import best_match  # parsed once per header, and cut
 
     accept = request.headers.get("Accept", "")
     try:

@@ -15,7 +15,7 @@ from jinja2 import Template
 from werkzeug.exceptions import NotAcceptable, PreconditionFailed
 
 from server.pages import describe as description
-from server.pages.describe import describe, node
+from server.pages.describe import LABEL_LIST, describe, node
 from server.pages.kinds import KindQuery, PageKind
 from server.pages.model import build_page, unlabelled
 from server.pages.releases import ReleaseInfo, states_of
@@ -28,6 +28,7 @@ from server.rdf.namespaces import DCAT, all_prefixes
 from server.rdf.serialize import serialize
 from server.sparql import Store
 from server.web import state
+from server.web.errors import error_response
 from server.web.negotiation import choose_format, choose_lang, finish_data
 from server.web.state import config as cfg
 from server.web.state import profile, site, store, super_properties, terms, urls
@@ -180,7 +181,6 @@ TERRITORY_LABELS = """CONSTRUCT { ?x <http://www.w3.org/2004/02/skos/core#prefLa
 def timemap_page(iri: str, path: str, found: list[ReleaseInfo]) -> Response:
     """A resource's TimeMap as a page a person reads (a browser following "All states"):
     each release's state with its date, newest first; machines get the link format."""
-    from server.pages.describe import LABEL_LIST
 
     lang = choose_lang()
     rows = store().select(
@@ -308,15 +308,11 @@ def preconditions(resp: Response) -> Response:
         wanted = request.if_match
         held = etag is not None and not weak
         if not (held and (wanted.star_tag or wanted.contains(etag or ""))):
-            from server.web.errors import error_response
-
             return error_response(
                 PreconditionFailed(f"If-Match: the current representation has ETag {etag!r}.")
             )
     elif request.if_unmodified_since is not None and resp.last_modified is not None:
         if resp.last_modified > request.if_unmodified_since:
-            from server.web.errors import error_response
-
             return error_response(
                 PreconditionFailed("If-Unmodified-Since: the resource changed after that date.")
             )
