@@ -248,29 +248,39 @@ def citing(store: Store, source: str, lang: str, vocab: str) -> list[dict[str, s
 
 @dataclass
 class OrgNode:
+    """An organisation in the tree; ``kind`` the key of its org:classification (the
+    value set organisationsart: ``ausschuss``, ``verwaltungseinheit``, ``parlament`` …),
+    None where the data gives none."""
+
     iri: str
     label: str
+    kind: str | None = None
     children: list[OrgNode] = field(default_factory=list)
 
 
 ORGANISATIONS = f"""{PREFIXES}
-        SELECT ?o ?oL ?parent WHERE {{
+        SELECT ?o ?oL ?parent ?kind WHERE {{
           ?o a org:Organization .
           #BINDINGS ?lang
           OPTIONAL {{ ?o org:subOrganizationOf|org:unitOf|org:linkedTo ?parent .
                       ?parent a org:Organization }}
+          OPTIONAL {{ ?o org:classification ?kind }}
           {_label("o")}
         }} ORDER BY ?oL"""
 
 
 def organisation_tree(store: Store, lang: str) -> list[OrgNode]:
-    """Organisations nested by org:subOrganizationOf, org:unitOf and org:linkedTo."""
+    """Organisations nested by org:subOrganizationOf, org:unitOf and org:linkedTo, each
+    with its kind (the last path segment of its org:classification)."""
     rows = store.select(ORGANISATIONS, bindings=_params(lang))
     nodes: dict[str, OrgNode] = {}
     parents: dict[str, str] = {}
     for r in rows:
         iri = r["o"].value
-        nodes.setdefault(iri, OrgNode(iri, r["oL"].value))
+        kind = r["kind"].value.rstrip("/").rsplit("/", 1)[-1] if "kind" in r else None
+        node = nodes.setdefault(iri, OrgNode(iri, r["oL"].value, kind))
+        if node.kind is None:
+            node.kind = kind
         if "parent" in r:
             parents.setdefault(iri, r["parent"].value)
     roots = []

@@ -27,9 +27,11 @@ GROUP_HEADINGS = {
     },
 }
 BODIES = {
-    "de": ("Regionalverband und regionale Gremien", "Gremien und Verwaltung"),
-    "en": ("Regional association and region-wide bodies", "Bodies and administration"),
+    "de": ("Regionalverband und regionale Gremien", "Gremien"),
+    "en": ("Regional association and region-wide bodies", "Bodies"),
 }
+#: The heading of the administrative units (org:classification verwaltungseinheit).
+ADMINISTRATION = {"de": "Verwaltung", "en": "Administration"}
 STATES = {
     "de": {"beschlossen": "beschlossen", "in-beratung": "in Beratung"},
     "en": {"beschlossen": "decided", "in-beratung": "in deliberation"},
@@ -72,20 +74,30 @@ def test_landing_bodies_tree_is_grouped_by_kind(page, site_url: str, lang: str) 
     for kinds in lists:
         assert len(kinds) == len(set(kinds)) >= 2
     for g in groups:
-        if g["kind"] == "gremien":
-            # No town, city or district listed under a group of bodies.
+        if g["kind"] in ("gremien", "verwaltung"):
+            # No town, city or district listed under a group of bodies or units.
             assert not [href for href in g["links"] if href in members], g
-            assert g["heading"] in BODIES[lang]
+            assert g["heading"] in (*BODIES[lang], ADMINISTRATION[lang])
+            assert (g["heading"] == ADMINISTRATION[lang]) == (g["kind"] == "verwaltung"), g
         else:
             assert g["heading"] == GROUP_HEADINGS[lang][g["kind"]]
             assert {members.get(href) for href in g["links"]} == {g["kind"]}, g
-    # Kreis Unna: its towns under one heading, its council, committees and unit under another.
+    # Kreis Unna: its towns under one heading, its council and committees under a second,
+    # its administrative unit under a third (org:classification ausschuss and
+    # verwaltungseinheit no longer share a heading).
     unna = [g for g in groups if not g["top"] and "/id/organisation/bergkamen" in g["links"]]
     assert len(unna) == 1 and unna[0]["kind"] == "kreisangehoerige-kommune"
     assert len(unna[0]["links"]) == 10 and unna[0]["level"] == "H4"
     bodies = next(g for g in groups if "/id/organisation/kreistag-unna" in g["links"])
     assert bodies["kind"] == "gremien" and bodies["heading"] == BODIES[lang][1]
-    assert "/id/organisation/bauen-und-planen-kreis-unna" in bodies["links"]
+    assert bodies["level"] == "H4"
+    committees = [h for h in bodies["links"] if h != "/id/organisation/kreistag-unna"]
+    assert len(committees) == 2, bodies
+    units = next(g for g in groups if "/id/organisation/bauen-und-planen-kreis-unna" in g["links"])
+    assert units["kind"] == "verwaltung" and units["heading"] == ADMINISTRATION[lang]
+    assert units["links"] == ["/id/organisation/bauen-und-planen-kreis-unna"]
+    assert units["level"] == "H4" and units is not bodies
+    assert not set(committees) & set(units["links"])
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
