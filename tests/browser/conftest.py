@@ -19,8 +19,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 VNU = HERE / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 #: Where the browser tests save their screenshots: a temporary folder, so a test run
-#: leaves the checkout as it was; ``python -m tests.browser.screenshots`` sets
-#: CHARTA_SCREENSHOTS to docs/screenshots/ to renew the README's pictures.
+#: leaves the checkout as it was (``CHARTA_SCREENSHOTS`` names another one). The
+#: pictures of docs/pages.md are ``python -m tests.browser.screenshots``'s, not these.
 SCREENSHOTS = Path(
     os.environ.get("CHARTA_SCREENSHOTS")
     or Path(tempfile.gettempdir()) / f"charta-screenshots-{os.getpid()}"
