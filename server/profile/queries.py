@@ -375,13 +375,8 @@ JOININGS = f"""
         }} ORDER BY ?iL ?date ?b ?q"""
 
 
-def joinings(store: Store, vocab: str, lang: str, institution: str | None = None) -> list[Joining]:
-    """Every joining of the register (or of one institution), by institution and date.
-
-    One row per joining and source; the sources are gathered here rather than
-    with GROUP_CONCAT, so every store answers alike.
-    """
-    rows = store.select(_vocabulary(vocab) + JOININGS, bindings=_params(lang, i=institution))
+def _joinings_of(rows: list[dict[str, Term]], lang: str) -> dict[str, Joining]:
+    """:data:`JOININGS`' rows as joinings by IRI, each with its sources gathered."""
     found: dict[str, Joining] = {}
     for r in rows:
         v = {k: t.value for k, t in r.items()}
@@ -413,7 +408,17 @@ def joinings(store: Store, vocab: str, lang: str, institution: str | None = None
         source = _link(v, "q", lang)
         if source is not None and all(s.iri != source.iri for s in j.sources):
             j.sources.append(source)
-    return list(found.values())
+    return found
+
+
+def joinings(store: Store, vocab: str, lang: str, institution: str | None = None) -> list[Joining]:
+    """Every joining of the register (or of one institution), by institution and date.
+
+    One row per joining and source; the sources are gathered here rather than
+    with GROUP_CONCAT, so every store answers alike.
+    """
+    rows = store.select(_vocabulary(vocab) + JOININGS, bindings=_params(lang, i=institution))
+    return list(_joinings_of(rows, lang).values())
 
 
 @dataclass
@@ -556,38 +561,7 @@ def _linked(var: str, pattern: str, more: str = "") -> str:
 def joining(store: Store, vocab: str, lang: str, iri: str) -> Joining | None:
     """One joining (cgi:Beitritt) as its row of the register, None where there is none."""
     rows = store.select(_vocabulary(vocab) + JOININGS, bindings=_params(lang, b=iri))
-    found: dict[str, Joining] = {}
-    for r in rows:
-        v = {k: t.value for k, t in r.items()}
-        j = found.get(v["b"])
-        if j is None:
-            institution_link = _link(v, "i", lang)
-            status_link = _link(v, "s", lang)
-            assert institution_link is not None and status_link is not None
-            j = found[v["b"]] = Joining(
-                iri=v["b"],
-                label=v["bL"],
-                institution=institution_link,
-                kind=_link(v, "k", lang),
-                kind_key=v.get("kn"),
-                body=_link(v, "g", lang),
-                date=v.get("date"),
-                status=status_link,
-                status_key=v["sn"],
-                paper=_link(v, "p", lang),
-                paper_number=v.get("pn"),
-                paper_url=v.get("pu"),
-                paper_title=v.get("pt"),
-                checked=v.get("stand"),
-                confirmed=v.get("ok", "true") in ("true", "1"),
-                district=_link(v, "d", lang),
-                note=v.get("note"),
-                status_position=int(v["sp"]) if v.get("sp", "").isdigit() else 0,
-            )
-        source = _link(v, "q", lang)
-        if source is not None and all(s.iri != source.iri for s in j.sources):
-            j.sources.append(source)
-    return found.get(iri)
+    return _joinings_of(rows, lang).get(iri)
 
 
 #: The steps of one joining: :data:`JOINING_STEPS` with ``?b`` bound where it is first named.
