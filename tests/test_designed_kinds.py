@@ -338,3 +338,78 @@ def test_an_institutions_measures_are_not_listed_again_as_activities(
     text = main_text(page)
     before_statements = text.split("Angaben")[0]
     assert before_statements.count("Sportplatz an der Görresstraße") == 1
+
+
+SERIES = "/id/datensatz/charta"
+REGISTER_DATASET = "/id/datensatz/register"
+CATALOG = "/id/katalog"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("de", ["Aussagen über", "Herunterladen", "Lizenz", "Creative Commons", "Zitieren"]),
+        ("en", ["statements about", "Download", "Licence", "Creative Commons", "How to cite"]),
+    ],
+)
+def test_a_dataset_says_what_it_holds_then_offers_its_downloads_endpoint_and_citation(
+    client: FlaskClient, lang: str, words: list[str]
+) -> None:
+    page = get(client, SERIES, lang)
+    text = summary_text(page)
+    for word in words:
+        assert word in text, (lang, word)
+    # Each dump once, with its format named for a person and its size.
+    rows = section(page, "downloads").select("tbody tr")
+    assert len(rows) == 4
+    for row in rows:
+        link, fmt, size = row.find_all("td")
+        anchor = link.find("a")
+        assert anchor is not None and anchor["href"].startswith("/dumps/charta.")
+        assert fmt.get_text(strip=True) in {"Turtle", "JSON-LD", "RDF/XML", "N-Triples, gzip"}
+        assert re.fullmatch(r"[\d.,]+\s(kB|MB|Byte|B)", size.get_text(strip=True)), size
+    query = section(page, "query").find("a")
+    assert query is not None and query["href"] == "/sparql"
+    starts = [a["href"] for a in section(page, "start").find_all("a")]
+    assert "/id/charta" in starts
+    releases = [a["href"] for a in section(page, "versions").find_all("a")]
+    assert releases == ["/id/version/1.0.0"]
+    # The citation names a release: a state that never changes.
+    cited = section(page, "cite").select_one("blockquote a")
+    assert cited is not None and cited["href"] == "/id/version/1.0.0"
+    about = section(page, "about").get_text(" ")
+    assert "charta" in about
+    # The VoID statistics are folded away, not shown before what a person came for.
+    assert "Anzahl der Klassen" not in summary_text(get(client, SERIES, "de"))
+    details = page.find("details", class_="technical")
+    assert details is not None and details.find("dt") is not None
+    # A statement shown in its own section is not repeated among the technical details.
+    labels = {dt.get_text(strip=True) for dt in details.find_all("dt")}
+    assert labels.isdisjoint({"Distribution", "Beschreibung", "description", "Einstiegsseite"})
+    data = jsonld_of(page)
+    assert data["@type"] == "Dataset"
+
+
+def test_a_dataset_without_releases_is_cited_as_of_its_last_change(client: FlaskClient) -> None:
+    page = get(client, REGISTER_DATASET, "en")
+    rows = section(page, "downloads").select("tbody tr")
+    hrefs = sorted(a["href"] for r in rows for a in r.find_all("a"))
+    assert hrefs == ["/register.csv", "/register.json"]
+    assert page.find(id="versions") is None
+    cite = section(page, "cite").get_text(" ")
+    assert "as of" in cite and "Register of the Green Infrastructure Charter" in cite
+    assert jsonld_of(page)["@type"] == "Dataset"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_catalog_lists_its_datasets_not_their_releases_and_its_services(
+    client: FlaskClient, lang: str
+) -> None:
+    page = get(client, CATALOG, lang)
+    listed = [a["href"] for a in section(page, "datasets").select("h3 a")]
+    assert sorted(listed) == sorted([REGISTER_DATASET, SERIES])
+    assert "/id/version/1.0.0" not in listed
+    services = [a["href"] for a in section(page, "services").find_all("a")]
+    assert services == ["/sparql"]
+    assert section(page, "about").find("dt") is not None
+    assert jsonld_of(page)["@type"] == "DataCatalog"

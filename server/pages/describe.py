@@ -151,6 +151,13 @@ class Statistics:
                 raise TypeError(f"quoted triple in the data: {t}")
             self._by_subject.setdefault(t.subject, []).append(t)
 
+    def value(self, subject: str, predicate: str) -> str | None:
+        """One computed value (a dump's byte size, a dataset's triple count), or None."""
+        for t in self._by_subject.get(ox.NamedNode(subject), []):
+            if t.predicate.value == predicate and not isinstance(t.object, ox.Triple):
+                return t.object.value
+        return None
+
     def about(self, subjects: set[ox.NamedNode | ox.BlankNode]) -> list[ox.Triple]:
         """Statistics of these subjects, following every node the statistics describe."""
         out: list[ox.Triple] = []

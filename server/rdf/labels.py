@@ -106,6 +106,11 @@ _INTEGERS = {
 }  # fmt: skip
 
 
+def number_text(n: int, lang: str) -> str:
+    """A count as the language writes it ("4.334", "4,334")."""
+    return format_decimal(n, locale=lang)
+
+
 def byte_size(n: int, lang: str) -> str:
     """A file size for people: "302.3 kB" (SI units, as browsers' download lists show)."""
     from babel.units import format_unit

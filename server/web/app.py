@@ -14,7 +14,7 @@ from server.pages.kinds import Kinds
 from server.pages.model import PageTerms
 from server.pipeline.backends import open_store
 from server.rdf import formats
-from server.rdf.labels import date_text, wraplines
+from server.rdf.labels import date_text, number_text, wraplines
 from server.web import errors, lean, security_headers, state, warm
 from server.web.extension import load_profile
 from server.web.negotiation import choose_lang
@@ -51,6 +51,7 @@ def create_app(config: Config | None = None) -> Flask:
         store.warm_up()
     app.jinja_env.filters["date_text"] = date_text
     app.jinja_env.filters["wraplines"] = wraplines
+    app.jinja_env.filters["number_text"] = number_text
     _init_babel(app)
 
     errors.init_app(app)

@@ -38,6 +38,7 @@ SHOTS = {
     "document": "/id/quelle/ds-085-23",
     "section": "/id/abschnitt/ds-085-23/1",
     "register": "/register",
+    "dataset": "/id/datensatz/charta",
     "catalog": "/id/katalog",
     "vocabulary": "/ontology",
     "release": "/id/version/1.0.0",

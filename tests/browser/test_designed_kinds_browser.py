@@ -1,6 +1,6 @@
 """The designed pages (issue 27) in a real Chromium: no axe violations in either language
-for a joining, a measure, a held and a scheduled consultation, a value set and an
-institution, and the joining's state badge in the register's colours."""
+for a joining, a measure, a held and a scheduled consultation, a value set, an
+institution and the register's dataset, and the joining's state badge in the register's colours."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ DESIGNED = {
     "scheduled-consultation": "/id/beratung/essen/rat-der-stadt-essen-2023-05-17",
     "value-set": "/id/werteliste/beitrittsstatus",
     "institution": "/id/organisation/herne",
+    # The series and the catalog are in test_pages_in_browser's PAGES.
+    "register-dataset": "/id/datensatz/register",
 }
 
 

@@ -30,6 +30,7 @@ PAGES = {
     "document": "/id/quelle/ds-085-23",
     "section": "/id/abschnitt/ds-085-23/1",
     "catalog": "/id/katalog",
+    "dataset": "/id/datensatz/charta",
     "register": "/register",
     "value-set": "/id/werteliste/beratungsrolle",
     "vocabulary": "/ontology",
@@ -215,7 +216,7 @@ def test_paper_timeline_and_body_tree(page, site_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", ["landing", "charta", "paper", "sparql", "register", "release", "memento"]
+    "kind", ["landing", "charta", "paper", "sparql", "register", "release", "memento", "dataset"]
 )
 def test_phone_width_has_no_horizontal_scrolling(browser, site_url: str, kind: str) -> None:
     context = browser.new_context(locale="de-DE", viewport={"width": 375, "height": 800})

@@ -32,6 +32,7 @@ from server.web.errors import error_response
 from server.web.negotiation import choose_format, choose_lang, finish_data
 from server.web.state import config as cfg
 from server.web.state import profile, site, store, super_properties, terms, urls
+from server.web.views.dataset_kinds import DATA_KINDS
 
 #: Longest path below /id/ a resource may have (a longer one is a 400).
 MAX_PATH = 1024
@@ -100,6 +101,7 @@ ENGINE_KINDS = (
         context=release_context,
         applies=lambda objects: str(DCAT.inSeries) in objects,
     ),
+    *DATA_KINDS,
 )
 
 
