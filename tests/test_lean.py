@@ -211,11 +211,18 @@ def test_a_flood_of_distinct_headers_is_paid_for_from_the_budget() -> None:
     client = app.test_client()
     for n in range(300):
         cookie = f"lang=de; x{n}=" + "x" * 7000
-        assert client.get("/id/charta.ttl", headers={"Cookie": cookie}).status_code == 200
+        assert client.get("/ontology.ttl", headers={"Cookie": cookie}).status_code == 200
     lean_entries = [key for key in list(cache._lru.keys()) if key[0] == "lean"]
     assert lean_entries  # kept, but
     assert cache.bytes <= cache.max_bytes
     assert len(lean_entries) * 7000 <= cache.max_bytes  # every entry paid for its header
+    # A resource's answer is kept by what the app decides from the cookie (its language),
+    # so the same flood keeps it once.
+    for n in range(50):
+        cookie = f"lang=de; x{n}=" + "x" * 7000
+        assert client.get("/id/charta.ttl", headers={"Cookie": cookie}).status_code == 200
+    by_decision = [key for key in list(cache._lru.keys()) if key[0] == "lean-id"]
+    assert len(by_decision) == 1
 
 
 def test_negotiation_headers_are_cut_before_the_app_reads_them() -> None:
@@ -230,5 +237,13 @@ def test_negotiation_headers_are_cut_before_the_app_reads_them() -> None:
     assert client.get("/id/charta", headers={"Accept": junk}).status_code == 406
     answer = client.get("/id/charta", headers={"Accept": "text/turtle," + junk})
     assert answer.status_code == 200 and answer.mimetype == "text/turtle"
-    keys = [key for key in list(app.extensions["charta"].cache._lru.keys()) if key[0] == "lean"]
-    assert keys and all(len(key[5] or "") <= MAX_ACCEPT_BYTES for key in keys)
+    keys = list(app.extensions["charta"].cache._lru.keys())
+    raw = [key for key in keys if key[0] == "lean"]
+    assert all(len(key[5] or "") <= MAX_ACCEPT_BYTES for key in raw)
+    # A resource's answer is kept by the offer the cut header picks, not by the header.
+    decided = [key for key in keys if key[0] == "lean-id"]
+    assert [key[4] for key in decided] == ["text/turtle"]
+    other = client.get("/ontology", headers={"Accept": "text/turtle," + junk})
+    assert other.status_code == 200
+    raw = [key for key in app.extensions["charta"].cache._lru.keys() if key[0] == "lean"]
+    assert raw and all(len(key[5] or "") <= MAX_ACCEPT_BYTES for key in raw)

@@ -128,19 +128,34 @@ def test_unknown_and_invalid_iris_still_answer_404_and_400(store_dir: Path) -> N
     assert client.get("/id/a%3Eb.ttl").status_code == 400
 
 
-def test_warm_start_readies_every_answer_and_says_so(
-    plain: FlaskClient, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture(scope="module")
+def warmed() -> tuple[Flask, str]:
+    """An app after its warm start (one for the module: it takes seconds), and what it logged."""
     app = app_on(None, cache_mb=64)
+    handler = logging.Handler()
+    said: list[str] = []
+    handler.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    log = logging.getLogger("charta")
+    log.addHandler(handler)
+    try:
+        warm.prepare(app, state_of(app))
+    finally:
+        log.removeHandler(handler)
+    return app, "\n".join(said)
+
+
+def test_warm_start_readies_every_answer_and_says_so(
+    plain: FlaskClient, warmed: tuple[Flask, str]
+) -> None:
+    app, logged = warmed
     st = state_of(app)
-    with caplog.at_level(logging.WARNING, logger="charta"):
-        warm.prepare(app, st)
     assert st.warmed is not None
     kept, resources, _ = st.warmed
     paths = resource_paths(app)
-    # Every RDF format once, a page in each language: every representation is ready.
-    assert resources == len(paths) and kept == resources * (len(RDF_FORMATS) + 2)
-    assert f"warm start: {kept} answers of {resources} resources ready" in caplog.text
+    # Every RDF format once, a page in each language, each plain and gzipped: every
+    # representation is ready.
+    assert resources == len(paths) and kept == resources * (len(RDF_FORMATS) + 2) * 2
+    assert f"warm start: {kept} answers of {resources} resources ready" in logged
     client = app.test_client()
     hits = st.cache.hits
     for path in paths[:: max(1, len(paths) // 25)]:
@@ -151,3 +166,55 @@ def test_warm_start_readies_every_answer_and_says_so(
             b = plain.get(f"/{path}", headers=headers)
             assert (a.get_data(), a.headers["ETag"]) == (b.get_data(), b.headers["ETag"]), path
     assert st.cache.hits > hits  # answered from what the warm start kept
+
+
+#: Requests a crawler or a reader sends first, and the answer the warm start must have
+#: ready for each: different header strings that the app decides the same way.
+FIRST_TOUCHES = [
+    {"Accept": "text/turtle"},
+    {"Accept": "text/turtle", "Accept-Encoding": "gzip, deflate"},
+    {"Accept": "text/turtle;q=0.9, application/rdf+xml;q=0.5", "Accept-Language": "en-GB"},
+    {"Accept": "application/ld+json", "Cookie": "tracking=1; lang=en"},
+    {"Accept": "application/n-triples, */*;q=0.1", "Accept-Encoding": "x-gzip"},
+    {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Encoding": "gzip, br"},
+    {"Accept": "text/html", "Accept-Language": "en-US,en;q=0.9,de;q=0.5"},
+    {"Accept": "text/html", "Cookie": "lang=en", "Accept-Language": "de"},
+    {"Accept": "*/*", "Accept-Encoding": "gzip"},
+]
+
+
+def test_after_the_warm_start_a_first_touch_is_answered_without_flask_as_flask_would(
+    plain: FlaskClient, warmed: tuple[Flask, str]
+) -> None:
+    """A crawler's first request for a resource, whatever header strings it sends, gets
+    the bytes and headers the app sends for it, without the app running: the lean path
+    keys what the warm start asked by what the app decides from a request."""
+    app = warmed[0]
+    lean = app.wsgi_app
+    calls = []
+    inner = lean.app  # type: ignore[attr-defined]
+
+    def counting(environ: dict[str, object], start_response: object) -> object:
+        calls.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    lean.app = counting  # type: ignore[attr-defined]
+    client = app.test_client()
+    paths = resource_paths(app)
+    for path in paths[:: max(1, len(paths) // 15)]:
+        for headers in FIRST_TOUCHES:
+            a = client.get(f"/{path}", headers=headers)
+            b = plain.get(f"/{path}", headers=headers)
+            assert a.status_code == b.status_code == 200, (path, headers)
+            assert a.get_data() == b.get_data(), (path, headers)
+            same = {k: v for k, v in a.headers.items() if k != "Date"}
+            assert same == {k: v for k, v in b.headers.items() if k != "Date"}, (path, headers)
+    lean.app = inner  # type: ignore[attr-defined]
+    assert calls == []
+    # What it did not warm still goes to the app: a conditional request, a query string.
+    lean.app = counting  # type: ignore[attr-defined]
+    try:
+        client.get(f"/{paths[0]}?lang=en", headers={"Accept": "text/html"})
+    finally:
+        lean.app = inner  # type: ignore[attr-defined]
+    assert calls == [f"/{paths[0]}"]

@@ -64,8 +64,8 @@ def create_app(config: Config | None = None) -> Flask:
     for blueprint in profile.blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(releases.bp)
-    warm.start(app, app.extensions["charta"])
     lean.init_app(app)  # finished answers sent again without Flask (server/web/lean.py)
+    warm.start(app, app.extensions["charta"])  # after the lean path: it keeps what warms
     if not config.testing:
         # What exists now (modules, templates, the app) lives as long as the
         # process: kept out of the cyclic collector, a full collection no

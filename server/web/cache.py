@@ -87,6 +87,11 @@ class AnswerCache(Generic[V]):
         with self._lock:
             self._lru[key] = (value, size)
 
+    def pop(self, key: Hashable) -> None:
+        """Forget ``key``'s answer, if kept."""
+        with self._lock:
+            self._lru.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._lru)
 

@@ -27,6 +27,18 @@ the app streams (a dump) is never read into memory here. Requests with a body,
 ``Range``, ``If-Range``, ``If-Match`` or ``If-Unmodified-Since`` always go to the
 app.
 
+A resource's answer (``/id/…`` without a query string) is kept a second time
+under what the resource view decides from those headers, decided here by the
+very functions the app calls (server/web/negotiation.py): the offered media
+type the ``Accept`` header picks (the path's suffix where it has one), the
+language (the ``lang`` cookie, else ``Accept-Language``; none for an RDF answer,
+whose bytes are the same in every language, as the view's own cache says) and
+whether gzip is wanted. Another client whose headers decide the same gets the
+same bytes without the app, and the warm start (server/web/warm.py) fills these
+keys through the app before anyone asks (:meth:`LeanPath.warm`), so a
+crawler's first touch of a resource is a lookup. The view reads no other
+cookie, and the conditional headers stay in this key as raw strings.
+
 The answers live in the app's answer cache (``CHARTA_ANSWER_CACHE_MB``, one
 budget for both), keyed by the data version, so they are never stale, and with
 the cache off (0) this layer passes every request through: a server measured
@@ -46,10 +58,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from werkzeug.http import parse_cookie
+from werkzeug.test import EnvironBuilder
 
 from server.pipeline.backends import backend_for
+from server.rdf.formats import HTML, offered
 from server.web.cache import footprint
-from server.web.negotiation import bound_accept_headers
+from server.web.negotiation import best_match, bound_accept_headers, gzip_wanted, lang_asked
 from server.web.sparql_fast import SparqlFast
 
 Environ = dict[str, Any]
@@ -90,6 +105,7 @@ class LeanPath:
         self.max_body = self.cache.max_bytes // 8 if free else 0
         #: A plain query GET without Flask (server/web/sparql_fast.py), cache or not.
         self.sparql = SparqlFast(flask_app)
+        self.split_suffix = state.urls.split_suffix
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # The app's first layer: every reader after it sees the cut headers.
@@ -117,10 +133,17 @@ class LeanPath:
             get("HTTP_IF_MODIFIED_SINCE"),
         )
         hit = self.cache.get(key)
+        decided = None
+        if hit is None:
+            decided = self._decided(environ, version)
+            if decided is not None:
+                hit = self.cache.get(decided)
         if hit is not None:
             kept: Kept = hit[1]
             start_response(kept.status, list(kept.headers))
             return (kept.body,)
+        if decided is not None:
+            return self._run_and_keep(environ, start_response, key, version, decided)
         fast = self.sparql(environ)
         if fast is not None:
             if self._keepable(fast.status, fast.headers, version):
@@ -137,8 +160,74 @@ class LeanPath:
         start_response(fast.status, fast.headers)
         return (fast.body,)
 
+    def _decided(self, environ: Environ, version: str) -> tuple[Any, ...] | None:
+        """A resource answer's key by what the app decides from the request (the module's
+        text); None for any other request, or one the app answers with a 406."""
+        get = environ.get
+        path = get("PATH_INFO", "")
+        if not path.startswith("/id/") or get("QUERY_STRING"):
+            return None
+        suffix = self.split_suffix(path[1:])[1]
+        best = suffix or best_match(get("HTTP_ACCEPT", ""), offered())
+        if best is None:
+            return None
+        cookie = parse_cookie(get("HTTP_COOKIE", "")).get("lang")
+        lang = lang_asked(None, cookie, get("HTTP_ACCEPT_LANGUAGE", ""))
+        if suffix not in (None, "html") or (suffix is None and best != HTML):
+            lang = ""  # an RDF answer: the same bytes in every language
+        return (
+            "lean-id",
+            version,
+            environ["REQUEST_METHOD"],
+            path,
+            best,
+            lang,
+            gzip_wanted(get("HTTP_ACCEPT_ENCODING")),
+            get("HTTP_IF_NONE_MATCH"),
+            get("HTTP_IF_MODIFIED_SINCE"),
+        )
+
+    def warm(self, path: str, accept: str, lang: str, gzip: bool) -> int:
+        """Ask the app for a resource's answer as a client would (``GET /{path}``) and keep
+        it under the key that client's request decides; the bytes kept, 0 if the app's
+        answer is not one to keep (a 404, a redirect) or nothing is kept here."""
+        if self.max_body <= 0:
+            return 0
+        headers = [("Accept", accept)]
+        if lang:
+            headers.append(("Accept-Language", lang))
+        if gzip:
+            headers.append(("Accept-Encoding", "gzip"))
+        environ = EnvironBuilder(path="/" + path, headers=headers).get_environ()
+        bound_accept_headers(environ)
+        version = self.store.version
+        decided = self._decided(environ, version)
+        if decided is None or self.cache.get(decided) is not None:
+            return 0
+        sent: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            sent.append((status, headers))
+
+        body = self.app(environ, recording)
+        try:
+            data = b"".join(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        if len(sent) != 1 or not self._keepable(*sent[0], version):
+            return 0
+        self._keep(decided, sent[0][0], tuple(sent[0][1]), data)
+        return len(data)
+
     def _run_and_keep(
-        self, environ: Environ, start_response: StartResponse, key: tuple[Any, ...], version: str
+        self,
+        environ: Environ,
+        start_response: StartResponse,
+        key: tuple[Any, ...],
+        version: str,
+        decided: tuple[Any, ...] | None = None,
     ) -> Iterable[bytes]:
         sent: list[tuple[str, list[tuple[str, str]]]] = []
 
@@ -154,7 +243,7 @@ class LeanPath:
         if len(sent) != 1 or not self._keepable(*sent[0], version):
             return body
         status, headers = sent[0]
-        return self._keeping(body, key, status, tuple(headers))
+        return self._keeping(body, decided or key, status, tuple(headers))
 
     def _keepable(self, status: str, headers: list[tuple[str, str]], version: str) -> bool:
         if not status.startswith(("200 ", "304 ")):

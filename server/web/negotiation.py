@@ -124,13 +124,22 @@ def choose_lang() -> str:
     a shared cache must not hand one reader's English page to another.
     """
     g.charta_lang_negotiated = True
-    asked = request.args.get("lang")
+    return lang_asked(
+        request.args.get("lang"),
+        request.cookies.get("lang"),
+        request.headers.get("Accept-Language", ""),
+    )
+
+
+def lang_asked(asked: str | None, cookie: str | None, accept_language: str) -> str:
+    """The language :func:`choose_lang` picks from ``?lang=``, the ``lang`` cookie and
+    Accept-Language: one function, so the lean path (server/web/lean.py) keys an
+    answer by the very language the app answers in."""
     if asked in LANGS:
         return asked
-    cookie = request.cookies.get("lang")
     if cookie in LANGS:
         return cookie
-    return _best_lang(request.headers.get("Accept-Language", ""))
+    return _best_lang(accept_language)
 
 
 def vary_on_language(resp: Response) -> Response:

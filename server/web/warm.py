@@ -1,6 +1,7 @@
 """The warm start: after start-up, in the background, every description materialised and
-every representation of every resource put into the answer cache, as first requests
-would put them there; a crawler's first pass then finds them ready."""
+every representation of every resource asked of the app and kept by the lean path, as
+first requests would keep them; a crawler's first pass then finds them ready and is
+answered without Flask."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from flask import Flask
 
 from server.i18n import LANGS
 from server.pages.materialised import subjects
-from server.rdf.formats import HTML, RDF_FORMATS
+from server.rdf.formats import HTML, RDF_FORMATS, RdfFormat
 from server.urls import Urls
+from server.web.lean import LeanPath
 from server.web.state import State, answer_lang, data_version
-from server.web.views.representation import described, mementos, render
 
 
 def start(app: Flask, state: State) -> None:
@@ -77,43 +78,44 @@ def resource_path(known: Urls, iri: str, moved: Mapping[str, str] | None = None)
     return path
 
 
+#: The passes of the warm start, most asked-for first: (format, gzip). Turtle is what
+#: crawlers of linked data ask, plain (curl, wrk, SPARQLWrapper) and gzipped (requests,
+#: rdflib, LinkChecker); browsers and search engines always send gzip for pages.
+PASSES: tuple[tuple[RdfFormat | str, bool], ...] = (
+    (RDF_FORMATS[0], False),
+    (RDF_FORMATS[0], True),
+    *((f, z) for f in RDF_FORMATS[1:] for z in (False, True)),
+    (HTML, True),
+    (HTML, False),
+)
+
+
 def warm(app: Flask, state: State, iris: list[str]) -> None:
-    """Every representation of every resource into the answer cache, as a first request
-    for it would put it there: Turtle of every resource first (what crawlers ask),
-    then the other RDF formats, then the pages in each language. Stops when the
-    cache is full, so the most asked-for kinds of answer are the ones kept."""
+    """Every representation of every resource, asked of the app as a client's first
+    request would ask it, and kept by the lean path (server/web/lean.py) under the key
+    such a request decides: a crawler's first touch is then a lookup, without Flask.
+    The passes (:data:`PASSES`) go from what crawlers ask most to least, each over
+    every resource, and stop when the cache is 90 % full. The resource view's own
+    entry of each answer is dropped again: the lean path holds the bytes, and the
+    cache's budget is better spent on the next resource."""
     t0 = time.perf_counter()
     kept = 0
     budget = state.cache.max_bytes * 9 // 10
+    lean = app.wsgi_app
     paths = [resource_path(state.urls, iri, state.profile.moved) for iri in iris]
-    has_past: dict[str, bool] = {}
-    for fmt in [*RDF_FORMATS, HTML]:
-        for iri, path in zip(iris, paths, strict=True):
-            if path is None or state.cache.bytes >= budget:
-                continue
-            answers: dict[str, tuple[bytes, bool]] = {}
-            # A page speaks the language the request asks for (Flask-Babel reads it from
-            # the request), so each is rendered in a request that asks for it, as the
-            # resource view would.
-            for lang in LANGS if fmt == HTML else LANGS[:1]:
-                headers = {"Accept-Language": lang}
-                with app.test_request_context("/" + path, headers=headers):
-                    try:
-                        triples = described(state.store, iri)
-                    except ValueError:
-                        break
-                    if not triples:
-                        break
-                    if path not in has_past:
-                        has_past[path] = bool(mementos(path))
-                    body = render(iri, path, triples, fmt, lang)  # type: ignore[arg-type]
-                    answers[lang] = (body, has_past[path])
-                    version = data_version()[0]
-            if not answers:
-                continue
-            for lang, answer in answers.items():  # the resource view's keys
-                key = ("resource", version, path, getattr(fmt, "name", fmt), answer_lang(fmt, lang))
-                state.cache.put(key, answer)
-            kept += len(answers)
-    resources = len(has_past)
-    state.warmed = (kept, resources, time.perf_counter() - t0)
+    done: set[str] = set()
+    if isinstance(lean, LeanPath):
+        with app.app_context():
+            version = data_version()[0]
+        for fmt, gzip in PASSES:
+            accept = fmt if isinstance(fmt, str) else fmt.media_type
+            name = getattr(fmt, "name", fmt)
+            for path in paths:
+                if path is None or state.cache.bytes >= budget:
+                    continue
+                for lang in LANGS if fmt == HTML else LANGS[:1]:
+                    if lean.warm(path, accept, lang, gzip):
+                        kept += 1
+                        done.add(path)
+                    state.cache.pop(("resource", version, path, name, answer_lang(fmt, lang)))
+    state.warmed = (kept, len(done), time.perf_counter() - t0)
