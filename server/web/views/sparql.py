@@ -8,7 +8,6 @@ limits for a remote one).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import cast
 
@@ -365,7 +364,6 @@ FROM NAMED name graphs of this store only, nothing is fetched."@en ;
 def _editor(query: str | None, release: ReleaseInfo | None = None) -> Response:
     lang = choose_lang()
     examples = profile().examples
-    examples_json = json.dumps({e.key: e.query for e in examples}).replace("</", "<\\/")
     body = render_template(
         "sparql.html",
         lang=lang,
@@ -373,7 +371,6 @@ def _editor(query: str | None, release: ReleaseInfo | None = None) -> Response:
         # Translated here, not with _() in the template: a translation from a variable
         # would be marked safe there, and these are plain text.
         titles={e.key: translations(lang).gettext(e.title) for e in examples},
-        examples_json=examples_json,
         query=query,
         timeout=f"{cfg().query_timeout_s:g}",
         max_rows=cfg().max_rows,
