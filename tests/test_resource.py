@@ -36,14 +36,26 @@ RDFLIB_FORMAT = {
 }
 
 
+def on_this_backend(resources: list[str], backend: str) -> list[str]:
+    """Every resource on the embedded store; on a remote server (whose every description is
+    a round trip, 80 s for Virtuoso) every fourth and the first of each kind of path
+    (``id/<kind>/…``), so each kind is still read through each backend."""
+    if backend == "embedded":
+        return resources
+    kinds: dict[str, str] = {}
+    for iri in resources:
+        kinds.setdefault(iri[len(NS) :].split("/")[1], iri)
+    return sorted(set(resources[::4]) | set(kinds.values()))
+
+
 def test_every_resource_in_every_format_parses_and_matches_the_store(
-    app: Flask, client: FlaskClient
+    app: Flask, client: FlaskClient, backend: str
 ) -> None:
     store = app.extensions["charta"].store
     stats = app.extensions["charta"].site.build_parts().stats  # built once, as a server does
     resources = all_resources(app)
     assert len(resources) > 80
-    for iri in resources:
+    for iri in on_this_backend(resources, backend):
         expected = {
             (t.subject.value, t.predicate.value)
             for t in describe(store, iri, stats)
