@@ -247,3 +247,31 @@ def test_negotiation_headers_are_cut_before_the_app_reads_them() -> None:
     assert other.status_code == 200
     raw = [key for key in app.extensions["charta"].cache._lru.keys() if key[0] == "lean"]
     assert raw and all(len(key[5] or "") <= MAX_ACCEPT_BYTES for key in raw)
+
+
+def test_kept_answers_share_the_headers_that_are_the_same_for_many() -> None:
+    """The media type, the policies, CORS and Vary are one copy for every kept answer
+    (a resource's headers took more memory than its Turtle), and each answer pays
+    only for its own: the ETag, the length, the Link header."""
+    from server.web.cache import footprint
+
+    app = create_app(Config(root=ROOT, testing=True, answer_cache_mb=8).validated())
+    client = app.test_client()
+    for path in ("/id/charta", "/id/oberziel/schwamm-region"):
+        assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 200
+    cache = app.extensions["charta"].cache
+    kept = [(v[1], size) for k, (v, size) in list(cache._lru.items()) if k[0] == "lean-id"]
+    assert len(kept) == 2
+    (a, size_a), (b, _) = kept
+    same = {name.lower() for name, _ in a.headers} - {"etag", "content-length", "link"}
+    pairs_a = {p[0].lower(): p for p in a.headers}
+    pairs_b = {p[0].lower(): p for p in b.headers}
+    assert "content-type" in same and "vary" in same
+    for name in same - {"content-location"}:
+        assert pairs_a[name] is pairs_b[name], name
+    # Its cost counts its body and its own headers, not the shared ones again.
+    from server.web.lean import shared
+
+    _, own = shared(a.headers)
+    assert own < footprint(a.headers) / 2
+    assert size_a < footprint(a.body) + footprint(a.headers)

@@ -283,14 +283,47 @@ class LeanPath:
     def _keep(
         self, key: tuple[Any, ...], status: str, headers: tuple[tuple[str, str], ...], body: bytes
     ) -> None:
-        self.cache.put(key, (body, Kept(status, headers, body)), cost(headers, body))
+        headers, own = shared(headers)
+        self.cache.put(key, (body, Kept(status, headers, body)), cost(own, body))
 
 
-def cost(headers: tuple[tuple[str, str], ...], body: bytes) -> int:
+#: Headers whose value differs from answer to answer; every other header (the media
+#: type, the policies, CORS, ``Vary``, the version's ``Last-Modified``) is the same for
+#: many answers and kept once (:func:`shared`).
+PER_ANSWER = frozenset({"etag", "content-length", "content-location", "link", "date"})
+#: The shared (name, value) pairs; bounded: when full it starts again (the pairs
+#: kept answers hold stay theirs), so it never holds more than this many.
+MAX_SHARED = 2048
+_shared: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def shared(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[tuple[str, str], ...], int]:
+    """The headers with every pair that is the same for many answers replaced by the one
+    copy all of them hold, and the bytes the rest take: what this answer's headers
+    cost. A resource's Turtle answer at 10^5 triples took 2.9 KB of headers beside
+    2.4 KB of body, a quarter of which is its own (ETag, length, Link)."""
+    out = []
+    own = footprint(())
+    for pair in headers:
+        if pair[0].lower() in PER_ANSWER:
+            out.append(pair)
+            own += footprint(pair) + 8
+            continue
+        one = _shared.get(pair)
+        if one is None:
+            if len(_shared) >= MAX_SHARED:
+                _shared.clear()
+            one = _shared.setdefault(pair, pair)
+        out.append(one)
+        own += 8  # the slot that points to it
+    return tuple(out), own
+
+
+def cost(headers: int, body: bytes) -> int:
     """What one kept answer takes beyond its key (which the cache measures itself:
-    it holds request headers a client chooses): the body, the headers and the
-    objects around them."""
-    return footprint(body) + footprint(headers) + footprint(Kept("", (), b""))
+    it holds request headers a client chooses): the body, its own headers
+    (``headers`` bytes, from :func:`shared`) and the objects around them."""
+    return footprint(body) + headers + footprint(Kept("", (), b""))
 
 
 def init_app(app: Flask) -> None:
