@@ -14,7 +14,7 @@ import click
 
 from server.config import Config
 from server.i18n import LANGS, translations
-from server.pipeline.sources import SourceError
+from server.pipeline.files import SourceError
 
 if TYPE_CHECKING:
     from server.pipeline.register import RegisterRules

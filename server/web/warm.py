@@ -114,6 +114,9 @@ def warm(app: Flask, state: State, iris: list[str]) -> None:
                 if path is None or state.cache.bytes >= budget:
                     continue
                 for lang in LANGS if fmt == HTML else LANGS[:1]:
+                    # Let a request waiting for the interpreter go first: the warm start
+                    # runs beside the first requests and must not slow them down.
+                    time.sleep(0)
                     if lean.warm(path, accept, lang, gzip):
                         kept += 1
                         done.add(path)
