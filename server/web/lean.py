@@ -209,13 +209,7 @@ class LeanPath:
         def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
             sent.append((status, headers))
 
-        body = self.app(environ, recording)
-        try:
-            data = b"".join(body)
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
+        data = read_all(self.app(environ, recording))
         if len(sent) != 1 or not self._keepable(*sent[0], version):
             return 0
         self._keep(decided, sent[0][0], tuple(sent[0][1]), data)
@@ -271,12 +265,7 @@ class LeanPath:
         headers: tuple[tuple[str, str], ...],
     ) -> Iterable[bytes]:
         """Read the body (its length is known and small), keep it, and send it."""
-        try:
-            data = b"".join(body)
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
+        data = read_all(body)
         self._keep(key, status, headers, data)
         return (data,)
 
@@ -285,6 +274,16 @@ class LeanPath:
     ) -> None:
         headers, own = shared(headers)
         self.cache.put(key, (body, Kept(status, headers, body)), cost(own, body))
+
+
+def read_all(body: Iterable[bytes]) -> bytes:
+    """A WSGI body read whole, and closed as WSGI asks (PEP 3333)."""
+    try:
+        return b"".join(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
 
 
 #: Headers whose value differs from answer to answer; every other header (the media
