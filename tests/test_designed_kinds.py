@@ -413,3 +413,22 @@ def test_a_catalog_lists_its_datasets_not_their_releases_and_its_services(
     assert services == ["/sparql"]
     assert section(page, "about").find("dt") is not None
     assert jsonld_of(page)["@type"] == "DataCatalog"
+
+
+def test_a_datasets_past_state_lists_no_later_releases_and_links_nowhere_dead(
+    client: FlaskClient,
+) -> None:
+    """A release's state of the dataset (a memento) cites that release and does not list the
+    releases, which came after it (LinkChecker found its link to the release's own page
+    inside the release dead); every link its content makes answers."""
+    page = get(client, "/version/1.0.0" + SERIES, "en")
+    assert page.find(id="versions") is None
+    cited = section(page, "cite").select_one("blockquote a")
+    assert cited is not None and cited["href"] == "/id/version/1.0.0"
+    main = page.find("main")
+    assert main is not None
+    hrefs = {a["href"] for a in main.find_all("a") if a["href"].startswith("/")}
+    assert hrefs
+    for href in sorted(hrefs):
+        r = client.get(href, headers={"Accept": "text/html"})
+        assert r.status_code < 400, href
