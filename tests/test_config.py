@@ -58,3 +58,9 @@ def test_flags_override_environment() -> None:
 def test_bad_values_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         Config.from_env(env)
+
+
+def test_the_access_log_is_on_unless_turned_off() -> None:
+    """Operators behind a logging proxy turn granian's access log off; the default logs."""
+    assert Config.from_env({}).access_log is True
+    assert Config.from_env({"CHARTA_ACCESS_LOG": "0"}).access_log is False

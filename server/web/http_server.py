@@ -200,7 +200,7 @@ def run_granian(config: Config, host: str, port: int, workers: int) -> None:
             max_buffer_size=head_buffer(config),
         ),
         websockets=False,
-        log_access=True,
+        log_access=config.access_log,
         # gunicorn replaced a dead worker; granian would otherwise stop the server.
         respawn_failed_workers=True,
         workers_kill_timeout=int(config.query_timeout_s) + 5,
