@@ -70,6 +70,17 @@ def _texts(rows: list[dict[str, Term]], key: str, var: str) -> dict[str, dict[st
     return out
 
 
+def _grouped(
+    rows: list[dict[str, Term]], key: str
+) -> tuple[dict[str, dict[str, Term]], dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """A query's rows by their subject (``key``): a subject has a row for each pair of its
+    titles and descriptions, so its first row, and its titles and descriptions by language."""
+    first: dict[str, dict[str, Term]] = {}
+    for r in rows:
+        first.setdefault(r[key].value, r)
+    return first, _texts(rows, key, "title"), _texts(rows, key, "desc")
+
+
 @dataclass(frozen=True)
 class Download:
     """One distribution of a dataset, as its download list shows it."""
@@ -107,10 +118,7 @@ SELECT ?dist ?title ?desc ?url ?format ?media ?size ?compress ?licence WHERE {
 def downloads(store: Store, dataset: str, lang: str) -> list[Download]:
     """The dataset's distributions, in the order of their titles."""
     rows = store.select(DOWNLOADS, bindings={"dataset": ox.NamedNode(dataset)})
-    titles, descs = _texts(rows, "dist", "title"), _texts(rows, "dist", "desc")
-    first: dict[str, dict[str, Term]] = {}
-    for r in rows:
-        first.setdefault(r["dist"].value, r)
+    first, titles, descs = _grouped(rows, "dist")
 
     def value(r: dict[str, Term], var: str) -> str | None:
         term = r.get(var)
@@ -180,10 +188,7 @@ SELECT ?d ?title ?desc ?url ?modified
 
 
 def _entries(rows: list[dict[str, Term]], key: str, lang: str) -> list[Entry]:
-    titles, descs = _texts(rows, key, "title"), _texts(rows, key, "desc")
-    first: dict[str, dict[str, Term]] = {}
-    for r in rows:
-        first.setdefault(r[key].value, r)
+    first, titles, descs = _grouped(rows, key)
     out = []
     for iri, r in first.items():
         url, modified = r.get("url"), r.get("modified")

@@ -456,10 +456,8 @@ JOINING_STEPS = f"""
         }} ORDER BY ?date ?c"""
 
 
-def joining_steps(store: Store, vocab: str, lang: str) -> list[JoiningStep]:
-    """Every dated consultation of a joining, by date: linked to the joining (the register's
-    tables) or to the joining's resolution paper (the seed's Beratungsfolge)."""
-    rows = store.select(_vocabulary(vocab) + JOINING_STEPS, bindings=_params(lang))
+def _steps_of(rows: list[dict[str, Term]], lang: str) -> list[JoiningStep]:
+    """JOINING_STEPS' rows (or JOINING_STEPS_OF's) as steps, each consultation once."""
     found: dict[str, JoiningStep] = {}
     for r in rows:
         v = {k: t.value for k, t in r.items()}
@@ -477,6 +475,13 @@ def joining_steps(store: Store, vocab: str, lang: str) -> list[JoiningStep]:
             ),
         )
     return list(found.values())
+
+
+def joining_steps(store: Store, vocab: str, lang: str) -> list[JoiningStep]:
+    """Every dated consultation of a joining, by date: linked to the joining (the register's
+    tables) or to the joining's resolution paper (the seed's Beratungsfolge)."""
+    rows = store.select(_vocabulary(vocab) + JOINING_STEPS, bindings=_params(lang))
+    return _steps_of(rows, lang)
 
 
 @dataclass
@@ -573,23 +578,7 @@ JOINING_STEPS_OF = JOINING_STEPS.replace(
 def joining_steps_of(store: Store, vocab: str, lang: str, iri: str) -> list[JoiningStep]:
     """The dated consultations of one joining, by date (see :func:`joining_steps`)."""
     rows = store.select(_vocabulary(vocab) + JOINING_STEPS_OF, bindings=_params(lang, b=iri))
-    found: dict[str, JoiningStep] = {}
-    for r in rows:
-        v = {k: t.value for k, t in r.items()}
-        found.setdefault(
-            v["c"],
-            JoiningStep(
-                iri=v["c"],
-                joining=v["b"],
-                date=v["date"],
-                body=_link(v, "g", lang),
-                role=_link(v, "r", lang),
-                role_key=v.get("rn"),
-                outcome=_link(v, "o", lang),
-                planned=v.get("held") == "geplant",
-            ),
-        )
-    return list(found.values())
+    return _steps_of(rows, lang)
 
 
 @dataclass
